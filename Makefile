@@ -1,0 +1,96 @@
+# hotpath — build, test, demo, bench. `make test` and `make demo` install what is missing
+# (make deps) and build first, so both work on a fresh Debian 12 machine as root.
+
+CC      ?= gcc
+BUILD   := build
+PREFIX  ?= /usr/local
+WARN    := -Wall -Wextra -Werror=implicit-function-declaration
+CFLAGS  := -O2 -g $(WARN) -Iinclude -Iruntime
+# The runtime: no libc, no SIMD (the app's vector state stays untouched outside the
+# xsave-wrapped builder), hidden symbols.
+RT_CFLAGS := $(CFLAGS) -fPIC -fvisibility=hidden -mgeneral-regs-only -fno-stack-protector \
+             -ffreestanding -fno-builtin -fno-tree-loop-distribute-patterns -fno-plt
+RT_SRCS := $(wildcard runtime/*.c)
+RT_ASM  := runtime/entry.S
+RT_OBJS := $(RT_SRCS:%.c=$(BUILD)/%.o) $(RT_ASM:%.S=$(BUILD)/%.o)
+INJ_SRCS := injector/hotpath.c injector/elf_check.c
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
+
+APT_PKGS := gcc g++ make libzydis-dev libzycore-dev libelf-dev linux-libc-dev libcmocka-dev \
+            $(shell cat tests/e2e/PACKAGES benchmarks/PACKAGES 2>/dev/null)
+
+.PHONY: all deps test unit e2e e2e-programs e2e-debian demo bench install clean
+
+all: $(BUILD)/bin/hotpath $(BUILD)/lib/libhotpath.so
+
+# deps: apt-get install only what is missing (needs root; a no-op when all is there).
+deps:
+	@missing=""; for p in $(sort $(APT_PKGS)); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "make deps: installing$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+$(BUILD)/runtime/%.o: runtime/%.c $(wildcard runtime/*.h include/hotpath/*)
+	@mkdir -p $(dir $@)
+	$(CC) $(RT_CFLAGS) -c $< -o $@
+
+$(BUILD)/runtime/%.o: runtime/%.S runtime/thread_layout.h
+	@mkdir -p $(dir $@)
+	$(CC) $(RT_CFLAGS) -c $< -o $@
+
+$(BUILD)/lib/libhotpath.so: $(RT_OBJS) $(BUILD)/runtime/preload.o
+	@mkdir -p $(dir $@)
+	$(CC) -shared -nostdlib -Wl,-z,now -Wl,-z,noexecstack -Wl,--no-undefined -o $@ $^ -lZydis
+
+$(BUILD)/lib/libhotpath_rt.a: $(RT_OBJS)
+	@mkdir -p $(dir $@)
+	ar rcs $@ $^
+
+$(BUILD)/bin/hotpath: $(INJ_SRCS) runtime/options.c $(wildcard injector/*.h include/hotpath/*)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $(INJ_SRCS) runtime/options.c
+
+# ---- tests ----
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/lib/libhotpath_rt.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/lib/libhotpath_rt.a -lZydis -lcmocka
+
+unit: all $(UNIT_TESTS)
+	@fail=0; for t in $(UNIT_TESTS); do echo "== $$t"; $$t || fail=1; done; exit $$fail
+
+e2e-programs: all
+	bash tests/e2e/run_programs.sh $(BUILD)/bin/hotpath $(BUILD)/e2e-programs
+
+e2e-debian: all
+	bash tests/e2e/run_debian.sh $(BUILD)/bin/hotpath $(BUILD)/e2e-debian
+
+e2e-cli: all
+	bash tests/e2e/run_cli.sh $(BUILD)/bin/hotpath $(BUILD)/e2e-cli
+
+test: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory unit e2e-cli e2e-programs e2e-debian
+
+# ---- demo and benchmarks ----
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@mkdir -p $(BUILD)/demo
+	$(CC) -O2 -o $(BUILD)/demo/demo tests/demo/demo.c
+	@echo "== native"; /usr/bin/time -f "%e s" $(BUILD)/demo/demo 32
+	@echo "== under hotpath"; /usr/bin/time -f "%e s" $(BUILD)/bin/hotpath run --stats-json $(BUILD)/demo/stats.json -- $(BUILD)/demo/demo 32
+	@echo "== statistics"; cat $(BUILD)/demo/stats.json
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	bash benchmarks/run.sh $(BUILD)/bin/hotpath $(BUILD)/bench
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib
+	install -m 755 $(BUILD)/bin/hotpath $(DESTDIR)$(PREFIX)/bin/hotpath
+	install -m 644 $(BUILD)/lib/libhotpath.so $(DESTDIR)$(PREFIX)/lib/libhotpath.so
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,76 @@
+/* block_table.c — open-addressing hash table app pc -> hp_block_t*.
+ * Invariants: load factor stays under 1/2; a cleared table frees blocks and their links;
+ * [tr_lo, tr_hi) bounds every app byte that was ever translated since the last clear. */
+#include "block_table.h"
+#include "heap.h"
+
+static hp_block_t **btab_slots;
+static uint64_t btab_size, btab_used;
+static uint64_t tr_lo = ~0ull, tr_hi;
+
+static uint64_t btab_hash(uint64_t pc) { return (pc * 0x9E3779B97F4A7C15ull) >> 20; }
+
+hp_block_t *btab_lookup(uint64_t pc)
+{
+    if (!btab_size) return 0;
+    for (uint64_t i = btab_hash(pc) & (btab_size - 1);; i = (i + 1) & (btab_size - 1)) {
+        hp_block_t *b = btab_slots[i];
+        if (!b) return 0;
+        if (b->app_pc == pc) return b;
+    }
+}
+
+static void btab_put(hp_block_t **slots, uint64_t size, hp_block_t *b)
+{
+    uint64_t i = btab_hash(b->app_pc) & (size - 1);
+    while (slots[i]) i = (i + 1) & (size - 1);
+    slots[i] = b;
+}
+
+hp_status_t btab_insert(hp_block_t *b)
+{
+    if ((btab_used + 1) * 2 > btab_size) {
+        uint64_t nsize = btab_size ? btab_size * 2 : 4096;
+        hp_block_t **n = heap_alloc(nsize * sizeof(*n));
+        if (!n) return HP_ERR_NOMEM;
+        for (uint64_t i = 0; i < btab_size; i++)
+            if (btab_slots[i]) btab_put(n, nsize, btab_slots[i]);
+        heap_free(btab_slots);
+        btab_slots = n;
+        btab_size = nsize;
+    }
+    btab_put(btab_slots, btab_size, b);
+    btab_used++;
+    if (b->app_pc < tr_lo) tr_lo = b->app_pc;
+    if (b->app_end > tr_hi) tr_hi = b->app_end;
+    return HP_OK;
+}
+
+void btab_clear(void)
+{
+    for (uint64_t i = 0; i < btab_size; i++) {
+        hp_block_t *b = btab_slots[i];
+        if (!b) continue;
+        for (hp_link_t *l = b->exits, *next; l; l = next) {
+            next = l->next;
+            heap_free(l);
+        }
+        heap_free(b);
+        btab_slots[i] = 0;
+    }
+    btab_used = 0;
+    tr_lo = ~0ull;
+    tr_hi = 0;
+}
+
+uint64_t btab_count(void) { return btab_used; }
+
+int btab_overlaps(uint64_t lo, uint64_t hi)
+{
+    if (hi <= tr_lo || lo >= tr_hi) return 0;     /* fast path: outside every block */
+    for (uint64_t i = 0; i < btab_size; i++) {
+        hp_block_t *b = btab_slots[i];
+        if (b && b->app_pc < hi && b->app_end > lo) return 1;
+    }
+    return 0;
+}

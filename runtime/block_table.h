@@ -1,0 +1,17 @@
+/* block_table.h — the map from app pc to translated block (the dispatcher's lookup). */
+#ifndef HOTPATH_BLOCK_TABLE_H
+#define HOTPATH_BLOCK_TABLE_H
+#include "runtime.h"
+
+/* btab_lookup: the block starting at app pc, or NULL. */
+hp_block_t *btab_lookup(uint64_t pc) HP_HIDDEN;
+/* btab_insert: add b (its app_pc must not be in the table yet). HP_ERR_NOMEM on failure. */
+hp_status_t btab_insert(hp_block_t *b) HP_HIDDEN;
+/* btab_clear: drop every block and its link records (after a whole cache flush). */
+void btab_clear(void) HP_HIDDEN;
+/* btab_count: number of blocks in the table. */
+uint64_t btab_count(void) HP_HIDDEN;
+/* btab_overlaps: 1 if some block translates app bytes in [lo, hi). */
+int btab_overlaps(uint64_t lo, uint64_t hi) HP_HIDDEN;
+
+#endif

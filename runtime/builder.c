@@ -1,0 +1,382 @@
+/* builder.c — the block builder: decode app instructions with Zydis and write their
+ * translation into the cache, one small action per instruction kind (fastBT style).
+ * Invariants: the translation executes exactly the app's instructions; the app sees only
+ * app addresses (calls push app return addresses; after a syscall rcx holds the app pc);
+ * every control transfer out of a block goes through an exit stub with a link record, or
+ * through the in-cache indirect lookup; only the last instruction of a block transfers
+ * control (a syscall may continue the block). */
+#include <Zydis/Zydis.h>
+#include "builder.h"
+#include "cache.h"
+#include "emit.h"
+#include "heap.h"
+#include "maps.h"
+
+#define BB_MAX_EXITS 4
+#define BB_RESERVE 16384
+#define BB_SLACK 512            /* room one instruction and its stubs may need */
+
+typedef struct {
+    uint32_t kind;
+    uint64_t target;
+    uint8_t *field;             /* rel32 in the body that must reach the stub */
+    uint32_t insn_len;
+} bb_exit_t;
+
+typedef struct {
+    uint8_t *start, *p, *end;   /* the cache reservation and the write pointer */
+    bb_exit_t exits[BB_MAX_EXITS];
+    int nexits;
+    int ended;                  /* a control transfer ended the block */
+    const char *why;
+} bb_ctx_t;
+
+typedef hp_status_t (*bb_action_t)(bb_ctx_t *c, const ZydisDecodedInstruction *in,
+                                   const ZydisDecodedOperand *ops, uint64_t pc, const uint8_t *code);
+
+static ZydisDecoder bb_decoder;
+
+void builder_init(void)
+{
+    ZydisDecoderInit(&bb_decoder, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+}
+
+static void bb_add_exit(bb_ctx_t *c, uint32_t kind, uint64_t target, uint8_t *field, uint32_t len)
+{
+    bb_exit_t *e = &c->exits[c->nexits++];
+    e->kind = kind;
+    e->target = target;
+    e->field = field;
+    e->insn_len = len;
+}
+
+/* ---- actions: one per instruction kind ---- */
+
+/* Plain copy; a RIP-relative displacement is rewritten for the new address. */
+static hp_status_t bb_copy(bb_ctx_t *c, const ZydisDecodedInstruction *in,
+                           const ZydisDecodedOperand *ops, uint64_t pc, const uint8_t *code)
+{
+    hp_memcpy(c->p, code, in->length);
+    if (in->attributes & ZYDIS_ATTRIB_IS_RELATIVE) {
+        int found = 0;
+        for (int i = 0; i < in->operand_count; i++)
+            if (ops[i].type == ZYDIS_OPERAND_TYPE_MEMORY && ops[i].mem.base == ZYDIS_REGISTER_RIP)
+                found = 1;
+        if (!found || in->raw.disp.size != 32) { c->why = "relative operand"; return HP_ERR_UNSUPPORTED; }
+        uint64_t abs = pc + in->length + (uint64_t)in->raw.disp.value;
+        uint64_t end = (uint64_t)c->p + in->length;
+        if (!cache_reachable(end, abs)) { c->why = "rip-relative operand out of reach"; return HP_ERR_ENCODE; }
+        emit_u32(c->p + in->raw.disp.offset, (uint32_t)(int32_t)(int64_t)(abs - end));
+    }
+    c->p += in->length;
+    return HP_OK;
+}
+
+static hp_status_t bb_jmp_direct(bb_ctx_t *c, const ZydisDecodedInstruction *in,
+                                 const ZydisDecodedOperand *ops, uint64_t pc, const uint8_t *code)
+{
+    (void)code;
+    uint8_t *field;
+    c->p = emit_jmp_rel32(c->p, &field);
+    bb_add_exit(c, LINK_DIRECT, pc + in->length + (uint64_t)ops[0].imm.value.s, field, 0);
+    c->ended = 1;
+    return HP_OK;
+}
+
+static hp_status_t bb_jcc(bb_ctx_t *c, const ZydisDecodedInstruction *in,
+                          const ZydisDecodedOperand *ops, uint64_t pc, const uint8_t *code)
+{
+    (void)code;
+    uint8_t *taken, *fall;
+    c->p = emit_jcc_rel32(c->p, in->opcode & 0x0f, &taken);
+    c->p = emit_jmp_rel32(c->p, &fall);
+    bb_add_exit(c, LINK_DIRECT, pc + in->length + (uint64_t)ops[0].imm.value.s, taken, 0);
+    bb_add_exit(c, LINK_DIRECT, pc + in->length, fall, 0);
+    c->ended = 1;
+    return HP_OK;
+}
+
+/* jrcxz/jecxz/loop*: 8-bit displacement only. Rewritten as
+ *   <insn> +5 ; jmp fallthrough-stub ; jmp target-stub */
+static hp_status_t bb_short_loop(bb_ctx_t *c, const ZydisDecodedInstruction *in,
+                                 const ZydisDecodedOperand *ops, uint64_t pc, const uint8_t *code)
+{
+    uint8_t *taken, *fall;
+    hp_memcpy(c->p, code, in->length);
+    c->p[in->length - 1] = 5;
+    c->p += in->length;
+    c->p = emit_jmp_rel32(c->p, &fall);
+    c->p = emit_jmp_rel32(c->p, &taken);
+    bb_add_exit(c, LINK_DIRECT, pc + in->length, fall, 0);
+    bb_add_exit(c, LINK_DIRECT, pc + in->length + (uint64_t)ops[0].imm.value.s, taken, 0);
+    c->ended = 1;
+    return HP_OK;
+}
+
+static hp_status_t bb_call_direct(bb_ctx_t *c, const ZydisDecodedInstruction *in,
+                                  const ZydisDecodedOperand *ops, uint64_t pc, const uint8_t *code)
+{
+    (void)code;
+    uint8_t *field;
+    c->p = emit_push_imm64(c->p, pc + in->length);
+    c->p = emit_jmp_rel32(c->p, &field);
+    bb_add_exit(c, LINK_DIRECT, pc + in->length + (uint64_t)ops[0].imm.value.s, field, 0);
+    c->ended = 1;
+    return HP_OK;
+}
+
+static uint8_t *bb_ibl(uint8_t *p)
+{
+    size_t n = (size_t)(hp_ibl_tmpl_end - hp_ibl_tmpl_begin);
+    hp_memcpy(p, hp_ibl_tmpl_begin, n);
+    return p + n;
+}
+
+/* mov <operand of an indirect jmp/call>, %rcx — with the app's rcx still in place. */
+static hp_status_t bb_load_target(bb_ctx_t *c, const ZydisDecodedInstruction *in,
+                                  const ZydisDecodedOperand *op, uint64_t pc)
+{
+    ZydisEncoderRequest req;
+    hp_memset(&req, 0, sizeof(req));
+    req.machine_mode = ZYDIS_MACHINE_MODE_LONG_64;
+    req.mnemonic = ZYDIS_MNEMONIC_MOV;
+    req.operand_count = 2;
+    req.operands[0].type = ZYDIS_OPERAND_TYPE_REGISTER;
+    req.operands[0].reg.value = ZYDIS_REGISTER_RCX;
+    if (op->type == ZYDIS_OPERAND_TYPE_REGISTER) {
+        if (op->size != 64) { c->why = "indirect branch through a narrow register"; return HP_ERR_UNSUPPORTED; }
+        req.operands[1].type = ZYDIS_OPERAND_TYPE_REGISTER;
+        req.operands[1].reg.value = op->reg.value;
+    } else if (op->type == ZYDIS_OPERAND_TYPE_MEMORY) {
+        if (op->size != 64) { c->why = "indirect branch through a narrow operand"; return HP_ERR_UNSUPPORTED; }
+        req.operands[1].type = ZYDIS_OPERAND_TYPE_MEMORY;
+        req.operands[1].mem.base = op->mem.base;
+        req.operands[1].mem.index = op->mem.index;
+        req.operands[1].mem.scale = op->mem.index == ZYDIS_REGISTER_NONE ? 0 : op->mem.scale;
+        req.operands[1].mem.displacement = op->mem.disp.value;
+        req.operands[1].mem.size = 8;
+        if (op->mem.segment == ZYDIS_REGISTER_FS) req.prefixes |= ZYDIS_ATTRIB_HAS_SEGMENT_FS;
+        if (op->mem.base == ZYDIS_REGISTER_RIP) {
+            uint64_t abs = pc + in->length + (uint64_t)op->mem.disp.value;
+            if (!cache_reachable((uint64_t)c->p + 7, abs)) {
+                /* movabs $abs,%rcx ; mov (%rcx),%rcx */
+                c->p = emit_mov_imm64(c->p, R_RCX, abs);
+                c->p = emit_u8(c->p, 0x48); c->p = emit_u8(c->p, 0x8b); c->p = emit_u8(c->p, 0x09);
+                return HP_OK;
+            }
+            req.operands[1].mem.displacement = (int64_t)abs;
+        }
+    } else {
+        c->why = "indirect branch operand";
+        return HP_ERR_UNSUPPORTED;
+    }
+    ZyanUSize len = 16;
+    ZyanStatus zs = op->type == ZYDIS_OPERAND_TYPE_MEMORY && op->mem.base == ZYDIS_REGISTER_RIP
+        ? ZydisEncoderEncodeInstructionAbsolute(&req, c->p, &len, (ZyanU64)c->p)
+        : ZydisEncoderEncodeInstruction(&req, c->p, &len);
+    if (!ZYAN_SUCCESS(zs)) { c->why = "cannot encode indirect target load"; return HP_ERR_ENCODE; }
+    c->p += len;
+    return HP_OK;
+}
+
+static hp_status_t bb_indirect(bb_ctx_t *c, const ZydisDecodedInstruction *in,
+                               const ZydisDecodedOperand *ops, uint64_t pc, const uint8_t *code)
+{
+    (void)code;
+    c->p = emit_gs_store(c->p, R_RCX, T_SPILL_RCX);
+    CHECK(bb_load_target(c, in, &ops[0], pc));
+    if (in->mnemonic == ZYDIS_MNEMONIC_CALL) c->p = emit_push_imm64(c->p, pc + in->length);
+    c->p = bb_ibl(c->p);
+    c->ended = 1;
+    return HP_OK;
+}
+
+static hp_status_t bb_ret(bb_ctx_t *c, const ZydisDecodedInstruction *in,
+                          const ZydisDecodedOperand *ops, uint64_t pc, const uint8_t *code)
+{
+    (void)pc; (void)code;
+    c->p = emit_gs_store(c->p, R_RCX, T_SPILL_RCX);
+    c->p = emit_u8(c->p, 0x59);                                   /* pop %rcx */
+    if (in->operand_count_visible > 0 && ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE && ops[0].imm.value.u)
+        c->p = emit_lea_rsp(c->p, (int32_t)ops[0].imm.value.u);
+    c->p = bb_ibl(c->p);
+    c->ended = 1;
+    return HP_OK;
+}
+
+/* syscall: rcx and r11 are dead (the kernel overwrites them), so they test, without
+ * touching flags, whether the runtime must see this system call number:
+ *   movzx %ax,%r11d ; movabs $table,%rcx ; movzbl (%rcx,%r11),%ecx ; jrcxz 1f
+ *   jmp <syscall stub>
+ *   1: syscall ; movabs $app_next_pc,%rcx                                        */
+extern uint8_t hp_syscall_table[65536] HP_HIDDEN;
+
+static hp_status_t bb_syscall(bb_ctx_t *c, const ZydisDecodedInstruction *in,
+                              const ZydisDecodedOperand *ops, uint64_t pc, const uint8_t *code)
+{
+    (void)ops; (void)code;
+    static const uint8_t movzx_r11[] = { 0x44, 0x0f, 0xb7, 0xd8 };
+    static const uint8_t load[] = { 0x42, 0x0f, 0xb6, 0x0c, 0x19 };
+    uint8_t *field;
+    for (unsigned i = 0; i < sizeof(movzx_r11); i++) c->p = emit_u8(c->p, movzx_r11[i]);
+    c->p = emit_mov_imm64(c->p, R_RCX, (uint64_t)hp_syscall_table);
+    for (unsigned i = 0; i < sizeof(load); i++) c->p = emit_u8(c->p, load[i]);
+    c->p = emit_u8(c->p, 0xe3);
+    c->p = emit_u8(c->p, 5);
+    c->p = emit_jmp_rel32(c->p, &field);
+    bb_add_exit(c, LINK_SYSCALL, pc, field, in->length);
+    c->p = emit_u8(c->p, 0x0f);
+    c->p = emit_u8(c->p, 0x05);
+    c->p = emit_mov_imm64(c->p, R_RCX, pc + in->length);
+    if (c->nexits >= BB_MAX_EXITS - 2) c->ended = 2;   /* leave room for the final exit */
+    return HP_OK;
+}
+
+static hp_status_t bb_unsupported(bb_ctx_t *c, const ZydisDecodedInstruction *in,
+                                  const ZydisDecodedOperand *ops, uint64_t pc, const uint8_t *code)
+{
+    (void)in; (void)ops; (void)pc; (void)code;
+    if (!c->why) c->why = "unsupported instruction";
+    return HP_ERR_UNSUPPORTED;
+}
+
+static int bb_uses_gs(const ZydisDecodedInstruction *in, const ZydisDecodedOperand *ops)
+{
+    switch (in->mnemonic) {
+    case ZYDIS_MNEMONIC_RDGSBASE: case ZYDIS_MNEMONIC_WRGSBASE: case ZYDIS_MNEMONIC_SWAPGS:
+        return 1;
+    default: break;
+    }
+    for (int i = 0; i < in->operand_count; i++) {
+        if (ops[i].type == ZYDIS_OPERAND_TYPE_REGISTER && ops[i].reg.value == ZYDIS_REGISTER_GS) return 1;
+        if (ops[i].type == ZYDIS_OPERAND_TYPE_MEMORY && ops[i].mem.segment == ZYDIS_REGISTER_GS) return 1;
+    }
+    return 0;
+}
+
+/* bb_classify: the action for one decoded instruction. */
+static bb_action_t bb_classify(bb_ctx_t *c, const ZydisDecodedInstruction *in,
+                               const ZydisDecodedOperand *ops)
+{
+    if (bb_uses_gs(in, ops)) { c->why = "app uses the gs segment"; return bb_unsupported; }
+    int far = in->meta.branch_type == ZYDIS_BRANCH_TYPE_FAR;
+    switch (in->mnemonic) {
+    case ZYDIS_MNEMONIC_JMP:
+        if (far) break;
+        return ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE ? bb_jmp_direct : bb_indirect;
+    case ZYDIS_MNEMONIC_CALL:
+        if (far) break;
+        return ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE ? bb_call_direct : bb_indirect;
+    case ZYDIS_MNEMONIC_RET:
+        if (far) break;
+        return bb_ret;
+    case ZYDIS_MNEMONIC_JCXZ: case ZYDIS_MNEMONIC_JECXZ: case ZYDIS_MNEMONIC_JRCXZ:
+    case ZYDIS_MNEMONIC_LOOP: case ZYDIS_MNEMONIC_LOOPE: case ZYDIS_MNEMONIC_LOOPNE:
+        return bb_short_loop;
+    case ZYDIS_MNEMONIC_SYSCALL:
+        return bb_syscall;
+    case ZYDIS_MNEMONIC_SYSENTER: case ZYDIS_MNEMONIC_IRET: case ZYDIS_MNEMONIC_IRETD:
+    case ZYDIS_MNEMONIC_IRETQ: case ZYDIS_MNEMONIC_XBEGIN: case ZYDIS_MNEMONIC_SYSRET:
+    case ZYDIS_MNEMONIC_SYSEXIT:
+        c->why = "unsupported control transfer";
+        return bb_unsupported;
+    case ZYDIS_MNEMONIC_INT:
+        if (ops[0].imm.value.u == 0x80) { c->why = "int $0x80 (32-bit system call)"; return bb_unsupported; }
+        return bb_copy;
+    default:
+        if (in->meta.category == ZYDIS_CATEGORY_COND_BR) return bb_jcc;
+        return bb_copy;
+    }
+    c->why = "far control transfer";
+    return bb_unsupported;
+}
+
+static hp_status_t bb_finish(bb_ctx_t *c, uint64_t pc, uint64_t end_pc, int n_insns, hp_block_t **out)
+{
+    hp_block_t *b = heap_alloc(sizeof(*b));
+    if (!b) return HP_ERR_NOMEM;
+    b->app_pc = pc;
+    b->app_end = end_pc;
+    b->cache_pc = c->start;
+    b->n_insns = (uint32_t)n_insns;
+    hp_link_t **tail = &b->exits;
+    for (int i = 0; i < c->nexits; i++) {
+        hp_link_t *l = heap_alloc(sizeof(*l));
+        if (!l) return HP_ERR_NOMEM;
+        bb_exit_t *e = &c->exits[i];
+        l->kind = e->kind;
+        l->target = e->target;
+        l->insn_len = e->insn_len;
+        l->from = b;
+        l->stub = c->p;
+        l->branch_rel32 = e->field;
+        emit_set_rel32(e->field, (uint64_t)c->p);
+        c->p = emit_stub(c->p, (uint64_t)l);
+        *tail = l;
+        tail = &l->next;
+    }
+    b->cache_size = (uint32_t)(c->p - c->start);
+    *out = b;
+    return HP_OK;
+}
+
+hp_status_t builder_build_at(uint64_t pc, const uint8_t *code, uint64_t limit,
+                             hp_block_t **out, const char **why)
+{
+    bb_ctx_t c;
+    hp_memset(&c, 0, sizeof(c));
+    c.start = c.p = cache_reserve(pc, BB_RESERVE);
+    if (!c.start) { *why = "no cache memory near the code"; return HP_ERR_NOMEM; }
+    c.end = c.start + BB_RESERVE;
+    uint64_t cur = pc;
+    int n = 0;
+    long max = hp_rt.opts.max_block_insns > 0 ? hp_rt.opts.max_block_insns : 64;
+    while (!c.ended) {
+        ZydisDecodedInstruction in;
+        ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+        const uint8_t *src = code + (cur - pc);
+        uint64_t avail = limit - cur;
+        if (n >= max || c.p + BB_SLACK > c.end || c.ended == 2 || avail == 0) break;
+        if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&bb_decoder, src, avail > 15 ? 15 : avail, &in, ops))) {
+            if (n == 0) { *why = "undecodable instruction"; return HP_ERR_DECODE; }
+            break;                         /* let the next block report it at its own pc */
+        }
+        bb_action_t act = bb_classify(&c, &in, ops);
+        uint8_t *mark = c.p;
+        int mark_exits = c.nexits;
+        hp_status_t st = act(&c, &in, ops, cur, src);
+        if (st != HP_OK) {
+            if (n == 0) { *why = c.why; return st; }
+            c.p = mark;                    /* end the block before it */
+            c.nexits = mark_exits;
+            c.ended = 0;
+            c.why = 0;
+            break;
+        }
+        cur += in.length;
+        n++;
+    }
+    if (c.ended != 1) {                    /* fell off the end: jump to the next pc */
+        uint8_t *field;
+        c.p = emit_jmp_rel32(c.p, &field);
+        bb_add_exit(&c, LINK_DIRECT, cur, field, 0);
+    }
+    hp_status_t st = bb_finish(&c, pc, cur, n, out);
+    if (st != HP_OK) return st;
+    cache_commit(c.start, (size_t)(c.p - c.start));
+    return HP_OK;
+}
+
+hp_status_t builder_build(uint64_t pc, hp_block_t **out, const char **why)
+{
+    maps_region_t r;
+    *why = "target not mapped executable";
+    CHECK(maps_find_exec(pc, &r));
+    if (pc >= hp_rt.self_start && pc < hp_rt.self_end) {
+        *why = "app jumped into hotpath's own code";
+        return HP_ERR_UNSUPPORTED;
+    }
+    uint64_t limit = r.end;
+    if (hp_rt.self_start > pc && hp_rt.self_start < limit) limit = hp_rt.self_start;
+    return builder_build_at(pc, (const uint8_t *)pc, limit, out, why);
+}

@@ -1,0 +1,97 @@
+/* cache.c — code cache units of CACHE_UNIT_SIZE bytes, mapped read-write-execute near the
+ * code they hold translations of.
+ * Invariants: a unit is used for an app pc only when both of its ends lie within
+ * CACHE_MAX_DIST of that pc; units are never unmapped (a whole flush just empties them), so
+ * a stale cache address never points to unmapped memory. Units are placed below the code
+ * first, to stay away from the brk heap that grows up after the executable. */
+#include <sys/mman.h>
+#include "cache.h"
+#include "sys.h"
+
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
+
+#define CACHE_MAX_UNITS 512
+
+typedef struct {
+    uint8_t *start, *cur, *end;
+} cache_unit_t;
+
+static cache_unit_t cache_units[CACHE_MAX_UNITS];
+static int cache_nunits;
+
+static uint64_t cache_dist(uint64_t a, uint64_t b) { return a > b ? a - b : b - a; }
+
+static int cache_unit_near(const cache_unit_t *u, uint64_t pc)
+{
+    return cache_dist((uint64_t)u->start, pc) < CACHE_MAX_DIST &&
+           cache_dist((uint64_t)u->end, pc) < CACHE_MAX_DIST;
+}
+
+static cache_unit_t *cache_new_unit(uint64_t pc)
+{
+    static const uint64_t offs[] = { 64, 128, 192, 256, 320, 384, 448, 32, 16 };
+    if (cache_nunits == CACHE_MAX_UNITS) return 0;
+    for (int dir = 0; dir < 2; dir++) {
+        for (unsigned i = 0; i < sizeof(offs) / sizeof(offs[0]); i++) {
+            uint64_t d = offs[i] << 20, addr;
+            if (dir == 0) {
+                if (pc < d + CACHE_UNIT_SIZE + (1u << 20)) continue;
+                addr = (pc - d - CACHE_UNIT_SIZE) & ~(uint64_t)0xffff;
+            } else {
+                addr = (pc + d) & ~(uint64_t)0xffff;
+                if (addr > 0x7ffffffff000ull - CACHE_UNIT_SIZE) continue;
+            }
+            void *m = sys_mmap((void *)addr, CACHE_UNIT_SIZE, PROT_READ | PROT_WRITE | PROT_EXEC,
+                               MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+            if (sys_is_err((long)m)) continue;
+            if ((uint64_t)m != addr) {   /* old kernels treat the flag as a hint */
+                sys_munmap(m, CACHE_UNIT_SIZE);
+                continue;
+            }
+            cache_unit_t *u = &cache_units[cache_nunits++];
+            u->start = u->cur = m;
+            u->end = u->start + CACHE_UNIT_SIZE;
+            hp_rt.stats.cache_units++;
+            return u;
+        }
+    }
+    return 0;
+}
+
+uint8_t *cache_reserve(uint64_t app_pc, size_t max)
+{
+    for (int i = cache_nunits - 1; i >= 0; i--) {
+        cache_unit_t *u = &cache_units[i];
+        if (cache_unit_near(u, app_pc) && (size_t)(u->end - u->cur) >= max) return u->cur;
+    }
+    cache_unit_t *u = cache_new_unit(app_pc);
+    return u ? u->cur : 0;
+}
+
+void cache_commit(uint8_t *start, size_t used)
+{
+    for (int i = 0; i < cache_nunits; i++) {
+        cache_unit_t *u = &cache_units[i];
+        if (u->cur == start) {
+            u->cur += (used + 15) & ~(size_t)15;    /* keep blocks 16-byte aligned */
+            if (u->cur > u->end) u->cur = u->end;
+            hp_rt.stats.block_cache_bytes += used;
+            return;
+        }
+    }
+}
+
+int cache_contains(uint64_t p)
+{
+    for (int i = 0; i < cache_nunits; i++)
+        if (p >= (uint64_t)cache_units[i].start && p < (uint64_t)cache_units[i].end) return 1;
+    return 0;
+}
+
+void cache_reset(void)
+{
+    for (int i = 0; i < cache_nunits; i++) cache_units[i].cur = cache_units[i].start;
+    hp_rt.stats.cache_flushes++;
+}

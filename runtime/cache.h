@@ -1,0 +1,35 @@
+/* cache.h — code cache units: executable memory placed within reach (rel32) of the app code
+ * it translates, so copied RIP-relative operands and direct links still encode. */
+#ifndef HOTPATH_CACHE_H
+#define HOTPATH_CACHE_H
+#include <stddef.h>
+#include <stdint.h>
+#include "runtime.h"
+
+#define CACHE_UNIT_SIZE (4u << 20)
+/* Any cache byte lies at most this far from the app pc it was placed for. */
+#define CACHE_MAX_DIST (512ull << 20)
+
+/* cache_reserve: room for up to max bytes of code within CACHE_MAX_DIST of app_pc; returns
+ * the start (the bytes may be written at once) or NULL when no memory can be mapped near.
+ * Must be followed by cache_commit before the next reserve. */
+uint8_t *cache_reserve(uint64_t app_pc, size_t max) HP_HIDDEN;
+
+/* cache_commit: keep the first used bytes of the last reservation. */
+void cache_commit(uint8_t *start, size_t used) HP_HIDDEN;
+
+/* cache_reachable: 1 if a rel32 at address `from` (end of the instruction) reaches `to`. */
+static inline int cache_reachable(uint64_t from, uint64_t to)
+{
+    int64_t d = (int64_t)(to - from);
+    return d == (int64_t)(int32_t)d;
+}
+
+/* cache_contains: 1 if p lies in a code cache unit. */
+int cache_contains(uint64_t p) HP_HIDDEN;
+
+/* cache_reset: forget every block: all units become empty (whole flush). Only when no
+ * thread executes in the cache. */
+void cache_reset(void) HP_HIDDEN;
+
+#endif

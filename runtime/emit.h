@@ -1,0 +1,110 @@
+/* emit.h — the fixed machine-code sequences the block builder writes into the cache.
+ * Invariant: none of them changes the app's flags; the only registers they touch are the
+ * ones their contract names, always spilled to the thread state first. */
+#ifndef HOTPATH_EMIT_H
+#define HOTPATH_EMIT_H
+#include <stdint.h>
+#include "thread_layout.h"
+
+/* Bytes of an exit stub: mov %rax,%gs:T_SPILL_RAX; movabs $link,%rax; jmp *%gs:T_EXIT_ROUTINE */
+#define EMIT_STUB_LEN 27
+/* Bytes a far link writes over the start of a stub: jmp *0(%rip); .quad target */
+#define EMIT_FAR_JMP_LEN 14
+
+static inline uint8_t *emit_u8(uint8_t *p, uint8_t b) { *p = b; return p + 1; }
+static inline uint8_t *emit_u32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
+    return p + 4;
+}
+static inline uint8_t *emit_u64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
+    return p + 8;
+}
+
+/* emit_gs_store / emit_gs_load: mov %reg64, %gs:off / mov %gs:off, %reg64 (reg 0..15). */
+static inline uint8_t *emit_gs_mov(uint8_t *p, int reg, uint32_t off, uint8_t opcode)
+{
+    p = emit_u8(p, 0x65);
+    p = emit_u8(p, (uint8_t)(0x48 | (reg >= 8 ? 4 : 0)));
+    p = emit_u8(p, opcode);
+    p = emit_u8(p, (uint8_t)(0x04 | ((reg & 7) << 3)));
+    p = emit_u8(p, 0x25);
+    return emit_u32(p, off);
+}
+static inline uint8_t *emit_gs_store(uint8_t *p, int reg, uint32_t off) { return emit_gs_mov(p, reg, off, 0x89); }
+static inline uint8_t *emit_gs_load(uint8_t *p, int reg, uint32_t off) { return emit_gs_mov(p, reg, off, 0x8b); }
+
+/* emit_mov_imm64: movabs $v, %reg64 (reg 0..15); 10 bytes. */
+static inline uint8_t *emit_mov_imm64(uint8_t *p, int reg, uint64_t v)
+{
+    p = emit_u8(p, (uint8_t)(0x48 | (reg >= 8 ? 1 : 0)));
+    p = emit_u8(p, (uint8_t)(0xb8 + (reg & 7)));
+    return emit_u64(p, v);
+}
+
+/* emit_jmp_rel32 / emit_jcc_rel32: the rel32 field is left for a later fixup; *field gets
+ * its address. cc is the condition code (low nibble of the jcc opcode). */
+static inline uint8_t *emit_jmp_rel32(uint8_t *p, uint8_t **field)
+{
+    p = emit_u8(p, 0xe9);
+    *field = p;
+    return emit_u32(p, 0);
+}
+static inline uint8_t *emit_jcc_rel32(uint8_t *p, int cc, uint8_t **field)
+{
+    p = emit_u8(p, 0x0f);
+    p = emit_u8(p, (uint8_t)(0x80 | cc));
+    *field = p;
+    return emit_u32(p, 0);
+}
+
+/* emit_set_rel32: point a rel32 field at target. Caller checked reachability. */
+static inline void emit_set_rel32(uint8_t *field, uint64_t target)
+{
+    int32_t d = (int32_t)(target - ((uint64_t)field + 4));
+    __atomic_store_n((uint32_t *)field, (uint32_t)d, __ATOMIC_RELEASE);
+}
+
+/* emit_push_imm64: push a 64-bit constant without touching flags or registers. */
+static inline uint8_t *emit_push_imm64(uint8_t *p, uint64_t v)
+{
+    if ((int64_t)v == (int64_t)(int32_t)v) {           /* push $imm32 (sign-extended) */
+        p = emit_u8(p, 0x68);
+        return emit_u32(p, (uint32_t)v);
+    }
+    static const uint8_t lea[] = { 0x48, 0x8d, 0x64, 0x24, 0xf8 };   /* lea -8(%rsp),%rsp */
+    for (unsigned i = 0; i < sizeof(lea); i++) p = emit_u8(p, lea[i]);
+    p = emit_u8(p, 0xc7); p = emit_u8(p, 0x04); p = emit_u8(p, 0x24);  /* movl $lo,(%rsp) */
+    p = emit_u32(p, (uint32_t)v);
+    p = emit_u8(p, 0xc7); p = emit_u8(p, 0x44); p = emit_u8(p, 0x24); p = emit_u8(p, 0x04);
+    return emit_u32(p, (uint32_t)(v >> 32));                          /* movl $hi,4(%rsp) */
+}
+
+/* emit_lea_rsp: lea imm(%rsp),%rsp (flags untouched). */
+static inline uint8_t *emit_lea_rsp(uint8_t *p, int32_t imm)
+{
+    static const uint8_t lea[] = { 0x48, 0x8d, 0xa4, 0x24 };
+    for (unsigned i = 0; i < sizeof(lea); i++) p = emit_u8(p, lea[i]);
+    return emit_u32(p, (uint32_t)imm);
+}
+
+/* emit_stub: an exit stub that enters the dispatcher with rax = link (app rax spilled). */
+static inline uint8_t *emit_stub(uint8_t *p, uint64_t link)
+{
+    p = emit_gs_store(p, 0, T_SPILL_RAX);
+    p = emit_mov_imm64(p, 0, link);
+    p = emit_u8(p, 0x65); p = emit_u8(p, 0xff); p = emit_u8(p, 0x24); p = emit_u8(p, 0x25);
+    return emit_u32(p, T_EXIT_ROUTINE);
+}
+
+/* emit_far_jmp: jmp *0(%rip); .quad target — a link that a rel32 cannot reach. */
+static inline uint8_t *emit_far_jmp(uint8_t *p, uint64_t target)
+{
+    p = emit_u8(p, 0xff); p = emit_u8(p, 0x25);
+    p = emit_u32(p, 0);
+    return emit_u64(p, target);
+}
+
+#endif

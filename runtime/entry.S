@@ -1,0 +1,166 @@
+/* entry.S — the context switches between the app (in the code cache) and the runtime, the
+ * takeover entry, and the indirect-lookup template copied into the cache.
+ * Invariants: every app general register and rflags is saved in the thread's context
+ * (gs:T_CTX..) before any runtime C code runs and restored exactly before the cache is
+ * entered; the runtime runs on its own stack with DF clear; the runtime C code is built
+ * with -mgeneral-regs-only, and the only code that may touch SIMD state (Zydis) is wrapped
+ * in xsave/xrstor by dispatch.c. */
+#include "thread_layout.h"
+
+        .text
+
+/* hp_cache_exit: reached by `jmp *%gs:T_EXIT_ROUTINE` from an exit stub or a lookup miss.
+ * In: app rax in gs:T_SPILL_RAX, rax = hp_link_t * of the exit; everything else is app. */
+        .globl hp_cache_exit
+        .hidden hp_cache_exit
+        .type hp_cache_exit, @function
+hp_cache_exit:
+        movq %rax, %gs:T_EXIT_REC
+        movq %gs:T_SPILL_RAX, %rax
+        movq %rax, %gs:T_CTX+0*8
+        movq %rcx, %gs:T_CTX+1*8
+        movq %rdx, %gs:T_CTX+2*8
+        movq %rbx, %gs:T_CTX+3*8
+        movq %rsp, %gs:T_CTX+4*8
+        movq %rbp, %gs:T_CTX+5*8
+        movq %rsi, %gs:T_CTX+6*8
+        movq %rdi, %gs:T_CTX+7*8
+        movq %r8,  %gs:T_CTX+8*8
+        movq %r9,  %gs:T_CTX+9*8
+        movq %r10, %gs:T_CTX+10*8
+        movq %r11, %gs:T_CTX+11*8
+        movq %r12, %gs:T_CTX+12*8
+        movq %r13, %gs:T_CTX+13*8
+        movq %r14, %gs:T_CTX+14*8
+        movq %r15, %gs:T_CTX+15*8
+        movq %gs:T_RT_STACK, %rsp
+        pushfq
+        popq %gs:T_CTX_FLAGS
+        cld
+        /* fall through */
+
+/* hp_dispatch_enter: on the runtime stack (16-byte aligned), run the dispatcher, then
+ * restore the app context and jump to gs:T_ENTRY_PC (cache pc, or app pc after detach). */
+        .globl hp_dispatch_enter
+        .hidden hp_dispatch_enter
+hp_dispatch_enter:
+        movq %gs:T_SELF, %rdi
+        call hp_dispatch
+        pushq %gs:T_CTX_FLAGS
+        popfq
+        movq %gs:T_CTX+0*8, %rax
+        movq %gs:T_CTX+1*8, %rcx
+        movq %gs:T_CTX+2*8, %rdx
+        movq %gs:T_CTX+3*8, %rbx
+        movq %gs:T_CTX+5*8, %rbp
+        movq %gs:T_CTX+6*8, %rsi
+        movq %gs:T_CTX+7*8, %rdi
+        movq %gs:T_CTX+8*8, %r8
+        movq %gs:T_CTX+9*8, %r9
+        movq %gs:T_CTX+10*8, %r10
+        movq %gs:T_CTX+11*8, %r11
+        movq %gs:T_CTX+12*8, %r12
+        movq %gs:T_CTX+13*8, %r13
+        movq %gs:T_CTX+14*8, %r14
+        movq %gs:T_CTX+15*8, %r15
+        movq %gs:T_CTX+4*8, %rsp
+        jmp *%gs:T_ENTRY_PC
+        .size hp_cache_exit, .-hp_cache_exit
+
+/* hp_takeover_entry: called by ld.so as an init_array function (argc, argv, envp).
+ * Saves the caller's registers as an image on the stack: rax..r15 at 0..15*8, rflags at
+ * 16*8, the return address at 17*8, and passes it to hp_takeover_c. If that returns 0,
+ * hotpath stays out: restore and return normally. Otherwise gs is set up and the thread's
+ * context holds the state right after our return: run the dispatcher and enter the cache. */
+        .globl hp_takeover_entry
+        .hidden hp_takeover_entry
+        .type hp_takeover_entry, @function
+hp_takeover_entry:
+        pushfq
+        pushq %r15
+        pushq %r14
+        pushq %r13
+        pushq %r12
+        pushq %r11
+        pushq %r10
+        pushq %r9
+        pushq %r8
+        pushq %rdi
+        pushq %rsi
+        pushq %rbp
+        pushq %rsp
+        pushq %rbx
+        pushq %rdx
+        pushq %rcx
+        pushq %rax
+        movq %rsp, %rdi
+        movq %rsp, %rbx
+        andq $-16, %rsp
+        call hp_takeover_c
+        testl %eax, %eax
+        jz 1f
+        movq %gs:T_RT_STACK, %rsp
+        jmp hp_dispatch_enter
+1:      movq %rbx, %rsp
+        popq %rax
+        popq %rcx
+        popq %rdx
+        popq %rbx
+        addq $8, %rsp
+        popq %rbp
+        popq %rsi
+        popq %rdi
+        popq %r8
+        popq %r9
+        popq %r10
+        popq %r11
+        popq %r12
+        popq %r13
+        popq %r14
+        popq %r15
+        popfq
+        ret
+        .size hp_takeover_entry, .-hp_takeover_entry
+
+/* hp_ibl_tmpl: the in-cache indirect branch lookup, copied after every translated
+ * indirect jmp, call and ret. Position independent: only gs-absolute data and internal
+ * relative jumps. In: rcx = app target, app rcx in gs:T_SPILL_RCX. Flags are kept with
+ * lahf/seto (no pushf), as DynamoRIO does. */
+        .globl hp_ibl_tmpl_begin
+        .hidden hp_ibl_tmpl_begin
+        .globl hp_ibl_tmpl_end
+        .hidden hp_ibl_tmpl_end
+hp_ibl_tmpl_begin:
+        movq %rax, %gs:T_SPILL_RAX
+        movq %rdx, %gs:T_SPILL_RDX
+        lahf
+        seto %al
+        addq $1, %gs:T_IBL_COUNT
+        movq %rcx, %rdx
+        shlq $4, %rdx
+        andq %gs:T_IBL_MASK16, %rdx
+        addq %gs:T_IBL_TABLE, %rdx
+1:      cmpq (%rdx), %rcx
+        je 2f
+        cmpq $0, (%rdx)
+        je 3f
+        addq $16, %rdx
+        jmp 1b
+2:      movq 8(%rdx), %rdx
+        movq %rdx, %gs:T_IBL_JMP
+        addb $0x7f, %al
+        sahf
+        movq %gs:T_SPILL_RAX, %rax
+        movq %gs:T_SPILL_RCX, %rcx
+        movq %gs:T_SPILL_RDX, %rdx
+        jmp *%gs:T_IBL_JMP
+3:      movq %rcx, %gs:T_IBL_TARGET
+        addb $0x7f, %al
+        sahf
+        movq %gs:T_SPILL_RCX, %rcx
+        movq %gs:T_SPILL_RDX, %rdx
+        movq %gs:T_IBL_REC, %rax
+        jmp *%gs:T_EXIT_ROUTINE
+hp_ibl_tmpl_end:
+
+        .section .note.GNU-stack, "", @progbits

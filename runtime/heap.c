@@ -1,0 +1,106 @@
+/* heap.c — size-class allocator on anonymous mmap for the runtime.
+ * Invariants: never calls libc; blocks of 16..4096 bytes come from 64 KiB slabs and go back
+ * to a per-class free list; larger ones are their own mapping. A spin lock makes it safe
+ * for threads. Every block carries a 16-byte header with its class. */
+#include <sys/mman.h>
+#include "heap.h"
+#include "sys.h"
+
+#define HEAP_MIN_SHIFT 4      /* 16 bytes */
+#define HEAP_MAX_SHIFT 12     /* 4096 bytes */
+#define HEAP_NCLASS (HEAP_MAX_SHIFT - HEAP_MIN_SHIFT + 1)
+#define HEAP_SLAB (64 * 1024)
+#define HEAP_HDR 16
+
+typedef struct heap_free { struct heap_free *next; } heap_free_t;
+
+static heap_free_t *heap_lists[HEAP_NCLASS];
+static char *heap_cur, *heap_end;
+static size_t heap_mapped;
+static volatile int heap_lock;
+
+static void heap_acquire(void)
+{
+    while (__atomic_exchange_n(&heap_lock, 1, __ATOMIC_ACQUIRE))
+        while (heap_lock) __builtin_ia32_pause();
+}
+
+static void heap_release(void) { __atomic_store_n(&heap_lock, 0, __ATOMIC_RELEASE); }
+
+void *hp_memset(void *d, int c, size_t n)
+{
+    unsigned char *p = d;
+    while (n--) *p++ = (unsigned char)c;
+    return d;
+}
+
+void *hp_memcpy(void *d, const void *s, size_t n)
+{
+    unsigned char *p = d;
+    const unsigned char *q = s;
+    while (n--) *p++ = *q++;
+    return d;
+}
+
+/* Compiler-generated calls bind to these (hidden, so the app's symbols are untouched). */
+__attribute__((visibility("hidden"))) void *memset(void *d, int c, size_t n) { return hp_memset(d, c, n); }
+__attribute__((visibility("hidden"))) void *memcpy(void *d, const void *s, size_t n) { return hp_memcpy(d, s, n); }
+
+static int heap_class(size_t n)
+{
+    int shift = HEAP_MIN_SHIFT;
+    while (((size_t)1 << shift) < n + HEAP_HDR) shift++;
+    return shift - HEAP_MIN_SHIFT;
+}
+
+void *heap_alloc(size_t n)
+{
+    if (n + HEAP_HDR > ((size_t)1 << HEAP_MAX_SHIFT)) {
+        size_t len = (n + HEAP_HDR + 4095) & ~(size_t)4095;
+        char *m = sys_mmap(0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (sys_is_err((long)m)) return 0;
+        __atomic_add_fetch(&heap_mapped, len, __ATOMIC_RELAXED);
+        *(size_t *)m = len;               /* big block: header holds its mapping length */
+        return m + HEAP_HDR;
+    }
+    int c = heap_class(n);
+    size_t sz = (size_t)1 << (c + HEAP_MIN_SHIFT);
+    char *blk;
+    heap_acquire();
+    if (heap_lists[c]) {
+        blk = (char *)heap_lists[c];
+        heap_lists[c] = heap_lists[c]->next;
+    } else {
+        if (heap_cur + sz > heap_end) {
+            char *m = sys_mmap(0, HEAP_SLAB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            if (sys_is_err((long)m)) { heap_release(); return 0; }
+            heap_mapped += HEAP_SLAB;
+            heap_cur = m;
+            heap_end = m + HEAP_SLAB;
+        }
+        blk = heap_cur;
+        heap_cur += sz;
+    }
+    heap_release();
+    hp_memset(blk, 0, sz);
+    *(size_t *)blk = (size_t)c;           /* small block: header holds its class */
+    return blk + HEAP_HDR;
+}
+
+void heap_free(void *p)
+{
+    if (!p) return;
+    char *blk = (char *)p - HEAP_HDR;
+    size_t h = *(size_t *)blk;
+    if (h >= 4096) {
+        __atomic_sub_fetch(&heap_mapped, h, __ATOMIC_RELAXED);
+        sys_munmap(blk, h);
+        return;
+    }
+    heap_acquire();
+    ((heap_free_t *)blk)->next = heap_lists[h];
+    heap_lists[h] = (heap_free_t *)blk;
+    heap_release();
+}
+
+size_t heap_bytes_mapped(void) { return heap_mapped; }

@@ -1,0 +1,137 @@
+/* runtime.h — the runtime's shared types: per-thread state, blocks, link records, and the
+ * one global hp_rt. Invariants: the runtime never calls libc after takeover; every field
+ * the cache reaches through gs sits at the offset thread_layout.h gives. */
+#ifndef HOTPATH_RUNTIME_H
+#define HOTPATH_RUNTIME_H
+#include <stddef.h>
+#include <stdint.h>
+#include "hotpath/options.h"
+#include "hotpath/status.h"
+#include "thread_layout.h"
+
+#define HP_HIDDEN __attribute__((visibility("hidden")))
+
+/* Register numbers in hardware encoding order (ctx.gpr index). */
+enum { R_RAX, R_RCX, R_RDX, R_RBX, R_RSP, R_RBP, R_RSI, R_RDI,
+       R_R8, R_R9, R_R10, R_R11, R_R12, R_R13, R_R14, R_R15 };
+
+typedef struct hp_block hp_block_t;
+
+/* Kinds of cache exit (hp_link_t.kind). */
+typedef enum {
+    LINK_DIRECT,    /* direct branch or fall-through to target; patchable */
+    LINK_INDIRECT,  /* indirect lookup miss: target in T_IBL_TARGET */
+    LINK_SYSCALL,   /* a system call the runtime must see; target = its app pc */
+    LINK_START,     /* takeover: start at target */
+} hp_link_kind_t;
+
+/* An exit from a block: one per stub. The stub loads its address into rax. */
+typedef struct hp_link {
+    uint64_t target;          /* app pc the exit goes to (LINK_SYSCALL: the syscall's pc) */
+    uint8_t *branch_rel32;    /* rel32 field of the block's branch to the stub, or NULL */
+    uint8_t *stub;            /* the stub itself (a far link rewrites its start) */
+    hp_block_t *from;
+    hp_block_t *to;           /* linked target block, or NULL */
+    struct hp_link *next;     /* next exit of the same block */
+    uint32_t kind;
+    uint32_t insn_len;        /* LINK_SYSCALL: length of the syscall instruction */
+} hp_link_t;
+
+/* A translated basic block. */
+struct hp_block {
+    uint64_t app_pc;
+    uint64_t app_end;         /* one past its last app instruction */
+    uint8_t *cache_pc;
+    uint32_t cache_size;
+    uint32_t n_insns;
+    hp_link_t *exits;
+};
+
+/* Per-thread state; the cache reaches it through gs (offsets in thread_layout.h). */
+typedef struct hp_thread {
+    struct hp_thread *self;
+    uint64_t spill_rax, spill_rcx, spill_rdx;
+    hp_link_t *exit_rec;
+    uint64_t entry_pc;
+    uint64_t ibl_target;
+    void *ibl_table;
+    uint64_t ibl_mask16;
+    uint64_t ibl_jmp;
+    uint64_t exit_routine;
+    hp_link_t *ibl_rec;
+    uint64_t rt_stack;
+    uint8_t *xsave_area;
+    uint64_t ibl_count;
+    uint8_t pad0[T_CTX - T_IBL_COUNT - 8];
+    uint64_t gpr[16];
+    uint64_t rflags;
+    uint64_t rip;
+    /* not reached from the cache */
+    uint8_t *rt_stack_base;
+    int tid;
+    int detached;
+} hp_thread_t;
+
+_Static_assert(__builtin_offsetof(hp_thread_t, spill_rax) == T_SPILL_RAX, "layout");
+_Static_assert(__builtin_offsetof(hp_thread_t, spill_rcx) == T_SPILL_RCX, "layout");
+_Static_assert(__builtin_offsetof(hp_thread_t, spill_rdx) == T_SPILL_RDX, "layout");
+_Static_assert(__builtin_offsetof(hp_thread_t, exit_rec) == T_EXIT_REC, "layout");
+_Static_assert(__builtin_offsetof(hp_thread_t, entry_pc) == T_ENTRY_PC, "layout");
+_Static_assert(__builtin_offsetof(hp_thread_t, ibl_target) == T_IBL_TARGET, "layout");
+_Static_assert(__builtin_offsetof(hp_thread_t, ibl_table) == T_IBL_TABLE, "layout");
+_Static_assert(__builtin_offsetof(hp_thread_t, ibl_mask16) == T_IBL_MASK16, "layout");
+_Static_assert(__builtin_offsetof(hp_thread_t, ibl_jmp) == T_IBL_JMP, "layout");
+_Static_assert(__builtin_offsetof(hp_thread_t, exit_routine) == T_EXIT_ROUTINE, "layout");
+_Static_assert(__builtin_offsetof(hp_thread_t, ibl_rec) == T_IBL_REC, "layout");
+_Static_assert(__builtin_offsetof(hp_thread_t, rt_stack) == T_RT_STACK, "layout");
+_Static_assert(__builtin_offsetof(hp_thread_t, xsave_area) == T_XSAVE_AREA, "layout");
+_Static_assert(__builtin_offsetof(hp_thread_t, ibl_count) == T_IBL_COUNT, "layout");
+_Static_assert(__builtin_offsetof(hp_thread_t, gpr) == T_CTX, "layout");
+_Static_assert(__builtin_offsetof(hp_thread_t, rflags) == T_CTX_FLAGS, "layout");
+_Static_assert(__builtin_offsetof(hp_thread_t, rip) == T_CTX_RIP, "layout");
+
+/* Statistics (names are the JSON keys; later issues add fields, never rename). */
+#define HP_STATS(X) \
+    X(blocks_built) X(block_cache_bytes) X(dispatcher_entries) X(indirect_lookups) \
+    X(indirect_misses) X(links_made) X(syscalls_seen) X(cache_units) X(cache_flushes)
+
+typedef struct {
+#define HP_STAT_FIELD(n) uint64_t n;
+    HP_STATS(HP_STAT_FIELD)
+#undef HP_STAT_FIELD
+} hp_stats_t;
+
+/* The runtime's global state (one per process). */
+typedef struct {
+    hp_options_t opts;
+    hp_stats_t stats;
+    uint64_t self_start, self_end;   /* libhotpath.so's own mappings: never translated */
+    uint64_t xsave_mask;             /* XCR0: the state components xsave must keep */
+    uint32_t xsave_size;
+    int active;                      /* 1 after takeover, 0 once detached */
+    int exit_code;                   /* -1 until the app exits */
+    char detach_reason[96];
+    hp_link_t ibl_link;              /* the record T_IBL_REC points to */
+    hp_link_t start_link;            /* LINK_START record used at takeover */
+    hp_thread_t *main_thread;
+} hp_runtime_t;
+
+extern hp_runtime_t hp_rt HP_HIDDEN;
+
+/* Assembly entry points (entry.S). */
+extern char hp_cache_exit[] HP_HIDDEN;
+extern char hp_ibl_tmpl_begin[] HP_HIDDEN, hp_ibl_tmpl_end[] HP_HIDDEN;
+
+/* hp_dispatch: called by entry.S on the runtime stack with the app context saved in t;
+ * decides where the thread goes next and stores it in t->entry_pc (a cache pc, or an app
+ * pc when hotpath detaches). Never returns an error: it detaches instead. */
+void hp_dispatch(hp_thread_t *t) HP_HIDDEN;
+
+/* hp_detach: give up control of the thread: it goes on natively at app pc `pc` with the
+ * context in t. Writes statistics. reason: a short phrase for stats and --verbose. */
+void hp_detach(hp_thread_t *t, uint64_t pc, const char *reason, uint64_t where) HP_HIDDEN;
+
+/* hp_stats_write: write the statistics JSON if --stats-json was given. */
+void hp_stats_write(void) HP_HIDDEN;
+
+#endif

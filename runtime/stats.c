@@ -1,0 +1,44 @@
+/* stats.c — the statistics JSON (--stats-json FILE, %p = pid), written with raw syscalls.
+ * Invariant: one JSON object per file, keys from HP_STATS plus exit_code, detached,
+ * detach_reason; written at exit, at exec and at detach (a later write replaces it). */
+#include <fcntl.h>
+#include "runtime.h"
+#include "fmt.h"
+#include "sys.h"
+
+static void stats_path(char *out, int cap)
+{
+    fmt_buf_t b;
+    fmt_init(&b, out, (size_t)cap);
+    for (const char *s = hp_rt.opts.stats_json; *s; s++) {
+        if (s[0] == '%' && s[1] == 'p') { fmt_dec(&b, sys_getpid()); s++; }
+        else { char c[2] = { *s, 0 }; fmt_str(&b, c); }
+    }
+    fmt_cstr(&b);
+}
+
+void hp_stats_write(void)
+{
+    if (!hp_rt.opts.stats_json[0]) return;
+    char path[HP_OPT_STR_MAX + 32], buf[4096];
+    stats_path(path, sizeof(path));
+    if (hp_rt.main_thread) hp_rt.stats.indirect_lookups = hp_rt.main_thread->ibl_count;
+    fmt_buf_t b;
+    fmt_init(&b, buf, sizeof(buf));
+    fmt_str(&b, "{");
+#define STAT_JSON(n) fmt_str(&b, "\"" #n "\": "); fmt_udec(&b, hp_rt.stats.n); fmt_str(&b, ", ");
+    HP_STATS(STAT_JSON)
+#undef STAT_JSON
+    fmt_str(&b, "\"exit_code\": ");
+    if (hp_rt.exit_code >= 0) fmt_dec(&b, hp_rt.exit_code); else fmt_str(&b, "null");
+    fmt_str(&b, ", \"detached\": ");
+    fmt_str(&b, hp_rt.detach_reason[0] ? "true" : "false");
+    fmt_str(&b, ", \"detach_reason\": ");
+    fmt_json_str(&b, hp_rt.detach_reason);
+    fmt_str(&b, "}\n");
+    long fd = sys_open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) { hp_note("cannot write statistics to", path, 0); return; }
+    size_t n = b.len < b.cap ? b.len : b.cap;
+    sys_write((int)fd, buf, n);
+    sys_close((int)fd);
+}

@@ -1,0 +1,125 @@
+/* syscalls.c — system calls the runtime must see: process exit (statistics), thread and
+ * vfork creation and signal handlers (detach until the transparency work lands), exec
+ * (statistics before the image goes), and unmapping or reprotecting code (flush).
+ * Invariant: a call the runtime performs on the app's behalf leaves rax, rcx and r11 as the
+ * kernel's syscall instruction would (result, next app pc, rflags). */
+#include <asm/prctl.h>
+#include <linux/sched.h>
+#include <sys/mman.h>
+#include "syscalls.h"
+#include "block_table.h"
+#include "cache.h"
+#include "fmt.h"
+#include "ibl.h"
+#include "maps.h"
+#include "sys.h"
+
+uint8_t hp_syscall_table[65536];
+
+static const int sc_seen[] = {
+    __NR_exit, __NR_exit_group, __NR_clone, __NR_clone3, __NR_fork, __NR_vfork,
+    __NR_execve, __NR_execveat, __NR_rt_sigaction, __NR_rt_sigreturn, __NR_munmap,
+    __NR_mprotect, __NR_mremap, __NR_mmap, __NR_arch_prctl, __NR_shmdt,
+};
+
+void syscalls_init(void)
+{
+    for (unsigned i = 0; i < sizeof(sc_seen) / sizeof(sc_seen[0]); i++)
+        hp_syscall_table[sc_seen[i]] = 1;
+}
+
+/* sc_flush: drop every translation (code under it changed). The current thread is in the
+ * dispatcher and is the only one under hotpath, so nothing executes in the cache. */
+static void sc_flush(hp_thread_t *t)
+{
+    btab_clear();
+    ibl_clear(t);
+    cache_reset();
+}
+
+static void sc_code_changed(hp_thread_t *t, uint64_t lo, uint64_t len)
+{
+    uint64_t hi = lo + ((len + 4095) & ~4095ull);
+    maps_forget(lo, hi);
+    if (btab_overlaps(lo, hi)) {
+        hp_note("code under translation changed: flushing the cache", 0, lo);
+        sc_flush(t);
+    }
+}
+
+static uint64_t sc_do(hp_thread_t *t, uint64_t next)
+{
+    uint64_t *g = t->gpr;
+    long ret = sys_call6((long)g[R_RAX], (long)g[R_RDI], (long)g[R_RSI], (long)g[R_RDX],
+                         (long)g[R_R10], (long)g[R_R8], (long)g[R_R9]);
+    g[R_RAX] = (uint64_t)ret;
+    g[R_RCX] = next;
+    g[R_R11] = t->rflags;
+    return next;
+}
+
+uint64_t syscalls_handle(hp_thread_t *t, const hp_link_t *link)
+{
+    uint64_t *g = t->gpr;
+    uint64_t pc = link->target, next = pc + link->insn_len;
+    int nr = (int)g[R_RAX];
+    hp_rt.stats.syscalls_seen++;
+    switch (nr) {
+    case __NR_exit:
+    case __NR_exit_group:
+        hp_rt.exit_code = (int)(g[R_RDI] & 0xff);
+        hp_stats_write();
+        return sc_do(t, next);
+    case __NR_clone:
+        if (g[R_RDI] & (CLONE_VM | CLONE_VFORK)) break;
+        return sc_do(t, next);
+    case __NR_clone3:
+        if (g[R_RSI] < 8 || (*(uint64_t *)g[R_RDI] & (CLONE_VM | CLONE_VFORK))) break;
+        return sc_do(t, next);
+    case __NR_vfork:
+        break;
+    case __NR_execve:
+    case __NR_execveat:
+        hp_stats_write();
+        return sc_do(t, next);
+    case __NR_rt_sigaction:
+        if (g[R_RSI] && *(uint64_t *)g[R_RSI] > 1) {    /* a handler, not SIG_DFL/SIG_IGN */
+            hp_detach(t, pc, "signal handler installed", pc);
+            return 0;
+        }
+        return sc_do(t, next);
+    case __NR_rt_sigreturn:
+        break;
+    case __NR_arch_prctl:
+        if (g[R_RDI] == ARCH_SET_GS || g[R_RDI] == ARCH_GET_GS) break;
+        return sc_do(t, next);
+    case __NR_munmap:
+    case __NR_mprotect: {
+        uint64_t lo = g[R_RDI], len = g[R_RSI];
+        sc_do(t, next);
+        if (!sys_is_err((long)g[R_RAX])) sc_code_changed(t, lo, len);
+        return next;
+    }
+    case __NR_mremap: {
+        uint64_t lo = g[R_RDI], len = g[R_RSI];
+        sc_do(t, next);
+        if (!sys_is_err((long)g[R_RAX])) sc_code_changed(t, lo, len);
+        return next;
+    }
+    case __NR_mmap: {
+        uint64_t lo = g[R_RDI], len = g[R_RSI], flags = g[R_R10];
+        sc_do(t, next);
+        if (!sys_is_err((long)g[R_RAX]) && (flags & MAP_FIXED)) sc_code_changed(t, lo, len);
+        return next;
+    }
+    case __NR_shmdt:
+        sc_do(t, next);
+        maps_forget(0, ~0ull);
+        if (btab_count()) sc_flush(t);
+        return next;
+    default:
+        return sc_do(t, next);
+    }
+    hp_detach(t, pc, "system call not supported yet", pc);
+    return 0;
+}

@@ -1,0 +1,122 @@
+/* takeover.c — the preload constructor's C half: read the options, set up the runtime and
+ * the first thread, and hand the caller's context to the dispatcher.
+ * Invariants: until hp_takeover_c returns 1 nothing of the app's state has changed (a 0
+ * return runs the app natively); after it, gs points at the thread state and every app
+ * instruction runs from the cache. libc is not called here either. */
+#include <asm/prctl.h>
+#include <sys/mman.h>
+#include "runtime.h"
+#include "builder.h"
+#include "fmt.h"
+#include "heap.h"
+#include "ibl.h"
+#include "maps.h"
+#include "syscalls.h"
+#include "sys.h"
+
+#define RT_STACK_SIZE (256 * 1024)
+
+hp_runtime_t hp_rt;
+
+extern char hp_takeover_entry[] HP_HIDDEN;
+int hp_takeover_c(uint64_t *image) HP_HIDDEN;
+
+static void tk_cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
+{
+    __asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(sub));
+}
+
+/* tk_xsave_setup: the XSAVE mask and area size for this CPU; 0 if XSAVE is unusable. */
+static int tk_xsave_setup(void)
+{
+    uint32_t r[4];
+    tk_cpuid(1, 0, r);
+    if (!(r[2] & (1u << 27))) return 0;               /* OSXSAVE */
+    uint32_t lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    hp_rt.xsave_mask = ((uint64_t)hi << 32) | lo;
+    tk_cpuid(0xd, 0, r);
+    hp_rt.xsave_size = r[1];
+    return hp_rt.xsave_size >= 576;
+}
+
+/* tk_options: HOTPATH_OPTIONS from envp; 0 on a bad option (the app then runs natively). */
+static int tk_options(char **envp)
+{
+    hp_options_default(&hp_rt.opts);
+    for (char **e = envp; e && *e; e++) {
+        if (!hp_strneq(*e, "HOTPATH_OPTIONS=", 16)) continue;
+        char bad[64];
+        if (hp_options_parse_string(&hp_rt.opts, *e + 16, bad, sizeof(bad)) != HP_OK) {
+            fmt_buf_t b;
+            char msg[128];
+            fmt_init(&b, msg, sizeof(msg));
+            fmt_str(&b, "hotpath: unknown or malformed option in HOTPATH_OPTIONS: ");
+            fmt_str(&b, bad);
+            fmt_str(&b, "\n");
+            sys_write(2, msg, hp_strlen(fmt_cstr(&b)));
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static hp_thread_t *tk_thread_new(void)
+{
+    hp_thread_t *t = heap_alloc(sizeof(*t));
+    uint8_t *xs = heap_alloc(hp_rt.xsave_size + 64);
+    uint8_t *stack = sys_mmap(0, RT_STACK_SIZE, PROT_READ | PROT_WRITE,
+                              MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (!t || !xs || sys_is_err((long)stack)) return 0;
+    t->self = t;
+    t->xsave_area = (uint8_t *)(((uint64_t)xs + 63) & ~63ull);
+    t->rt_stack_base = stack;
+    t->rt_stack = (uint64_t)stack + RT_STACK_SIZE;
+    t->exit_routine = (uint64_t)hp_cache_exit;
+    t->ibl_rec = &hp_rt.ibl_link;
+    t->tid = (int)sys_gettid();
+    return t;
+}
+
+int hp_takeover_c(uint64_t *image)
+{
+    char **envp = (char **)image[R_RDX];
+    hp_rt.exit_code = -1;
+    if (!tk_options(envp)) return 0;
+    uint64_t gs = 1;
+    if (sys_arch_prctl(ARCH_GET_GS, (unsigned long)&gs) != 0 || gs != 0) {
+        hp_note("the program already uses gs: running natively", 0, 0);
+        return 0;
+    }
+    if (!tk_xsave_setup()) {
+        hp_note("no usable XSAVE: running natively", 0, 0);
+        return 0;
+    }
+    if (maps_refresh() != HP_OK ||
+        maps_object_range((uint64_t)hp_takeover_entry, &hp_rt.self_start, &hp_rt.self_end) != HP_OK) {
+        hp_note("cannot read /proc/self/maps: running natively", 0, 0);
+        return 0;
+    }
+    hp_thread_t *t = tk_thread_new();
+    if (!t || ibl_init(t) != HP_OK) {
+        hp_note("out of memory at start: running natively", 0, 0);
+        return 0;
+    }
+    builder_init();
+    syscalls_init();
+    hp_rt.ibl_link.kind = LINK_INDIRECT;
+    hp_rt.start_link.kind = LINK_START;
+    hp_rt.start_link.target = image[17];
+    hp_memcpy(t->gpr, image, 16 * sizeof(uint64_t));
+    t->gpr[R_RSP] = (uint64_t)(image + 18);        /* as after our ret */
+    t->rflags = image[16];
+    t->rip = image[17];
+    t->exit_rec = &hp_rt.start_link;
+    hp_rt.main_thread = t;
+    if (sys_arch_prctl(ARCH_SET_GS, (unsigned long)t) != 0) {
+        hp_note("cannot set the gs base: running natively", 0, 0);
+        return 0;
+    }
+    hp_rt.active = 1;
+    return 1;
+}
