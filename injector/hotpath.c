@@ -103,7 +103,7 @@ static int cmd_run(int argc, char **argv)
         if (hp_options_set(&opts, name, value) != HP_OK) die(2, "bad value for option '%s': %s", a, value ? value : "");
         append(words, sizeof(words), name, value);
     }
-    if (i >= argc) { usage(stderr); die(2, "no program given%s%s", "", ""); }
+    if (i >= argc) die(2, "no program given (usage: hotpath run [OPTIONS] -- PROG [ARGS...])%s%s", "", "");
     char path[PATH_MAX], err[PATH_MAX + 256];
     int code;
     if (elf_resolve(argv[i], path, sizeof(path), err, sizeof(err)) != 0) die(127, "%s%s", err, "");

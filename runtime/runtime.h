@@ -93,7 +93,7 @@ _Static_assert(__builtin_offsetof(hp_thread_t, rip) == T_CTX_RIP, "layout");
 /* Statistics (names are the JSON keys; later issues add fields, never rename). */
 #define HP_STATS(X) \
     X(blocks_built) X(block_cache_bytes) X(dispatcher_entries) X(indirect_lookups) \
-    X(indirect_misses) X(links_made) X(syscalls_seen) X(cache_units) X(cache_flushes)
+    X(indirect_misses) X(links_made) X(syscalls_seen) X(cache_units) X(cache_flushes) X(signal_handlers_passed)
 
 typedef struct {
 #define HP_STAT_FIELD(n) uint64_t n;

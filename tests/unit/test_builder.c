@@ -1,0 +1,285 @@
+/* test_builder.c — the block builder, one test per instruction kind: what it emits is
+ * decoded back with Zydis and checked against what the app instruction must do. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+#include <Zydis/Zydis.h>
+#include "builder.h"
+#include "emit.h"
+#include "heap.h"
+#include "syscalls.h"
+
+/* App code lives in this buffer; its "app pc" is its own address. */
+static uint8_t app[256] __attribute__((aligned(64)));
+
+typedef struct {
+    ZydisDecodedInstruction in;
+    ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+    uint64_t addr;
+} insn_t;
+
+/* Decode the translation of a block: up to max instructions from its cache start. */
+static int decode_cache(const hp_block_t *b, insn_t *out, int max)
+{
+    ZydisDecoder d;
+    ZydisDecoderInit(&d, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+    uint64_t p = (uint64_t)b->cache_pc;
+    int n = 0;
+    while (n < max && p < (uint64_t)b->cache_pc + b->cache_size) {
+        if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&d, (void *)p, 15, &out[n].in, out[n].ops))) break;
+        out[n].addr = p;
+        p += out[n].in.length;
+        n++;
+    }
+    return n;
+}
+
+static uint64_t branch_target(const insn_t *i)
+{
+    return i->addr + i->in.length + (uint64_t)i->ops[0].imm.value.s;
+}
+
+static hp_block_t *build(const uint8_t *bytes, size_t n, hp_status_t expect)
+{
+    memset(app, 0xcc, sizeof(app));
+    memcpy(app, bytes, n);
+    hp_block_t *b = NULL;
+    const char *why = "";
+    hp_status_t st = builder_build_at((uint64_t)app, app, (uint64_t)app + sizeof(app), &b, &why);
+    assert_int_equal(st, expect);
+    return b;
+}
+
+/* The stub an exit jumps to must load the link record for `target`. */
+static hp_link_t *exit_link(const hp_block_t *b, uint64_t stub)
+{
+    for (hp_link_t *l = b->exits; l; l = l->next)
+        if ((uint64_t)l->stub == stub) return l;
+    return NULL;
+}
+
+static void test_plain_copy(void **s)
+{
+    (void)s;
+    static const uint8_t code[] = { 0x48, 0x01, 0xd8, 0x48, 0x89, 0xc1, 0xeb, 0x00 };  /* add; mov; jmp +0 */
+    hp_block_t *b = build(code, sizeof(code), HP_OK);
+    assert_memory_equal(b->cache_pc, code, 6);
+    assert_int_equal(b->n_insns, 3);
+    insn_t ins[8];
+    int n = decode_cache(b, ins, 8);
+    assert_true(n >= 3);
+    assert_int_equal(ins[2].in.mnemonic, ZYDIS_MNEMONIC_JMP);
+    hp_link_t *l = exit_link(b, branch_target(&ins[2]));
+    assert_non_null(l);
+    assert_int_equal(l->kind, LINK_DIRECT);
+    assert_int_equal(l->target, (uint64_t)app + 8);
+}
+
+static void test_rip_relative(void **s)
+{
+    (void)s;
+    static const uint8_t code[] = { 0x48, 0x8b, 0x05, 0x00, 0x01, 0x00, 0x00, 0xc3 };  /* mov 0x100(%rip),%rax; ret */
+    hp_block_t *b = build(code, sizeof(code), HP_OK);
+    insn_t ins[4];
+    decode_cache(b, ins, 4);
+    assert_int_equal(ins[0].in.mnemonic, ZYDIS_MNEMONIC_MOV);
+    assert_int_equal(ins[0].ops[1].mem.base, ZYDIS_REGISTER_RIP);
+    uint64_t abs = 0;
+    ZydisCalcAbsoluteAddress(&ins[0].in, &ins[0].ops[1], ins[0].addr, &abs);
+    assert_int_equal(abs, (uint64_t)app + 7 + 0x100);
+}
+
+static void test_jcc(void **s)
+{
+    (void)s;
+    static const uint8_t code[] = { 0x85, 0xc0, 0x74, 0x10 };   /* test %eax,%eax; jz +0x10 */
+    hp_block_t *b = build(code, sizeof(code), HP_OK);
+    insn_t ins[4];
+    decode_cache(b, ins, 4);
+    assert_int_equal(ins[1].in.mnemonic, ZYDIS_MNEMONIC_JZ);
+    assert_int_equal(ins[1].in.length, 6);                     /* rel32 form */
+    assert_int_equal(exit_link(b, branch_target(&ins[1]))->target, (uint64_t)app + 4 + 0x10);
+    assert_int_equal(ins[2].in.mnemonic, ZYDIS_MNEMONIC_JMP);
+    assert_int_equal(exit_link(b, branch_target(&ins[2]))->target, (uint64_t)app + 4);
+}
+
+static void test_call_direct_pushes_app_return(void **s)
+{
+    (void)s;
+    static const uint8_t code[] = { 0xe8, 0x20, 0x00, 0x00, 0x00 };   /* call +0x20 */
+    hp_block_t *b = build(code, sizeof(code), HP_OK);
+    insn_t ins[6];
+    int n = decode_cache(b, ins, 6);
+    /* lea -8(%rsp),%rsp; movl lo,(%rsp); movl hi,4(%rsp); jmp stub  (app is above 4 GiB) */
+    uint64_t ret = (uint64_t)app + 5;
+    assert_true(n >= 4);
+    assert_int_equal(ins[0].in.mnemonic, ZYDIS_MNEMONIC_LEA);
+    assert_int_equal((uint32_t)ins[1].ops[1].imm.value.u, (uint32_t)ret);
+    assert_int_equal((uint32_t)ins[2].ops[1].imm.value.u, (uint32_t)(ret >> 32));
+    assert_int_equal(ins[3].in.mnemonic, ZYDIS_MNEMONIC_JMP);
+    assert_int_equal(exit_link(b, branch_target(&ins[3]))->target, (uint64_t)app + 5 + 0x20);
+}
+
+static void test_ret_uses_lookup(void **s)
+{
+    (void)s;
+    static const uint8_t code[] = { 0xc2, 0x10, 0x00 };          /* ret $0x10 */
+    hp_block_t *b = build(code, sizeof(code), HP_OK);
+    insn_t ins[4];
+    decode_cache(b, ins, 4);
+    assert_int_equal(ins[0].in.mnemonic, ZYDIS_MNEMONIC_MOV);   /* mov %rcx,%gs:T_SPILL_RCX */
+    assert_int_equal(ins[0].ops[0].mem.segment, ZYDIS_REGISTER_GS);
+    assert_int_equal(ins[0].ops[0].mem.disp.value, T_SPILL_RCX);
+    assert_int_equal(ins[1].in.mnemonic, ZYDIS_MNEMONIC_POP);
+    assert_int_equal(ins[1].ops[0].reg.value, ZYDIS_REGISTER_RCX);
+    assert_int_equal(ins[2].in.mnemonic, ZYDIS_MNEMONIC_LEA);   /* the $0x10 */
+    assert_int_equal(ins[2].ops[1].mem.disp.value, 0x10);
+    size_t tl = (size_t)(hp_ibl_tmpl_end - hp_ibl_tmpl_begin);
+    assert_memory_equal((uint8_t *)ins[3].addr, hp_ibl_tmpl_begin, tl);
+    assert_null(b->exits);                                      /* no stub: the lookup exits */
+}
+
+static void check_indirect(const uint8_t *code, size_t n, int is_call, ZydisOperandType optype)
+{
+    hp_block_t *b = build(code, n, HP_OK);
+    insn_t ins[8];
+    decode_cache(b, ins, 8);
+    assert_int_equal(ins[1].in.mnemonic, ZYDIS_MNEMONIC_MOV);
+    assert_int_equal(ins[1].ops[0].reg.value, ZYDIS_REGISTER_RCX);
+    assert_int_equal(ins[1].ops[1].type, optype);
+    int k = 2;
+    if (is_call) {
+        assert_int_equal(ins[2].in.mnemonic, ZYDIS_MNEMONIC_LEA);
+        assert_int_equal((uint32_t)ins[3].ops[1].imm.value.u, (uint32_t)((uint64_t)app + n));
+        k = 5;
+    }
+    size_t tl = (size_t)(hp_ibl_tmpl_end - hp_ibl_tmpl_begin);
+    assert_memory_equal((uint8_t *)ins[k].addr, hp_ibl_tmpl_begin, tl);
+}
+
+static void test_indirect_jmp_reg(void **s)
+{
+    (void)s;
+    static const uint8_t code[] = { 0x41, 0xff, 0xe3 };          /* jmp *%r11 */
+    check_indirect(code, sizeof(code), 0, ZYDIS_OPERAND_TYPE_REGISTER);
+}
+
+static void test_indirect_jmp_mem(void **s)
+{
+    (void)s;
+    static const uint8_t code[] = { 0xff, 0x24, 0xc5, 0x00, 0x10, 0x00, 0x00 };  /* jmp *0x1000(,%rax,8) */
+    check_indirect(code, sizeof(code), 0, ZYDIS_OPERAND_TYPE_MEMORY);
+}
+
+static void test_indirect_call_rip(void **s)
+{
+    (void)s;
+    static const uint8_t code[] = { 0xff, 0x15, 0x40, 0x00, 0x00, 0x00 };   /* call *0x40(%rip) */
+    check_indirect(code, sizeof(code), 1, ZYDIS_OPERAND_TYPE_MEMORY);
+    insn_t ins[2];
+    hp_block_t *b = build(code, sizeof(code), HP_OK);
+    decode_cache(b, ins, 2);
+    uint64_t abs = 0;
+    ZydisCalcAbsoluteAddress(&ins[1].in, &ins[1].ops[1], ins[1].addr, &abs);
+    assert_int_equal(abs, (uint64_t)app + 6 + 0x40);
+}
+
+static void test_jrcxz_and_loop(void **s)
+{
+    (void)s;
+    static const uint8_t jr[] = { 0xe3, 0x30 };                 /* jrcxz +0x30 */
+    static const uint8_t lp[] = { 0xe2, 0xfe };                 /* loop .  */
+    const uint8_t *codes[] = { jr, lp };
+    const int64_t rel[] = { 0x30, -2 };
+    for (int k = 0; k < 2; k++) {
+        hp_block_t *b = build(codes[k], 2, HP_OK);
+        insn_t ins[4];
+        decode_cache(b, ins, 4);
+        assert_int_equal(ins[0].in.opcode, codes[k][0]);
+        assert_int_equal(branch_target(&ins[0]), ins[2].addr);   /* taken: skip the jmp */
+        assert_int_equal(exit_link(b, branch_target(&ins[1]))->target, (uint64_t)app + 2);
+        assert_int_equal(exit_link(b, branch_target(&ins[2]))->target, (uint64_t)app + 2 + rel[k]);
+    }
+}
+
+static void test_syscall_inline_check(void **s)
+{
+    (void)s;
+    static const uint8_t code[] = { 0x0f, 0x05, 0x48, 0x89, 0xc7, 0xc3 };   /* syscall; mov %rax,%rdi; ret */
+    hp_block_t *b = build(code, sizeof(code), HP_OK);
+    insn_t ins[12];
+    int n = decode_cache(b, ins, 12);
+    int sc = -1;
+    for (int i = 0; i < n; i++) if (ins[i].in.mnemonic == ZYDIS_MNEMONIC_SYSCALL) sc = i;
+    assert_true(sc >= 2);
+    assert_int_equal(ins[sc - 2].in.mnemonic, ZYDIS_MNEMONIC_JRCXZ);
+    hp_link_t *l = exit_link(b, branch_target(&ins[sc - 1]));
+    assert_int_equal(l->kind, LINK_SYSCALL);
+    assert_int_equal(l->target, (uint64_t)app);
+    /* after the syscall rcx holds the app's next pc, and the block goes on */
+    assert_int_equal(ins[sc + 1].ops[1].imm.value.u, (uint64_t)app + 2);
+    assert_memory_equal((uint8_t *)ins[sc + 2].addr, code + 2, 3);
+}
+
+static void test_unsupported_ends_block(void **s)
+{
+    (void)s;
+    static const uint8_t first[] = { 0xcd, 0x80 };              /* int $0x80 */
+    assert_null(build(first, sizeof(first), HP_ERR_UNSUPPORTED));
+    static const uint8_t later[] = { 0x90, 0xcd, 0x80 };        /* nop; int $0x80 */
+    hp_block_t *b = build(later, sizeof(later), HP_OK);
+    assert_int_equal(b->n_insns, 1);
+    assert_int_equal(b->exits->target, (uint64_t)app + 1);
+    static const uint8_t gs[] = { 0x65, 0x48, 0x8b, 0x04, 0x25, 0, 0, 0, 0 };   /* mov %gs:0,%rax */
+    assert_null(build(gs, sizeof(gs), HP_ERR_UNSUPPORTED));
+}
+
+static void test_undecodable_and_truncated(void **s)
+{
+    (void)s;
+    static const uint8_t bad[] = { 0x0f, 0x0b };                 /* ud2 decodes: copied */
+    assert_non_null(build(bad, sizeof(bad), HP_OK));
+    hp_block_t *b = NULL;
+    const char *why;
+    memset(app, 0, sizeof(app));
+    app[0] = 0x48;                                               /* REX then the limit */
+    assert_int_equal(builder_build_at((uint64_t)app, app, (uint64_t)app + 1, &b, &why), HP_ERR_DECODE);
+}
+
+static void test_max_block_insns(void **s)
+{
+    (void)s;
+    uint8_t nops[200];
+    memset(nops, 0x90, sizeof(nops));
+    hp_rt.opts.max_block_insns = 10;
+    hp_block_t *b = build(nops, sizeof(nops), HP_OK);
+    hp_rt.opts.max_block_insns = 64;
+    assert_int_equal(b->n_insns, 10);
+    assert_int_equal(b->exits->target, (uint64_t)app + 10);
+}
+
+int main(void)
+{
+    hp_options_default(&hp_rt.opts);
+    builder_init();
+    syscalls_init();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_plain_copy),
+        cmocka_unit_test(test_rip_relative),
+        cmocka_unit_test(test_jcc),
+        cmocka_unit_test(test_call_direct_pushes_app_return),
+        cmocka_unit_test(test_ret_uses_lookup),
+        cmocka_unit_test(test_indirect_jmp_reg),
+        cmocka_unit_test(test_indirect_jmp_mem),
+        cmocka_unit_test(test_indirect_call_rip),
+        cmocka_unit_test(test_jrcxz_and_loop),
+        cmocka_unit_test(test_syscall_inline_check),
+        cmocka_unit_test(test_unsupported_ends_block),
+        cmocka_unit_test(test_undecodable_and_truncated),
+        cmocka_unit_test(test_max_block_insns),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,68 @@
+/* test_heap.c — the runtime allocator: zeroed, aligned, reuses freed blocks of its class,
+ * serves big requests from their own mapping and gives them back. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include "heap.h"
+
+static void test_zeroed_aligned(void **s)
+{
+    (void)s;
+    for (size_t n = 1; n < 5000; n = n * 3 + 1) {
+        unsigned char *p = heap_alloc(n);
+        assert_non_null(p);
+        assert_int_equal((uint64_t)p & 15, 0);
+        for (size_t i = 0; i < n; i++) assert_int_equal(p[i], 0);
+        hp_memset(p, 0xab, n);
+        heap_free(p);
+    }
+}
+
+static void test_reuse(void **s)
+{
+    (void)s;
+    void *a = heap_alloc(100);
+    heap_free(a);
+    void *b = heap_alloc(90);               /* same class (128) */
+    assert_ptr_equal(a, b);
+    unsigned char *c = b;
+    for (int i = 0; i < 90; i++) assert_int_equal(c[i], 0);   /* zeroed again */
+    heap_free(b);
+}
+
+static void test_big(void **s)
+{
+    (void)s;
+    size_t before = heap_bytes_mapped();
+    char *p = heap_alloc(1 << 20);
+    assert_non_null(p);
+    assert_true(heap_bytes_mapped() >= before + (1 << 20));
+    p[(1 << 20) - 1] = 1;
+    heap_free(p);
+    assert_int_equal(heap_bytes_mapped(), before);
+}
+
+static void test_many_distinct(void **s)
+{
+    (void)s;
+    void *ptrs[2000];
+    for (int i = 0; i < 2000; i++) {
+        ptrs[i] = heap_alloc(48);
+        *(int *)ptrs[i] = i;
+    }
+    for (int i = 0; i < 2000; i++) assert_int_equal(*(int *)ptrs[i], i);
+    for (int i = 0; i < 2000; i++) heap_free(ptrs[i]);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_zeroed_aligned),
+        cmocka_unit_test(test_reuse),
+        cmocka_unit_test(test_big),
+        cmocka_unit_test(test_many_distinct),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
