@@ -55,7 +55,7 @@ typedef struct hp_thread {
     uint64_t entry_pc;
     uint64_t ibl_target;
     void *ibl_table;
-    uint64_t ibl_mask16;
+    uint64_t reserved0;
     uint64_t ibl_jmp;
     uint64_t exit_routine;
     hp_link_t *ibl_rec;
@@ -79,7 +79,6 @@ _Static_assert(__builtin_offsetof(hp_thread_t, exit_rec) == T_EXIT_REC, "layout"
 _Static_assert(__builtin_offsetof(hp_thread_t, entry_pc) == T_ENTRY_PC, "layout");
 _Static_assert(__builtin_offsetof(hp_thread_t, ibl_target) == T_IBL_TARGET, "layout");
 _Static_assert(__builtin_offsetof(hp_thread_t, ibl_table) == T_IBL_TABLE, "layout");
-_Static_assert(__builtin_offsetof(hp_thread_t, ibl_mask16) == T_IBL_MASK16, "layout");
 _Static_assert(__builtin_offsetof(hp_thread_t, ibl_jmp) == T_IBL_JMP, "layout");
 _Static_assert(__builtin_offsetof(hp_thread_t, exit_routine) == T_EXIT_ROUTINE, "layout");
 _Static_assert(__builtin_offsetof(hp_thread_t, ibl_rec) == T_IBL_REC, "layout");

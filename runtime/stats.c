@@ -22,7 +22,7 @@ void hp_stats_write(void)
     if (!hp_rt.opts.stats_json[0]) return;
     char path[HP_OPT_STR_MAX + 32], buf[4096];
     stats_path(path, sizeof(path));
-    if (hp_rt.main_thread) hp_rt.stats.indirect_lookups = hp_rt.main_thread->ibl_count;
+    if (hp_rt.main_thread) hp_rt.stats.indirect_lookups = hp_rt.main_thread->ibl_count + hp_rt.stats.indirect_misses;
     fmt_buf_t b;
     fmt_init(&b, buf, sizeof(buf));
     fmt_str(&b, "{");

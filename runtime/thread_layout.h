@@ -14,7 +14,7 @@
 #define T_ENTRY_PC      0x028  /* where hp_cache_enter jumps: cache pc, or app pc on detach */
 #define T_IBL_TARGET    0x030  /* app target of an indirect branch that missed the table */
 #define T_IBL_TABLE     0x038  /* hp_ibl_entry_t *: the shared indirect lookup table */
-#define T_IBL_MASK16    0x040  /* (table slots - 1) << 4 */
+/* 0x040 reserved */
 #define T_IBL_JMP       0x048  /* scratch: the cache pc an indirect lookup hit jumps to */
 #define T_EXIT_ROUTINE  0x050  /* address of hp_cache_exit */
 #define T_IBL_REC       0x058  /* hp_link_t * used by indirect-lookup misses */

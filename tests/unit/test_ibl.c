@@ -1,6 +1,6 @@
-/* test_ibl.c — the indirect lookup table: the C probe finds what was inserted, collisions
- * probe forward, a long collision chain grows the table, a clear empties it, and the layout
- * the in-cache probe relies on holds (slot index = low bits of the pc, zero ends a probe). */
+/* test_ibl.c — the indirect lookup table: the C probe finds what was inserted, a target
+ * lives in its home slot or the next one (what the in-cache probe checks), a third target
+ * on the same slot evicts the oldest, and a clear empties the table. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -17,26 +17,41 @@ static void test_insert_lookup(void **s)
     assert_int_equal(ibl_lookup(0x401000), 0);
     assert_int_equal(ibl_insert(&th, 0x401000, 0xc0de), HP_OK);
     assert_int_equal(ibl_lookup(0x401000), 0xc0de);
-    assert_int_equal(ibl_insert(&th, 0x401000, 0xbeef), HP_OK);   /* replace */
+    assert_int_equal(ibl_insert(&th, 0x401000, 0xbeef), HP_OK);   /* replace in place */
     assert_int_equal(ibl_lookup(0x401000), 0xbeef);
     hp_ibl_entry_t *tab = th.ibl_table;
-    uint64_t slot = ((0x401000ull << 4) & th.ibl_mask16) / 16;
-    assert_int_equal(tab[slot].app_pc, 0x401000);
+    assert_int_equal(tab[0x1000].app_pc, 0x401000);
+    assert_int_equal(tab[0x1001].app_pc, 0);
 }
 
-static void test_collisions_grow(void **s)
+static void test_same_slot(void **s)
 {
     (void)s;
     ibl_clear(&th);
-    uint64_t mask16 = th.ibl_mask16;
-    uint64_t slots = (mask16 >> 4) + 1;
-    /* 3 * IBL_PAD pcs with the same low bits: forces growth at least once */
-    for (uint64_t i = 0; i < 3 * IBL_PAD; i++)
-        assert_int_equal(ibl_insert(&th, 0x10000000 + i * slots, 0x1000 + i), HP_OK);
-    assert_true(th.ibl_mask16 > mask16);
-    for (uint64_t i = 0; i < 3 * IBL_PAD; i++)
-        assert_int_equal(ibl_lookup(0x10000000 + i * slots), 0x1000 + i);
-    assert_int_equal(ibl_lookup(0x10000000 + 3 * IBL_PAD * slots), 0);
+    hp_ibl_entry_t *tab = th.ibl_table;
+    uint64_t a = 0x7f0000001234, b = 0x7f0000011234, c = 0x7f0000021234;  /* same low 16 bits */
+    ibl_insert(&th, a, 1);
+    ibl_insert(&th, b, 2);
+    assert_int_equal(tab[0x1234].app_pc, a);
+    assert_int_equal(tab[0x1235].app_pc, b);
+    assert_int_equal(ibl_lookup(a), 1);
+    assert_int_equal(ibl_lookup(b), 2);
+    ibl_insert(&th, c, 3);                         /* evicts b, the one in the second slot */
+    assert_int_equal(ibl_lookup(c), 3);
+    assert_int_equal(ibl_lookup(a), 1);
+    assert_int_equal(ibl_lookup(b), 0);
+}
+
+static void test_last_slot(void **s)
+{
+    (void)s;
+    ibl_clear(&th);
+    uint64_t a = 0x40ffff, b = 0x41ffff;            /* home slot 0xffff: neighbour is the extra one */
+    ibl_insert(&th, a, 7);
+    ibl_insert(&th, b, 8);
+    assert_int_equal(ibl_lookup(a), 7);
+    assert_int_equal(ibl_lookup(b), 8);
+    assert_int_equal(((hp_ibl_entry_t *)th.ibl_table)[IBL_SLOTS].app_pc, b);
 }
 
 static void test_clear(void **s)
@@ -51,7 +66,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_insert_lookup),
-        cmocka_unit_test(test_collisions_grow),
+        cmocka_unit_test(test_same_slot),
+        cmocka_unit_test(test_last_slot),
         cmocka_unit_test(test_clear),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
