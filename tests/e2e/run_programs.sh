@@ -1,0 +1,236 @@
+#!/usr/bin/env bash
+# run_programs.sh — end-to-end check of hotpath on the small programs in tests/programs.
+#
+# Builds every tests/programs/<case>.c / .cc into OUTDIR (gcc -O2; some also at -O0, riprel
+# as PIE and non-PIE), runs each case natively and as `HOTPATH_BIN run -- ./<case> ARGS`,
+# and compares stdout, stderr and exit status (death by signal N shows as 128+N).
+# Prints `PASS name` or `FAIL name (what differed)` plus a diff excerpt per case, then the
+# line `N passed, N failed`; exits 1 if any case failed or none passed.
+#
+# usage: run_programs.sh HOTPATH_BIN OUTDIR [FILTER]
+#   FILTER   extended regex; only cases whose name matches are built and run
+# environment:
+#   CC, CXX            compilers (gcc, g++)
+#   TIMEOUT            seconds allowed for one run (60); a hang fails the case
+#   HOTPATH_RUN_OPTS   extra words placed between `run` and `--` (e.g. "--no-link")
+#
+# Invariants: native and translated runs get the same argv, cwd (OUTDIR/bin), environment
+# and closed stdin; every program is deterministic, so any difference is hotpath's.
+set -u
+
+usage() { echo "usage: $0 HOTPATH_BIN OUTDIR [FILTER]" >&2; exit 2; }
+[[ $# -ge 2 && $# -le 3 ]] || usage
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+SRC_DIR=$(cd "$HERE/../programs" && pwd)
+CC=${CC:-gcc}
+CXX=${CXX:-g++}
+TIMEOUT=${TIMEOUT:-60}
+HOTPATH_RUN_OPTS=${HOTPATH_RUN_OPTS:-}
+COMMON_FLAGS="-g -Wall -Wextra"
+
+if [[ $1 == */* ]]; then
+    HOTPATH_BIN=$(realpath "$1")
+else
+    HOTPATH_BIN=$(command -v "$1") || { echo "hotpath binary not found: $1" >&2; exit 2; }
+fi
+[[ -x $HOTPATH_BIN ]] || { echo "not executable: $HOTPATH_BIN" >&2; exit 2; }
+mkdir -p "$2" || exit 2
+OUTDIR=$(realpath "$2")
+FILTER=${3:-}
+BIN_DIR=$OUTDIR/bin
+LOG_DIR=$OUTDIR/logs
+RES_DIR=$OUTDIR/results
+mkdir -p "$BIN_DIR" "$LOG_DIR" "$RES_DIR"
+
+# ==== The case table =====================================================================
+# A source is any tests/programs/*.c or *.cc except *_lib.c (shared libraries for other
+# cases). Each function below is keyed by source or case name; add a line to change one.
+
+# Builds of one source, as "case-name|compiler flags" lines. Default: one -O2 build.
+case_builds() {
+    local src=$1
+    case $src in
+        riprel)
+            echo "riprel_pie|-O2 -fPIE -pie"
+            echo "riprel_nopie|-O2 -fno-pie -no-pie" ;;
+        recursion | funcptr | jumptable | setjmp | exceptions | varargs | retaddr | regs_gpr)
+            echo "$src|-O2"
+            echo "${src}_O0|-O0" ;;
+        *)
+            echo "$src|-O2" ;;
+    esac
+}
+
+# Flags placed after the source file (libraries) for every build of a source.
+source_link_flags() {
+    case $1 in
+        libm_loop) echo "-lm" ;;
+        dlopen) echo "-ldl" ;;
+        retaddr) echo "-rdynamic -ldl" ;;
+    esac
+}
+
+# Sets CASE_ARGS to the arguments a case is run with.
+set_case_args() {
+    CASE_ARGS=()
+    case $1 in
+        dlopen*) CASE_ARGS=("$OUTDIR/plugin_lib.so") ;;
+        recursion*) CASE_ARGS=(100000) ;;
+        exit42*) CASE_ARGS=(one "two words" "") ;;
+    esac
+}
+
+# Exit statuses the native run may have (space-separated): guards against a case that
+# fails the same way natively and under hotpath. AVX cases exit 0 when they print SKIP.
+expected_status() {
+    case $1 in
+        recursion*) echo 11 ;;
+        funcptr*) echo 12 ;;
+        jumptable*) echo 13 ;;
+        setjmp*) echo 14 ;;
+        exceptions*) echo 15 ;;
+        riprel*) echo 16 ;;
+        avx2*) echo "17 0" ;;
+        avx512*) echo "18 0" ;;
+        varargs*) echo 19 ;;
+        dlopen*) echo 20 ;;
+        retaddr*) echo 21 ;;
+        regs_gpr*) echo 22 ;;
+        regs_vec*) echo 23 ;;
+        strings_big*) echo 24 ;;
+        libm_loop*) echo 25 ;;
+        exit_deep*) echo 37 ;;
+        exit42*) echo 42 ;;
+        abort*) echo 134 ;;
+        *) echo any ;;
+    esac
+}
+
+# Checks a built binary; prints a reason and returns 1 if it is not what the case needs.
+check_binary() {
+    local name=$1 bin=$2
+    case $name in
+        jumptable)  # the -O2 build must dispatch through a jump table
+            if ! objdump -d --no-show-raw-insn --disassemble=vm_step "$bin" |
+                grep -Eq '(notrack )?jmp +\*%'; then
+                echo "no indirect jmp (jump table) in vm_step"
+                return 1
+            fi ;;
+    esac
+    return 0
+}
+
+# ==== Build ==============================================================================
+
+declare -a CASES=()           # case names, in order
+declare -A CASE_BUILD_ERROR=() # case name -> reason it could not be built
+
+# build_case NAME SOURCE_FILE FLAGS LINK_FLAGS: builds BIN_DIR/NAME, records any failure.
+build_case() {
+    local name=$1 file=$2 flags=$3 link=$4 compiler=$CC log=$LOG_DIR/$1.build.log
+    [[ $file == *.cc ]] && compiler=$CXX
+    # shellcheck disable=SC2086  # flag strings are word lists on purpose
+    if ! $compiler $flags $COMMON_FLAGS -o "$BIN_DIR/$name" "$file" $link >"$log" 2>&1; then
+        CASE_BUILD_ERROR[$name]="build failed, see $log"
+        return
+    fi
+    local why
+    if ! why=$(check_binary "$name" "$BIN_DIR/$name"); then
+        CASE_BUILD_ERROR[$name]=$why
+    fi
+}
+
+matches_filter() { [[ -z $FILTER || $1 =~ $FILTER ]]; }
+
+# shellcheck disable=SC2086
+if ! $CC -O2 -fPIC -shared $COMMON_FLAGS -o "$OUTDIR/plugin_lib.so" "$SRC_DIR/plugin_lib.c" \
+        >"$LOG_DIR/plugin_lib.build.log" 2>&1; then
+    echo "warning: plugin_lib.so failed to build, see $LOG_DIR/plugin_lib.build.log" >&2
+fi
+
+for file in "$SRC_DIR"/*.c "$SRC_DIR"/*.cc; do
+    [[ -e $file ]] || continue
+    src=$(basename "$file")
+    src=${src%.*}
+    [[ $src == *_lib ]] && continue
+    while IFS='|' read -r name flags; do
+        matches_filter "$name" || continue
+        CASES+=("$name")
+        build_case "$name" "$file" "$flags" "$(source_link_flags "$src")"
+    done < <(case_builds "$src")
+done
+if [[ ${#CASES[@]} -gt 0 ]]; then
+    mapfile -t CASES < <(printf '%s\n' "${CASES[@]}" | sort)
+fi
+
+# ==== Run and compare ====================================================================
+
+# run_case MODE NAME PREFIX: runs NAME natively or under hotpath from BIN_DIR, writing
+# PREFIX.out, PREFIX.err and PREFIX.rc. Core dumps are off so abort() leaves no files.
+run_case() {
+    local mode=$1 name=$2 prefix=$3
+    local -a cmd=("./$name" "${CASE_ARGS[@]}")
+    if [[ $mode == hotpath ]]; then
+        # shellcheck disable=SC2206  # HOTPATH_RUN_OPTS is a word list
+        cmd=("$HOTPATH_BIN" run $HOTPATH_RUN_OPTS -- "${cmd[@]}")
+    fi
+    # The group's stderr is /dev/null only to silence bash's "Aborted" notice.
+    {
+        (cd "$BIN_DIR" && ulimit -c 0 && exec timeout -k 5 "$TIMEOUT" "${cmd[@]}") \
+            >"$prefix.out" 2>"$prefix.err" </dev/null
+        echo $? >"$prefix.rc"
+    } 2>/dev/null
+}
+
+# Prints the first lines of a unified diff of two files, indented.
+diff_excerpt() {
+    diff -u --label "native $3" --label "hotpath $3" "$1" "$2" | head -n 20 | sed 's/^/    /'
+}
+
+passed=0
+failed=0
+for name in "${CASES[@]}"; do
+    if [[ -n ${CASE_BUILD_ERROR[$name]:-} ]]; then
+        echo "FAIL $name (${CASE_BUILD_ERROR[$name]})"
+        [[ -f $LOG_DIR/$name.build.log ]] && head -n 10 "$LOG_DIR/$name.build.log" | sed 's/^/    /'
+        failed=$((failed + 1))
+        continue
+    fi
+    set_case_args "$name"
+    dir=$RES_DIR/$name
+    mkdir -p "$dir"
+    run_case native "$name" "$dir/native"
+    run_case hotpath "$name" "$dir/hotpath"
+    nrc=$(<"$dir/native.rc")
+    hrc=$(<"$dir/hotpath.rc")
+
+    problems=()
+    expected=$(expected_status "$name")
+    if [[ $nrc == 124 ]]; then
+        problems+=("native run timed out after ${TIMEOUT}s")
+    elif [[ $expected != any && " $expected " != *" $nrc "* ]]; then
+        problems+=("native exit status $nrc, expected $expected")
+    fi
+    [[ $hrc == 124 ]] && problems+=("hotpath run timed out after ${TIMEOUT}s")
+    cmp -s "$dir/native.out" "$dir/hotpath.out" || problems+=("stdout differs")
+    cmp -s "$dir/native.err" "$dir/hotpath.err" || problems+=("stderr differs")
+    [[ $nrc == "$hrc" ]] || problems+=("exit status $nrc native, $hrc hotpath")
+
+    if [[ ${#problems[@]} -eq 0 ]]; then
+        echo "PASS $name"
+        passed=$((passed + 1))
+    else
+        reason=$(printf '%s, ' "${problems[@]}")
+        echo "FAIL $name (${reason%, })"
+        cmp -s "$dir/native.out" "$dir/hotpath.out" ||
+            diff_excerpt "$dir/native.out" "$dir/hotpath.out" stdout
+        cmp -s "$dir/native.err" "$dir/hotpath.err" ||
+            diff_excerpt "$dir/native.err" "$dir/hotpath.err" stderr
+        echo "    (full output in $dir)"
+        failed=$((failed + 1))
+    fi
+done
+
+echo "$passed passed, $failed failed"
+[[ $failed -eq 0 && $passed -gt 0 ]]
