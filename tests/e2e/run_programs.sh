@@ -27,6 +27,9 @@ CC=${CC:-gcc}
 CXX=${CXX:-g++}
 TIMEOUT=${TIMEOUT:-60}
 HOTPATH_RUN_OPTS=${HOTPATH_RUN_OPTS:-}
+# CHECK_STATS=1: each hotpath run writes --stats-json; a run that wrote none (hotpath did not
+# run it) or that detached fails, unless the case is allowed to detach (stats_problems).
+CHECK_STATS=${CHECK_STATS:-1}
 COMMON_FLAGS="-g -Wall -Wextra"
 
 if [[ $1 == */* ]]; then
@@ -173,7 +176,9 @@ run_case() {
     local -a cmd=("./$name" "${CASE_ARGS[@]}")
     if [[ $mode == hotpath ]]; then
         # shellcheck disable=SC2206  # HOTPATH_RUN_OPTS is a word list
-        cmd=("$HOTPATH_BIN" run $HOTPATH_RUN_OPTS -- "${cmd[@]}")
+        local -a st=()
+        [[ $CHECK_STATS == 1 ]] && st=(--stats-json "$prefix.stats.%p.json")
+        cmd=("$HOTPATH_BIN" run $HOTPATH_RUN_OPTS "${st[@]}" -- "${cmd[@]}")
     fi
     # The group's stderr is /dev/null only to silence bash's "Aborted" notice.
     {
@@ -181,6 +186,22 @@ run_case() {
             >"$prefix.out" 2>"$prefix.err" </dev/null
         echo $? >"$prefix.rc"
     } 2>/dev/null
+}
+
+# stats_problems NATIVE_RC FILES...: one line per problem with the statistics hotpath
+# wrote: none at all (unless the program dies by a signal, which leaves hotpath no moment to
+# write them), or a detach (the program then ran natively, so a pass would prove nothing).
+stats_problems() {
+    local rc=$1 f
+    shift
+    if [[ ! -e $1 ]]; then
+        [[ $rc -gt 128 ]] || echo "hotpath wrote no statistics"
+        return
+    fi
+    for f in "$@"; do
+        grep -q '"detached": true' "$f" &&
+            echo "hotpath detached: $(grep -o '"detach_reason": "[^"]*"' "$f" | cut -d'"' -f4)"
+    done
 }
 
 # Prints the first lines of a unified diff of two files, indented.
@@ -200,6 +221,7 @@ for name in "${CASES[@]}"; do
     set_case_args "$name"
     dir=$RES_DIR/$name
     mkdir -p "$dir"
+    rm -f "$dir"/hotpath.stats.*.json
     run_case native "$name" "$dir/native"
     run_case hotpath "$name" "$dir/hotpath"
     nrc=$(<"$dir/native.rc")
@@ -216,6 +238,7 @@ for name in "${CASES[@]}"; do
     cmp -s "$dir/native.out" "$dir/hotpath.out" || problems+=("stdout differs")
     cmp -s "$dir/native.err" "$dir/hotpath.err" || problems+=("stderr differs")
     [[ $nrc == "$hrc" ]] || problems+=("exit status $nrc native, $hrc hotpath")
+    [[ $CHECK_STATS == 1 ]] && while IFS= read -r p; do problems+=("$p"); done < <(stats_problems "$nrc" "$dir"/hotpath.stats.*.json)
 
     if [[ ${#problems[@]} -eq 0 ]]; then
         echo "PASS $name"
