@@ -74,3 +74,36 @@ int btab_overlaps(uint64_t lo, uint64_t hi)
     }
     return 0;
 }
+
+void btab_remove_overlapping(uint64_t lo, uint64_t hi, void (*fn)(hp_block_t *))
+{
+    if (hi <= tr_lo || lo >= tr_hi) return;
+    int removed = 0;
+    for (uint64_t i = 0; i < btab_size; i++) {
+        hp_block_t *b = btab_slots[i];
+        if (b && b->app_pc < hi && b->app_end > lo) {
+            btab_slots[i] = 0;
+            btab_used--;
+            fn(b);
+            removed = 1;
+        }
+    }
+    if (!removed) return;
+    /* Open addressing: put the survivors back so no probe chain has a hole. */
+    hp_block_t **old = btab_slots;
+    uint64_t size = btab_size;
+    hp_block_t **n = heap_alloc(size * sizeof(*n));
+    if (!n) {                    /* keep the old array: rehash in place, slot by slot */
+        for (uint64_t i = 0; i < size; i++) {
+            hp_block_t *b = old[i];
+            if (!b) continue;
+            old[i] = 0;
+            btab_put(old, size, b);
+        }
+        return;
+    }
+    for (uint64_t i = 0; i < size; i++)
+        if (old[i]) btab_put(n, size, old[i]);
+    btab_slots = n;
+    heap_free(old);
+}

@@ -14,4 +14,8 @@ uint64_t btab_count(void) HP_HIDDEN;
 /* btab_overlaps: 1 if some block translates app bytes in [lo, hi). */
 int btab_overlaps(uint64_t lo, uint64_t hi) HP_HIDDEN;
 
+/* btab_remove_overlapping: take every block translating bytes in [lo, hi) out of the
+ * table and call fn on it; the block itself is not freed (threads may be running it). */
+void btab_remove_overlapping(uint64_t lo, uint64_t hi, void (*fn)(hp_block_t *)) HP_HIDDEN;
+
 #endif

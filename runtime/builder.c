@@ -77,7 +77,7 @@ static hp_status_t bb_jmp_direct(bb_ctx_t *c, const ZydisDecodedInstruction *in,
 {
     (void)code;
     uint8_t *field;
-    c->p = emit_jmp_rel32(c->p, &field);
+    c->p = emit_exit_jmp(c->p, &field);
     bb_add_exit(c, LINK_DIRECT, pc + in->length + (uint64_t)ops[0].imm.value.s, field, 0);
     c->ended = 1;
     return HP_OK;
@@ -88,8 +88,8 @@ static hp_status_t bb_jcc(bb_ctx_t *c, const ZydisDecodedInstruction *in,
 {
     (void)code;
     uint8_t *taken, *fall;
-    c->p = emit_jcc_rel32(c->p, in->opcode & 0x0f, &taken);
-    c->p = emit_jmp_rel32(c->p, &fall);
+    c->p = emit_exit_jcc(c->p, in->opcode & 0x0f, &taken);
+    c->p = emit_exit_jmp(c->p, &fall);
     bb_add_exit(c, LINK_DIRECT, pc + in->length + (uint64_t)ops[0].imm.value.s, taken, 0);
     bb_add_exit(c, LINK_DIRECT, pc + in->length, fall, 0);
     c->ended = 1;
@@ -97,16 +97,18 @@ static hp_status_t bb_jcc(bb_ctx_t *c, const ZydisDecodedInstruction *in,
 }
 
 /* jrcxz/jecxz/loop*: 8-bit displacement only. Rewritten as
- *   <insn> +5 ; jmp fallthrough-stub ; jmp target-stub */
+ *   <insn> 1f ; jmp fallthrough-stub ; 1: jmp target-stub   (each jmp field aligned) */
 static hp_status_t bb_short_loop(bb_ctx_t *c, const ZydisDecodedInstruction *in,
                                  const ZydisDecodedOperand *ops, uint64_t pc, const uint8_t *code)
 {
     uint8_t *taken, *fall;
     hp_memcpy(c->p, code, in->length);
-    c->p[in->length - 1] = 5;
+    uint8_t *rel8 = c->p + in->length - 1;
     c->p += in->length;
-    c->p = emit_jmp_rel32(c->p, &fall);
-    c->p = emit_jmp_rel32(c->p, &taken);
+    c->p = emit_exit_jmp(c->p, &fall);
+    uint8_t *taken_at = c->p;
+    c->p = emit_exit_jmp(c->p, &taken);
+    *rel8 = (uint8_t)(taken_at - (rel8 + 1));
     bb_add_exit(c, LINK_DIRECT, pc + in->length, fall, 0);
     bb_add_exit(c, LINK_DIRECT, pc + in->length + (uint64_t)ops[0].imm.value.s, taken, 0);
     c->ended = 1;
@@ -119,7 +121,7 @@ static hp_status_t bb_call_direct(bb_ctx_t *c, const ZydisDecodedInstruction *in
     (void)code;
     uint8_t *field;
     c->p = emit_push_imm64(c->p, pc + in->length);
-    c->p = emit_jmp_rel32(c->p, &field);
+    c->p = emit_exit_jmp(c->p, &field);
     bb_add_exit(c, LINK_DIRECT, pc + in->length + (uint64_t)ops[0].imm.value.s, field, 0);
     c->ended = 1;
     return HP_OK;
@@ -358,7 +360,7 @@ hp_status_t builder_build_at(uint64_t pc, const uint8_t *code, uint64_t limit,
     }
     if (c.ended != 1) {                    /* fell off the end: jump to the next pc */
         uint8_t *field;
-        c.p = emit_jmp_rel32(c.p, &field);
+        c.p = emit_exit_jmp(c.p, &field);
         bb_add_exit(&c, LINK_DIRECT, cur, field, 0);
     }
     hp_status_t st = bb_finish(&c, pc, cur, n, out);

@@ -24,15 +24,27 @@ static inline void dsp_xrstor(hp_thread_t *t)
                      "d"((uint32_t)(hp_rt.xsave_mask >> 32)) : "memory");
 }
 
-/* dsp_link: make exit l jump straight to block to from now on. */
+/* dsp_link: make exit l jump straight to block `to` from now on. The only store another
+ * thread can see is the aligned 4-byte rel32 of the block's branch (builder.c aligns it):
+ * to the target itself, or to a far-jump trampoline written before it is published. */
 static void dsp_link(hp_link_t *l, hp_block_t *to)
 {
-    if (l->kind != LINK_DIRECT || l->to || !hp_rt.opts.link) return;
-    if (cache_reachable((uint64_t)l->branch_rel32 + 4, (uint64_t)to->cache_pc))
-        emit_set_rel32(l->branch_rel32, (uint64_t)to->cache_pc);
-    else
-        emit_far_jmp(l->stub, (uint64_t)to->cache_pc);
+    if (l->kind != LINK_DIRECT || l->to || !hp_rt.opts.link || to->invalid) return;
+    uint64_t dest = (uint64_t)to->cache_pc;
+    if (!cache_reachable((uint64_t)l->branch_rel32 + 4, dest)) {
+        uint8_t *tramp = cache_reserve((uint64_t)l->branch_rel32, EMIT_FAR_JMP_LEN);
+        if (!tramp || !cache_reachable((uint64_t)l->branch_rel32 + 4, (uint64_t)tramp)) {
+            if (tramp) cache_commit(tramp, 0);
+            return;                          /* stays unlinked: correct, only slower */
+        }
+        emit_far_jmp(tramp, dest);
+        cache_commit(tramp, EMIT_FAR_JMP_LEN);
+        dest = (uint64_t)tramp;
+    }
+    emit_set_rel32(l->branch_rel32, dest);
     l->to = to;
+    l->next_in = to->incoming;
+    to->incoming = l;
     hp_rt.stats.links_made++;
 }
 
@@ -65,44 +77,35 @@ void hp_dispatch(hp_thread_t *t)
 {
     hp_link_t *l = t->exit_rec;
     uint64_t pc;
-    hp_rt.stats.dispatcher_entries++;
-    switch (l->kind) {
-    case LINK_INDIRECT:
-        pc = t->ibl_target;
-        hp_rt.stats.indirect_misses++;
-        break;
-    case LINK_SYSCALL:
+    if (l->kind == LINK_SYSCALL) {         /* outside the lock: the call may block */
         pc = syscalls_handle(t, l);
-        if (!pc) return;              /* detached */
-        l = 0;                        /* a flush may have freed it */
-        break;
-    default:
-        pc = l->target;
-        break;
+        if (!pc) return;                  /* detached */
+        l = 0;                            /* a flush may have freed it */
+    } else {
+        pc = l->kind == LINK_INDIRECT ? t->ibl_target : l->target;
     }
+    hp_lock(&hp_rt.lock);
+    hp_rt.stats.dispatcher_entries++;
+    if (l && l->kind == LINK_INDIRECT) hp_rt.stats.indirect_misses++;
     hp_block_t *b = btab_lookup(pc);
-    if (!b) {
-        b = dsp_build(t, pc);
-        if (!b) return;               /* detached */
+    if (!b) b = dsp_build(t, pc);
+    if (b) {
+        if (l && l->kind == LINK_DIRECT) dsp_link(l, b);
+        if (l && l->kind == LINK_INDIRECT && hp_rt.opts.ibl) ibl_insert(t, pc, (uint64_t)b->cache_pc);
+        t->rip = pc;
+        t->entry_pc = (uint64_t)b->cache_pc;
     }
-    if (l && l->kind == LINK_DIRECT) dsp_link(l, b);
-    if (l && l->kind == LINK_INDIRECT && hp_rt.opts.ibl) {
-        if (ibl_insert(t, pc, (uint64_t)b->cache_pc) != HP_OK) {
-            hp_detach(t, pc, "out of memory for the lookup table", pc);
-            return;
-        }
-    }
-    t->rip = pc;
-    t->entry_pc = (uint64_t)b->cache_pc;
+    hp_unlock(&hp_rt.lock);                /* no block: dsp_build detached the thread */
 }
 
 void hp_detach(hp_thread_t *t, uint64_t pc, const char *reason, uint64_t where)
 {
-    int i = 0;
-    for (; reason[i] && i < (int)sizeof(hp_rt.detach_reason) - 1; i++) hp_rt.detach_reason[i] = reason[i];
-    hp_rt.detach_reason[i] = 0;
+    if (!hp_rt.detach_reason[0]) {      /* the first detach names the reason */
+        int i = 0;
+        for (; reason[i] && i < (int)sizeof(hp_rt.detach_reason) - 1; i++) hp_rt.detach_reason[i] = reason[i];
+        hp_rt.detach_reason[i] = 0;
+    }
     hp_note("detaching:", reason, where);
-    hp_rt.active = 0;
     t->detached = 1;
     t->rip = pc;
     t->entry_pc = pc;

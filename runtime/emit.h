@@ -60,6 +60,25 @@ static inline uint8_t *emit_jcc_rel32(uint8_t *p, int cc, uint8_t **field)
     return emit_u32(p, 0);
 }
 
+/* emit_align_field: nops so that a field `off` bytes into the next instruction is 4-byte
+ * aligned: a rel32 that linking patches is then written with one atomic store while other
+ * threads may execute it. */
+static inline uint8_t *emit_align_field(uint8_t *p, int off)
+{
+    while (((uint64_t)p + (uint64_t)off) & 3) p = emit_u8(p, 0x90);
+    return p;
+}
+
+/* emit_exit_jmp / emit_exit_jcc: a linkable jmp/jcc rel32 with its field aligned. */
+static inline uint8_t *emit_exit_jmp(uint8_t *p, uint8_t **field)
+{
+    return emit_jmp_rel32(emit_align_field(p, 1), field);
+}
+static inline uint8_t *emit_exit_jcc(uint8_t *p, int cc, uint8_t **field)
+{
+    return emit_jcc_rel32(emit_align_field(p, 2), cc, field);
+}
+
 /* emit_set_rel32: point a rel32 field at target. Caller checked reachability. */
 static inline void emit_set_rel32(uint8_t *field, uint64_t target)
 {

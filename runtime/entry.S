@@ -67,6 +67,36 @@ hp_dispatch_enter:
         jmp *%gs:T_ENTRY_PC
         .size hp_cache_exit, .-hp_cache_exit
 
+/* hp_clone_raw(nr, a1, a2, a3, a4, a5, child): perform clone/clone3/vfork for the app.
+ * The parent gets the kernel's result back. The child (rax == 0) points gs at its own
+ * state `child` (prepared by the parent, with the app context the child starts with),
+ * switches to its own runtime stack and enters the dispatcher: it never returns here and
+ * never touches the stack the kernel gave it. */
+        .globl hp_clone_raw
+        .hidden hp_clone_raw
+        .type hp_clone_raw, @function
+hp_clone_raw:
+        pushq %r12
+        movq 16(%rsp), %r12
+        movq %rdi, %rax
+        movq %rsi, %rdi
+        movq %rdx, %rsi
+        movq %rcx, %rdx
+        movq %r8, %r10
+        movq %r9, %r8
+        syscall
+        testq %rax, %rax
+        jz 1f
+        popq %r12
+        ret
+1:      movl $158, %eax               /* arch_prctl(ARCH_SET_GS, child) */
+        movl $0x1001, %edi
+        movq %r12, %rsi
+        syscall
+        movq T_RT_STACK(%r12), %rsp
+        jmp hp_dispatch_enter
+        .size hp_clone_raw, .-hp_clone_raw
+
 /* hp_takeover_entry: called by ld.so as an init_array function (argc, argv, envp).
  * Saves the caller's registers as an image on the stack: rax..r15 at 0..15*8, rflags at
  * 16*8, the return address at 17*8, and passes it to hp_takeover_c. If that returns 0,

@@ -1,11 +1,12 @@
 /* ibl.c — the indirect branch lookup table shared by all threads.
  * Invariants: a target lives in its home slot (low 16 bits of the pc) or the one after it,
  * which is what the in-cache probe checks; the table never moves, so the cache can keep its
- * address. Single-writer today (one thread under hotpath); an entry being replaced is
- * cleared first so a probe sees either the old pair, an empty slot, or the new pair only
- * once threads arrive with a lock around writers and a quiescent point for replacement. */
+ * address. Writers hold hp_rt.lock. Probes run concurrently in other threads, so with more
+ * than one thread an entry only ever changes its cache pc for the same app pc (both are
+ * translations of that pc) or is emptied; never handed to another target. */
 #include "ibl.h"
 #include "heap.h"
+#include "threads.h"
 
 static hp_ibl_entry_t *ibl_tab;
 
@@ -32,11 +33,21 @@ hp_status_t ibl_insert(hp_thread_t *t, uint64_t app_pc, uint64_t cache_pc)
     hp_ibl_entry_t *e = &ibl_tab[app_pc & (IBL_SLOTS - 1)];
     if (e[0].app_pc == app_pc || e[0].app_pc == 0) ibl_set(&e[0], app_pc, cache_pc);
     else if (e[1].app_pc == app_pc || e[1].app_pc == 0) ibl_set(&e[1], app_pc, cache_pc);
-    else {                                     /* both taken: the older one moves out */
+    else if (threads_live() == 1) {            /* both taken: the older one moves out */
         ibl_set(&e[1], e[0].app_pc, e[0].cache_pc);
         ibl_set(&e[0], app_pc, cache_pc);
     }
+    /* With threads, a probe may be between reading an entry's app pc and its cache pc:
+     * an entry is never given to another target then (the new one keeps missing). */
     return HP_OK;
+}
+
+void ibl_remove(uint64_t app_pc, uint64_t cache_pc)
+{
+    hp_ibl_entry_t *e = &ibl_tab[app_pc & (IBL_SLOTS - 1)];
+    for (int i = 0; i < 2; i++)
+        if (e[i].app_pc == app_pc && e[i].cache_pc == cache_pc)
+            __atomic_store_n(&e[i].app_pc, 0, __ATOMIC_RELEASE);
 }
 
 uint64_t ibl_lookup(uint64_t app_pc)

@@ -8,6 +8,7 @@
 #include "hotpath/options.h"
 #include "hotpath/status.h"
 #include "thread_layout.h"
+#include "lock.h"
 
 #define HP_HIDDEN __attribute__((visibility("hidden")))
 
@@ -33,6 +34,7 @@ typedef struct hp_link {
     hp_block_t *from;
     hp_block_t *to;           /* linked target block, or NULL */
     struct hp_link *next;     /* next exit of the same block */
+    struct hp_link *next_in;  /* next link into the same target block (to->incoming) */
     uint32_t kind;
     uint32_t insn_len;        /* LINK_SYSCALL: length of the syscall instruction */
 } hp_link_t;
@@ -45,6 +47,8 @@ struct hp_block {
     uint32_t cache_size;
     uint32_t n_insns;
     hp_link_t *exits;
+    hp_link_t *incoming;      /* links patched to jump here (unlinked on invalidation) */
+    int invalid;              /* removed from the tables; its memory stays (threads may run it) */
 };
 
 /* Per-thread state; the cache reaches it through gs (offsets in thread_layout.h). */
@@ -70,6 +74,9 @@ typedef struct hp_thread {
     uint8_t *rt_stack_base;
     int tid;
     int detached;
+    int state;                       /* threads.c: live, zombie (exited), free */
+    hp_link_t start_link;            /* LINK_START record: where the thread enters first */
+    struct hp_thread *next;          /* registry (threads.c) */
 } hp_thread_t;
 
 _Static_assert(__builtin_offsetof(hp_thread_t, spill_rax) == T_SPILL_RAX, "layout");
@@ -92,7 +99,8 @@ _Static_assert(__builtin_offsetof(hp_thread_t, rip) == T_CTX_RIP, "layout");
 /* Statistics (names are the JSON keys; later issues add fields, never rename). */
 #define HP_STATS(X) \
     X(blocks_built) X(block_cache_bytes) X(dispatcher_entries) X(indirect_lookups) \
-    X(indirect_misses) X(links_made) X(syscalls_seen) X(cache_units) X(cache_flushes) X(signal_handlers_passed)
+    X(indirect_misses) X(links_made) X(syscalls_seen) X(cache_units) X(cache_flushes) X(signal_handlers_passed) \
+    X(threads_seen) X(blocks_invalidated)
 
 typedef struct {
 #define HP_STAT_FIELD(n) uint64_t n;
@@ -107,12 +115,10 @@ typedef struct {
     uint64_t self_start, self_end;   /* libhotpath.so's own mappings: never translated */
     uint64_t xsave_mask;             /* XCR0: the state components xsave must keep */
     uint32_t xsave_size;
-    int active;                      /* 1 after takeover, 0 once detached */
     int exit_code;                   /* -1 until the app exits */
-    char detach_reason[96];
+    char detach_reason[96];          /* the first detach's reason ("" if none) */
     hp_link_t ibl_link;              /* the record T_IBL_REC points to */
-    hp_link_t start_link;            /* LINK_START record used at takeover */
-    hp_thread_t *main_thread;
+    hp_lock_t lock;                  /* the dispatcher lock: tables, builder, links, registry */
 } hp_runtime_t;
 
 extern hp_runtime_t hp_rt HP_HIDDEN;
@@ -126,8 +132,8 @@ extern char hp_ibl_tmpl_begin[] HP_HIDDEN, hp_ibl_tmpl_end[] HP_HIDDEN;
  * pc when hotpath detaches). Never returns an error: it detaches instead. */
 void hp_dispatch(hp_thread_t *t) HP_HIDDEN;
 
-/* hp_detach: give up control of the thread: it goes on natively at app pc `pc` with the
- * context in t. Writes statistics. reason: a short phrase for stats and --verbose. */
+/* hp_detach: give up control of thread t (other threads stay under hotpath): it goes on
+ * natively at app pc `pc` with the context in t. Writes statistics. reason: a short phrase for stats and --verbose. */
 void hp_detach(hp_thread_t *t, uint64_t pc, const char *reason, uint64_t where) HP_HIDDEN;
 
 /* hp_stats_write: write the statistics JSON if --stats-json was given. */

@@ -5,6 +5,7 @@
 #include "runtime.h"
 #include "fmt.h"
 #include "sys.h"
+#include "threads.h"
 
 static void stats_path(char *out, int cap)
 {
@@ -22,7 +23,7 @@ void hp_stats_write(void)
     if (!hp_rt.opts.stats_json[0]) return;
     char path[HP_OPT_STR_MAX + 32], buf[4096];
     stats_path(path, sizeof(path));
-    if (hp_rt.main_thread) hp_rt.stats.indirect_lookups = hp_rt.main_thread->ibl_count + hp_rt.stats.indirect_misses;
+    hp_rt.stats.indirect_lookups = threads_ibl_count() + hp_rt.stats.indirect_misses;
     fmt_buf_t b;
     fmt_init(&b, buf, sizeof(buf));
     fmt_str(&b, "{");

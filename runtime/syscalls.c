@@ -8,12 +8,13 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include "syscalls.h"
-#include "block_table.h"
-#include "cache.h"
+#include "flush.h"
 #include "fmt.h"
+#include "heap.h"
 #include "ibl.h"
 #include "maps.h"
 #include "sys.h"
+#include "threads.h"
 
 uint8_t hp_syscall_table[65536];
 
@@ -29,23 +30,13 @@ void syscalls_init(void)
         hp_syscall_table[sc_seen[i]] = 1;
 }
 
-/* sc_flush: drop every translation (code under it changed). The current thread is in the
- * dispatcher and is the only one under hotpath, so nothing executes in the cache. */
-static void sc_flush(hp_thread_t *t)
-{
-    btab_clear();
-    ibl_clear(t);
-    cache_reset();
-}
-
 static void sc_code_changed(hp_thread_t *t, uint64_t lo, uint64_t len)
 {
     uint64_t hi = lo + ((len + 4095) & ~4095ull);
+    hp_lock(&hp_rt.lock);
     maps_forget(lo, hi);
-    if (btab_overlaps(lo, hi)) {
-        hp_note("code under translation changed: flushing the cache", 0, lo);
-        sc_flush(t);
-    }
+    flush_range(t, lo, hi);
+    hp_unlock(&hp_rt.lock);
 }
 
 /* sc_handler_needs_detach: until signals are delivered through the runtime (transparency
@@ -73,6 +64,58 @@ static uint64_t sc_do(hp_thread_t *t, uint64_t next)
     return next;
 }
 
+/* sc_clone: clone, clone3 or vfork, with the clone flags and the child's stack (0: the
+ * parent's). Without CLONE_VM the child is a copy (fork): it goes on from the dispatcher
+ * with everything copied, the lock taken around the call so the copy has it free. With
+ * CLONE_VM (threads, vfork, posix_spawn) the child gets its own runtime state, prepared
+ * here, and starts in the dispatcher at the instruction after the syscall. */
+extern long hp_clone_raw(long nr, long a1, long a2, long a3, long a4, long a5,
+                         hp_thread_t *child) HP_HIDDEN;
+
+static uint64_t sc_clone(hp_thread_t *t, uint64_t pc, uint64_t next, uint64_t flags, uint64_t child_sp)
+{
+    uint64_t *g = t->gpr;
+    if (!(flags & CLONE_VM)) {
+        hp_lock(&hp_rt.lock);
+        sc_do(t, next);
+        if (g[R_RAX] == 0) {
+            t->tid = (int)sys_gettid();
+            threads_after_fork(t);
+        }
+        hp_unlock(&hp_rt.lock);
+        return next;
+    }
+    hp_lock(&hp_rt.lock);
+    hp_thread_t *c = threads_new();
+    if (c) {
+        hp_memcpy(c->gpr, g, sizeof(c->gpr));
+        c->gpr[R_RAX] = 0;
+        c->gpr[R_RCX] = next;
+        c->gpr[R_R11] = t->rflags;
+        if (child_sp) c->gpr[R_RSP] = child_sp;
+        c->rflags = t->rflags;
+        c->rip = next;
+        c->start_link.target = next;
+        c->exit_rec = &c->start_link;
+    }
+    hp_unlock(&hp_rt.lock);
+    if (!c) {
+        hp_detach(t, pc, "out of memory for a new thread", pc);
+        return 0;
+    }
+    long ret = hp_clone_raw((long)g[R_RAX], (long)g[R_RDI], (long)g[R_RSI], (long)g[R_RDX],
+                            (long)g[R_R10], (long)g[R_R8], c);
+    if (sys_is_err(ret)) {                   /* no child: its state goes back */
+        hp_lock(&hp_rt.lock);
+        threads_discard(c);
+        hp_unlock(&hp_rt.lock);
+    }
+    g[R_RAX] = (uint64_t)ret;
+    g[R_RCX] = next;
+    g[R_R11] = t->rflags;
+    return next;
+}
+
 uint64_t syscalls_handle(hp_thread_t *t, const hp_link_t *link)
 {
     uint64_t *g = t->gpr;
@@ -81,18 +124,27 @@ uint64_t syscalls_handle(hp_thread_t *t, const hp_link_t *link)
     hp_rt.stats.syscalls_seen++;
     switch (nr) {
     case __NR_exit:
+        hp_lock(&hp_rt.lock);
+        threads_exit(t);
+        if (threads_live() == 0) {           /* the last thread: the process ends */
+            hp_rt.exit_code = (int)(g[R_RDI] & 0xff);
+            hp_stats_write();
+        }
+        hp_unlock(&hp_rt.lock);
+        return sc_do(t, next);
     case __NR_exit_group:
         hp_rt.exit_code = (int)(g[R_RDI] & 0xff);
         hp_stats_write();
         return sc_do(t, next);
     case __NR_clone:
-        if (g[R_RDI] & (CLONE_VM | CLONE_VFORK)) break;
-        return sc_do(t, next);
-    case __NR_clone3:
-        if (g[R_RSI] < 8 || (*(uint64_t *)g[R_RDI] & (CLONE_VM | CLONE_VFORK))) break;
-        return sc_do(t, next);
+        return sc_clone(t, pc, next, g[R_RDI], g[R_RSI]);
+    case __NR_clone3: {
+        const uint64_t *args = (const uint64_t *)g[R_RDI];  /* struct clone_args */
+        if (g[R_RSI] < 64) return sc_do(t, next);          /* let the kernel refuse it */
+        return sc_clone(t, pc, next, args[0], args[5] ? args[5] + args[6] : 0);
+    }
     case __NR_vfork:
-        break;
+        return sc_clone(t, pc, next, CLONE_VM | CLONE_VFORK, 0);
     case __NR_execve:
     case __NR_execveat:
         hp_stats_write();
@@ -130,8 +182,7 @@ uint64_t syscalls_handle(hp_thread_t *t, const hp_link_t *link)
     }
     case __NR_shmdt:
         sc_do(t, next);
-        maps_forget(0, ~0ull);
-        if (btab_count()) sc_flush(t);
+        sc_code_changed(t, 0, ~0ull - 8192);
         return next;
     default:
         return sc_do(t, next);

@@ -12,9 +12,8 @@
 #include "ibl.h"
 #include "maps.h"
 #include "syscalls.h"
+#include "threads.h"
 #include "sys.h"
-
-#define RT_STACK_SIZE (256 * 1024)
 
 hp_runtime_t hp_rt;
 
@@ -61,23 +60,6 @@ static int tk_options(char **envp)
     return 1;
 }
 
-static hp_thread_t *tk_thread_new(void)
-{
-    hp_thread_t *t = heap_alloc(sizeof(*t));
-    uint8_t *xs = heap_alloc(hp_rt.xsave_size + 64);
-    uint8_t *stack = sys_mmap(0, RT_STACK_SIZE, PROT_READ | PROT_WRITE,
-                              MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (!t || !xs || sys_is_err((long)stack)) return 0;
-    t->self = t;
-    t->xsave_area = (uint8_t *)(((uint64_t)xs + 63) & ~63ull);
-    t->rt_stack_base = stack;
-    t->rt_stack = (uint64_t)stack + RT_STACK_SIZE;
-    t->exit_routine = (uint64_t)hp_cache_exit;
-    t->ibl_rec = &hp_rt.ibl_link;
-    t->tid = (int)sys_gettid();
-    return t;
-}
-
 int hp_takeover_c(uint64_t *image)
 {
     char **envp = (char **)image[R_RDX];
@@ -97,26 +79,24 @@ int hp_takeover_c(uint64_t *image)
         hp_note("cannot read /proc/self/maps: running natively", 0, 0);
         return 0;
     }
-    hp_thread_t *t = tk_thread_new();
-    if (!t || ibl_init(t) != HP_OK) {
+    hp_thread_t *t = threads_new();
+    if (!t) {
         hp_note("out of memory at start: running natively", 0, 0);
         return 0;
     }
     builder_init();
     syscalls_init();
     hp_rt.ibl_link.kind = LINK_INDIRECT;
-    hp_rt.start_link.kind = LINK_START;
-    hp_rt.start_link.target = image[17];
+    t->tid = (int)sys_gettid();
+    t->start_link.target = image[17];
     hp_memcpy(t->gpr, image, 16 * sizeof(uint64_t));
     t->gpr[R_RSP] = (uint64_t)(image + 18);        /* as after our ret */
     t->rflags = image[16];
     t->rip = image[17];
-    t->exit_rec = &hp_rt.start_link;
-    hp_rt.main_thread = t;
+    t->exit_rec = &t->start_link;
     if (sys_arch_prctl(ARCH_SET_GS, (unsigned long)t) != 0) {
         hp_note("cannot set the gs base: running natively", 0, 0);
         return 0;
     }
-    hp_rt.active = 1;
     return 1;
 }

@@ -2,7 +2,7 @@
  * inserts/updates followed by lookups that half hit and half miss.
  * Stresses: memory (random accesses over a 16 MiB table, cache and TLB misses),
  * unpredictable probe-loop branches, 64-bit multiply hashing, small calls at -O0/-O1.
- * Usage: hashtable [ROUNDS]   (default 8): each round clears the table, inserts 600000
+ * Usage: hashtable [ROUNDS]   (default 28): each round clears the table, inserts 600000
  * pseudo-random keys and looks up 1200000. Prints a checksum of values found. */
 #include <stdint.h>
 #include <stdio.h>
@@ -58,7 +58,7 @@ static int lookup(uint64_t key, uint64_t *value)
 
 int main(int argc, char **argv)
 {
-    int rounds = argc > 1 ? atoi(argv[1]) : 8;
+    int rounds = argc > 1 ? atoi(argv[1]) : 28;
     table = malloc(sizeof(struct slot) * TABLE_SIZE);
     uint64_t *keys = malloc(sizeof(uint64_t) * KEYS_PER_ROUND);
     if (!table || !keys) { fprintf(stderr, "hashtable: out of memory\n"); return 1; }

@@ -2,7 +2,7 @@
  * Stresses: one hot indirect jump (the switch's jump table) with many targets and a
  * data-dependent target sequence; loads/stores to the operand stack and locals.
  * The bytecode program is built at run time, so the compiler cannot fold it.
- * Usage: interp [N]   (default 9000000): the guest program runs an outer loop N times
+ * Usage: interp [N]   (default 8000000): the guest program runs an outer loop N times
  * with a short inner loop inside. Prints the guest program's accumulator. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,7 +54,7 @@ static void emit(long w) { code[ncode++] = w; }
 
 int main(int argc, char **argv)
 {
-    long n = argc > 1 ? atol(argv[1]) : 9000000;
+    long n = argc > 1 ? atol(argv[1]) : 8000000;
     long vars[NVARS] = {0};
     vars[V_N] = n;
     vars[V_ACC] = 1;

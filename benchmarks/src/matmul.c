@@ -1,7 +1,7 @@
 /* matmul.c — dense double-precision matrix multiply C = A*B, naive triple loop (i-k-j).
  * Stresses: floating point in a tight loop, streaming loads/stores over N*N arrays
  * (memory bandwidth and cache), loop-carried address arithmetic; no calls in the hot loop.
- * Usage: matmul [N]   (default 640); the product is repeated REPS times with a feedback
+ * Usage: matmul [N]   (default 800); the product is repeated REPS times with a feedback
  * step so the work cannot be skipped. Prints the sum of C's elements. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +10,7 @@
 
 int main(int argc, char **argv)
 {
-    int n = argc > 1 ? atoi(argv[1]) : 640;
+    int n = argc > 1 ? atoi(argv[1]) : 800;
     double *a = malloc(sizeof(double) * n * n);
     double *b = malloc(sizeof(double) * n * n);
     double *c = malloc(sizeof(double) * n * n);

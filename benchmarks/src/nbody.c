@@ -1,7 +1,7 @@
 /* nbody.c — n-body simulation of the Jovian planets (after the Benchmarks Game).
  * Stresses: floating point (mul/add/div/sqrt), short fixed-count inner loops over a
  * small array of structs; few calls, almost no memory traffic.
- * Usage: nbody [STEPS]   (default 12000000). Prints the energy before and after. */
+ * Usage: nbody [STEPS]   (default 8000000). Prints the energy before and after. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,7 +79,7 @@ static void offset_momentum(void)
 
 int main(int argc, char **argv)
 {
-    long steps = argc > 1 ? atol(argv[1]) : 12000000;
+    long steps = argc > 1 ? atol(argv[1]) : 8000000;
     offset_momentum();
     double e0 = energy();
     for (long i = 0; i < steps; i++)

@@ -2,7 +2,7 @@
  * 64 MiB pool, summing a field of each node.
  * Stresses: memory latency (each load depends on the previous: cache and TLB misses);
  * the instruction stream itself is a tiny loop, so a code cache should cost ~nothing.
- * Usage: ptrchase [STEPS]   (default 16000000 node visits). Prints the sum. */
+ * Usage: ptrchase [STEPS]   (default 10000000 node visits). Prints the sum. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +17,7 @@ struct node {
 
 int main(int argc, char **argv)
 {
-    long steps = argc > 1 ? atol(argv[1]) : 16000000;
+    long steps = argc > 1 ? atol(argv[1]) : 10000000;
     struct node *pool = malloc(sizeof(struct node) * NODES);
     uint32_t *order = malloc(sizeof(uint32_t) * NODES);
     if (!pool || !order) { fprintf(stderr, "ptrchase: out of memory\n"); return 1; }

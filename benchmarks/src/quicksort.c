@@ -1,8 +1,8 @@
 /* quicksort.c — recursive quicksort (median of three, insertion sort for short runs) of
  * pseudo-random 32-bit integers.
  * Stresses: recursive calls/returns, unpredictable compare branches, sequential memory
- * access over a 16 MiB array.
- * Usage: quicksort [N]   (default 4000000 elements); sorts two different arrays of N.
+ * access over a 32 MiB array.
+ * Usage: quicksort [N]   (default 8000000 elements); sorts two different arrays of N.
  * Checks the result is sorted and prints a position-weighted checksum. */
 #include <stdint.h>
 #include <stdio.h>
@@ -48,7 +48,7 @@ static void quicksort(int32_t *a, long n)
 
 int main(int argc, char **argv)
 {
-    long n = argc > 1 ? atol(argv[1]) : 4000000;
+    long n = argc > 1 ? atol(argv[1]) : 8000000;
     int32_t *a = malloc(sizeof(int32_t) * n);
     if (!a) { fprintf(stderr, "quicksort: out of memory\n"); return 1; }
     uint64_t check = 0;

@@ -2,7 +2,7 @@
  * by the power method (after the Benchmarks Game).
  * Stresses: a small function called N*N times per product (calls/returns at -O0/-O1,
  * inlined at -O2), integer-to-double conversion, floating-point division.
- * Usage: spectralnorm [N]   (default 2600). Prints the norm. */
+ * Usage: spectralnorm [N]   (default 4600). Prints the norm. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,7 +37,7 @@ static void mul_atav(int n, const double *v, double *out, double *tmp)
 
 int main(int argc, char **argv)
 {
-    int n = argc > 1 ? atoi(argv[1]) : 2600;
+    int n = argc > 1 ? atoi(argv[1]) : 4600;
     double *u = malloc(sizeof(double) * n), *v = malloc(sizeof(double) * n);
     double *tmp = malloc(sizeof(double) * n);
     if (!u || !v || !tmp) { fprintf(stderr, "spectralnorm: out of memory\n"); return 1; }

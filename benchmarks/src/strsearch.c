@@ -2,7 +2,7 @@
  * naive search and with Boyer-Moore-Horspool, and checks that both agree.
  * Stresses: byte loads, short data-dependent inner loops and branches, table lookups
  * (Horspool's shift table), function calls per pattern/position at -O0.
- * Usage: strsearch [PASSES]   (default 10). Prints the total number of matches. */
+ * Usage: strsearch [PASSES]   (default 7). Prints the total number of matches. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,7 +41,7 @@ static long search_horspool(const unsigned char *t, long n, const unsigned char 
 
 int main(int argc, char **argv)
 {
-    int passes = argc > 1 ? atoi(argv[1]) : 10;
+    int passes = argc > 1 ? atoi(argv[1]) : 7;
     static const char *patterns[] = {"acgt", "gattaca", "ttttt", "cagcagcag", "acgtacgtaggcta", "tacg"};
     const int npat = sizeof patterns / sizeof patterns[0];
     unsigned char *text = malloc(TEXT_LEN);

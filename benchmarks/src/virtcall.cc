@@ -2,7 +2,7 @@
  * abstract base, updated and queried through virtual methods in a mixed order.
  * Stresses: indirect calls through vtables with several targets per call site
  * (not devirtualizable), returns from them, small methods.
- * Usage: virtcall [ITERS]   (default 60000 passes over 1000 objects). Prints a checksum. */
+ * Usage: virtcall [ITERS]   (default 250000 passes over 1000 objects). Prints a checksum. */
 #include <cstdio>
 #include <cstdlib>
 #include <cstdint>
@@ -44,7 +44,7 @@ struct Circle : Shape {
 
 int main(int argc, char **argv)
 {
-    long iters = argc > 1 ? atol(argv[1]) : 60000;
+    long iters = argc > 1 ? atol(argv[1]) : 250000;
     std::vector<Shape *> shapes;
     uint32_t seed = 2024;
     for (int i = 0; i < 1000; i++) {

@@ -1,12 +1,14 @@
 /* test_ibl.c — the indirect lookup table: the C probe finds what was inserted, a target
  * lives in its home slot or the next one (what the in-cache probe checks), a third target
- * on the same slot evicts the oldest, and a clear empties the table. */
+ * on the same slot evicts the oldest while one thread runs (never with several), and a
+ * clear empties the table. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
 #include "ibl.h"
+#include "threads.h"
 
 static hp_thread_t th;
 
@@ -36,7 +38,12 @@ static void test_same_slot(void **s)
     assert_int_equal(tab[0x1235].app_pc, b);
     assert_int_equal(ibl_lookup(a), 1);
     assert_int_equal(ibl_lookup(b), 2);
-    ibl_insert(&th, c, 3);                         /* evicts b, the one in the second slot */
+    hp_thread_t *second = threads_new();           /* two threads: no eviction */
+    ibl_insert(&th, c, 3);
+    assert_int_equal(ibl_lookup(c), 0);
+    assert_int_equal(ibl_lookup(b), 2);
+    threads_discard(second);
+    ibl_insert(&th, c, 3);                         /* one thread: evicts b, in the second slot */
     assert_int_equal(ibl_lookup(c), 3);
     assert_int_equal(ibl_lookup(a), 1);
     assert_int_equal(ibl_lookup(b), 0);
@@ -64,6 +71,7 @@ static void test_clear(void **s)
 
 int main(void)
 {
+    assert_non_null(threads_new());   /* one live thread: eviction allowed */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_insert_lookup),
         cmocka_unit_test(test_same_slot),

@@ -1,0 +1,38 @@
+/* flush.c — invalidation of translated code (munmap, mprotect, mremap, MAP_FIXED, shmdt).
+ * Invariants: after flush_range no lookup, table or link leads into a block translating the
+ * range; a whole flush (cache memory reused) happens only while a single thread is under
+ * hotpath and it is in the dispatcher, so nothing executes in the cache then. */
+#include "flush.h"
+#include "block_table.h"
+#include "cache.h"
+#include "emit.h"
+#include "fmt.h"
+#include "ibl.h"
+#include "threads.h"
+
+static void flush_block(hp_block_t *b)
+{
+    b->invalid = 1;
+    hp_rt.stats.blocks_invalidated++;
+    ibl_remove(b->app_pc, (uint64_t)b->cache_pc);
+    for (hp_link_t *l = b->incoming; l; l = l->next_in) {
+        if (l->to != b) continue;                 /* relinked elsewhere since */
+        emit_set_rel32(l->branch_rel32, (uint64_t)l->stub);
+        l->to = 0;
+    }
+}
+
+void flush_range(hp_thread_t *t, uint64_t lo, uint64_t hi)
+{
+    if (!btab_overlaps(lo, hi)) return;
+    if (threads_live() == 1) {
+        hp_note("code under translation changed: flushing the cache", 0, lo);
+        hp_rt.stats.blocks_invalidated += btab_count();
+        btab_clear();
+        ibl_clear(t);
+        cache_reset();
+        return;
+    }
+    hp_note("code under translation changed: invalidating its blocks", 0, lo);
+    btab_remove_overlapping(lo, hi, flush_block);
+}

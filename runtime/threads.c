@@ -1,0 +1,99 @@
+/* threads.c — per-thread runtime state and the registry of all of them.
+ * Invariants: a thread's hp_thread_t, runtime stack and XSAVE area stay valid until the
+ * kernel has forgotten its tid (the exit system call runs on that stack), so an exited
+ * thread's state is only reused after tgkill(pid, tid, 0) says ESRCH. The registry is
+ * changed only under hp_rt.lock. Memory is bounded by the largest number of threads alive
+ * at once, not by how many were ever created. */
+#include <errno.h>
+#include <sys/mman.h>
+#include "threads.h"
+#include "heap.h"
+#include "ibl.h"
+#include "sys.h"
+
+#define RT_STACK_SIZE (256 * 1024)
+
+enum { TH_LIVE = 1, TH_ZOMBIE = 2, TH_FREE = 3 };
+
+static hp_thread_t *th_all;
+static int th_live_count;
+
+static int th_gone(const hp_thread_t *t)
+{
+    if (t->state == TH_FREE) return 1;
+    if (t->state != TH_ZOMBIE || !t->tid) return 0;
+    return sys_call3(__NR_tgkill, sys_getpid(), t->tid, 0) == -ESRCH;
+}
+
+static hp_thread_t *th_alloc(void)
+{
+    hp_thread_t *t = heap_alloc(sizeof(*t));
+    uint8_t *xs = heap_alloc(hp_rt.xsave_size + 64);
+    uint8_t *stack = sys_mmap(0, RT_STACK_SIZE, PROT_READ | PROT_WRITE,
+                              MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (!t || !xs || sys_is_err((long)stack)) return 0;
+    t->xsave_area = (uint8_t *)(((uint64_t)xs + 63) & ~63ull);
+    t->rt_stack_base = stack;
+    t->rt_stack = (uint64_t)stack + RT_STACK_SIZE;
+    t->next = th_all;
+    th_all = t;
+    return t;
+}
+
+hp_thread_t *threads_new(void)
+{
+    hp_thread_t *t = th_all;
+    while (t && !th_gone(t)) t = t->next;
+    if (t) {                           /* reuse: keep the stack, the XSAVE area, the count */
+        uint64_t count = t->ibl_count;
+        uint8_t *xs = t->xsave_area, *stack = t->rt_stack_base;
+        hp_thread_t *next = t->next;
+        hp_memset(t, 0, sizeof(*t));
+        t->ibl_count = count;
+        t->xsave_area = xs;
+        t->rt_stack_base = stack;
+        t->rt_stack = (uint64_t)stack + RT_STACK_SIZE;
+        t->next = next;
+        hp_memset(t->xsave_area, 0, 64 + 512);   /* legacy area and header: a valid image */
+    } else if (!(t = th_alloc())) {
+        return 0;
+    }
+    t->self = t;
+    t->exit_routine = (uint64_t)hp_cache_exit;
+    t->ibl_rec = &hp_rt.ibl_link;
+    t->start_link.kind = LINK_START;
+    t->state = TH_LIVE;
+    if (ibl_init(t) != HP_OK) return 0;
+    th_live_count++;
+    hp_rt.stats.threads_seen++;
+    return t;
+}
+
+void threads_exit(hp_thread_t *t)
+{
+    if (t->state != TH_LIVE) return;
+    t->state = TH_ZOMBIE;
+    th_live_count--;
+}
+
+void threads_discard(hp_thread_t *t)
+{
+    if (t->state == TH_LIVE) th_live_count--;
+    t->state = TH_FREE;
+}
+
+int threads_live(void) { return th_live_count; }
+
+void threads_after_fork(hp_thread_t *self)
+{
+    th_live_count = 1;
+    for (hp_thread_t *t = th_all; t; t = t->next)
+        if (t != self) t->state = TH_FREE;
+}
+
+uint64_t threads_ibl_count(void)
+{
+    uint64_t n = 0;
+    for (hp_thread_t *t = th_all; t; t = t->next) n += t->ibl_count;
+    return n;
+}

@@ -1,0 +1,28 @@
+/* threads.h — the registry of threads under hotpath: creation of a thread's runtime state,
+ * thread exit, and sums over all threads. */
+#ifndef HOTPATH_THREADS_H
+#define HOTPATH_THREADS_H
+#include "runtime.h"
+
+/* threads_new: runtime state for a new thread (a zombie's is reused once its thread is
+ * gone): runtime stack, XSAVE area, lookup table, link records. NULL when out of memory.
+ * Caller holds hp_rt.lock. */
+hp_thread_t *threads_new(void) HP_HIDDEN;
+
+/* threads_exit: t's thread is about to leave with the exit system call: its state becomes
+ * a zombie, reused only after the kernel no longer knows its tid. Caller holds the lock. */
+void threads_exit(hp_thread_t *t) HP_HIDDEN;
+
+/* threads_discard: t was made for a thread the kernel did not create: free it now. */
+void threads_discard(hp_thread_t *t) HP_HIDDEN;
+
+/* threads_live: threads under hotpath that have not exited (>= 1). */
+int threads_live(void) HP_HIDDEN;
+
+/* threads_after_fork: in a fork child, only t exists: every other thread becomes free. */
+void threads_after_fork(hp_thread_t *t) HP_HIDDEN;
+
+/* threads_ibl_count: indirect lookups that hit in the cache, summed over all threads. */
+uint64_t threads_ibl_count(void) HP_HIDDEN;
+
+#endif
