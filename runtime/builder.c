@@ -27,6 +27,8 @@ typedef struct {
     uint8_t *start, *p, *end;   /* the cache reservation and the write pointer */
     bb_exit_t exits[BB_MAX_EXITS];
     int nexits;
+    uint8_t *ret_field;         /* rel32 of a `pushq ret(%rip)` whose constant follows the stubs */
+    uint64_t ret_value;
     int ended;                  /* a control transfer ended the block */
     const char *why;
 } bb_ctx_t;
@@ -115,12 +117,28 @@ static hp_status_t bb_short_loop(bb_ctx_t *c, const ZydisDecodedInstruction *in,
     return HP_OK;
 }
 
+/* bb_push_return: push the app return address as one 8-byte store, so the ret that pops
+ * it gets store-to-load forwarding: `push $imm32` when it fits (non-PIE), else
+ * `pushq ret(%rip)` from a constant written after the block's stubs (bb_finish). */
+static void bb_push_return(bb_ctx_t *c, uint64_t ret)
+{
+    if ((int64_t)ret == (int64_t)(int32_t)ret) {
+        c->p = emit_push_imm64(c->p, ret);
+        return;
+    }
+    c->p = emit_u8(c->p, 0xff);
+    c->p = emit_u8(c->p, 0x35);
+    c->ret_field = c->p;
+    c->ret_value = ret;
+    c->p = emit_u32(c->p, 0);
+}
+
 static hp_status_t bb_call_direct(bb_ctx_t *c, const ZydisDecodedInstruction *in,
                                   const ZydisDecodedOperand *ops, uint64_t pc, const uint8_t *code)
 {
     (void)code;
     uint8_t *field;
-    c->p = emit_push_imm64(c->p, pc + in->length);
+    bb_push_return(c, pc + in->length);
     c->p = emit_exit_jmp(c->p, &field);
     bb_add_exit(c, LINK_DIRECT, pc + in->length + (uint64_t)ops[0].imm.value.s, field, 0);
     c->ended = 1;
@@ -187,7 +205,7 @@ static hp_status_t bb_indirect(bb_ctx_t *c, const ZydisDecodedInstruction *in,
     (void)code;
     c->p = emit_gs_store(c->p, R_RCX, T_SPILL_RCX);
     CHECK(bb_load_target(c, in, &ops[0], pc));
-    if (in->mnemonic == ZYDIS_MNEMONIC_CALL) c->p = emit_push_imm64(c->p, pc + in->length);
+    if (in->mnemonic == ZYDIS_MNEMONIC_CALL) bb_push_return(c, pc + in->length);
     c->p = bb_ibl(c->p);
     c->ended = 1;
     return HP_OK;
@@ -316,6 +334,11 @@ static hp_status_t bb_finish(bb_ctx_t *c, uint64_t pc, uint64_t end_pc, int n_in
         c->p = emit_stub(c->p, (uint64_t)l);
         *tail = l;
         tail = &l->next;
+    }
+    if (c->ret_field) {
+        while ((uint64_t)c->p & 7) c->p = emit_u8(c->p, 0xcc);
+        emit_u32(c->ret_field, (uint32_t)(c->p - (c->ret_field + 4)));
+        c->p = emit_u64(c->p, c->ret_value);
     }
     b->cache_size = (uint32_t)(c->p - c->start);
     *out = b;
