@@ -5,6 +5,7 @@
  * every control transfer out of a block goes through an exit stub with a link record, or
  * through the in-cache indirect lookup; only the last instruction of a block transfers
  * control (a syscall may continue the block). */
+#include <sys/mman.h>
 #include <Zydis/Zydis.h>
 #include "builder.h"
 #include "cache.h"
@@ -345,8 +346,80 @@ static hp_status_t bb_finish(bb_ctx_t *c, uint64_t pc, uint64_t end_pc, int n_in
     return HP_OK;
 }
 
+/* bb_smc_check: the entry of a block translated from memory the app can write (an RWX
+ * JIT region, or a shared mapping another view may write): compare the app bytes with the
+ * ones translated, and leave through a LINK_SMC exit when they differ, so the block is
+ * rebuilt (DynamoRIO's "sandboxing"). Flags, rax, rcx and rdx are kept (lahf/seto). Placed
+ * after the stubs; the block's entry is here and it jumps to the body. */
+static void bb_emit_cmp(bb_ctx_t *c, const uint8_t *code, uint32_t off, int size)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < size; i++) v |= (uint64_t)code[off + i] << (8 * i);
+    if (size == 8) {
+        c->p = emit_mov_imm64(c->p, R_RDX, v);
+        static const uint8_t cmp[] = { 0x48, 0x39, 0x91 };            /* cmp %rdx,d32(%rcx) */
+        for (unsigned i = 0; i < sizeof(cmp); i++) c->p = emit_u8(c->p, cmp[i]);
+        c->p = emit_u32(c->p, off);
+        return;
+    }
+    if (size == 2) c->p = emit_u8(c->p, 0x66);
+    c->p = emit_u8(c->p, size == 1 ? 0x80 : 0x81);                    /* cmp $imm,d32(%rcx) */
+    c->p = emit_u8(c->p, 0xb9);
+    c->p = emit_u32(c->p, off);
+    if (size == 1) c->p = emit_u8(c->p, (uint8_t)v);
+    else if (size == 2) { c->p = emit_u8(c->p, (uint8_t)v); c->p = emit_u8(c->p, (uint8_t)(v >> 8)); }
+    else c->p = emit_u32(c->p, (uint32_t)v);
+}
+
+static uint8_t *bb_restore_spills(uint8_t *p)
+{
+    p = emit_u8(p, 0x04); p = emit_u8(p, 0x7f);                       /* addb $0x7f,%al */
+    p = emit_u8(p, 0x9e);                                              /* sahf */
+    p = emit_gs_load(p, R_RDX, T_SPILL_RDX);
+    p = emit_gs_load(p, R_RCX, T_SPILL_RCX);
+    return emit_gs_load(p, R_RAX, T_SPILL_RAX);
+}
+
+static uint8_t *bb_smc_check(bb_ctx_t *c, uint64_t pc, const uint8_t *code, uint32_t len,
+                             uint8_t **smc_field)
+{
+    while ((uint64_t)c->p & 15) c->p = emit_u8(c->p, 0xcc);
+    uint8_t *entry = c->p;
+    uint8_t *mismatch[160];
+    int nm = 0;
+    c->p = emit_gs_store(c->p, R_RAX, T_SPILL_RAX);
+    c->p = emit_u8(c->p, 0x9f);                                        /* lahf */
+    c->p = emit_u8(c->p, 0x0f); c->p = emit_u8(c->p, 0x90); c->p = emit_u8(c->p, 0xc0);  /* seto %al */
+    c->p = emit_gs_store(c->p, R_RCX, T_SPILL_RCX);
+    c->p = emit_gs_store(c->p, R_RDX, T_SPILL_RDX);
+    c->p = emit_mov_imm64(c->p, R_RCX, pc);
+    uint32_t off = 0;
+    while (off < len && nm < 160) {
+        uint32_t left = len - off;
+        int size = left >= 8 ? 8 : left >= 4 ? 4 : left >= 2 ? 2 : 1;
+        bb_emit_cmp(c, code, off, size);
+        c->p = emit_jcc_rel32(c->p, 0x5, &mismatch[nm++]);              /* jne */
+        off += (uint32_t)size;
+    }
+    c->p = bb_restore_spills(c->p);
+    uint8_t *to_body;
+    c->p = emit_jmp_rel32(c->p, &to_body);
+    emit_set_rel32(to_body, (uint64_t)c->start);
+    uint8_t *mis = c->p;
+    for (int i = 0; i < nm; i++) emit_set_rel32(mismatch[i], (uint64_t)mis);
+    c->p = bb_restore_spills(c->p);
+    c->p = emit_jmp_rel32(c->p, smc_field);
+    return entry;
+}
+
 hp_status_t builder_build_at(uint64_t pc, const uint8_t *code, uint64_t limit,
                              hp_block_t **out, const char **why)
+{
+    return builder_build_checked(pc, code, limit, 0, out, why);
+}
+
+hp_status_t builder_build_checked(uint64_t pc, const uint8_t *code, uint64_t limit, int smc,
+                                  hp_block_t **out, const char **why)
 {
     bb_ctx_t c;
     hp_memset(&c, 0, sizeof(c));
@@ -386,8 +459,27 @@ hp_status_t builder_build_at(uint64_t pc, const uint8_t *code, uint64_t limit,
         c.p = emit_exit_jmp(c.p, &field);
         bb_add_exit(&c, LINK_DIRECT, cur, field, 0);
     }
+    uint8_t *entry, *smc_field = 0;
     hp_status_t st = bb_finish(&c, pc, cur, n, out);
     if (st != HP_OK) return st;
+    if (smc && cur > pc) {
+        entry = bb_smc_check(&c, pc, code, (uint32_t)(cur - pc), &smc_field);
+        hp_link_t *l = heap_alloc(sizeof(*l));
+        if (!l) return HP_ERR_NOMEM;
+        l->kind = LINK_SMC;
+        l->target = pc;
+        l->from = *out;
+        l->stub = c.p;
+        l->branch_rel32 = smc_field;
+        emit_set_rel32(smc_field, (uint64_t)c.p);
+        c.p = emit_stub(c.p, (uint64_t)l);
+        l->next = (*out)->exits;
+        (*out)->exits = l;
+        (*out)->cache_pc = entry;
+        (*out)->smc_checked = 1;
+    }
+    (*out)->cache_size = (uint32_t)(c.p - c.start);
+    (*out)->cache_start = c.start;
     cache_commit(c.start, (size_t)(c.p - c.start));
     return HP_OK;
 }
@@ -403,5 +495,6 @@ hp_status_t builder_build(uint64_t pc, hp_block_t **out, const char **why)
     }
     uint64_t limit = r.end;
     if (hp_rt.self_start > pc && hp_rt.self_start < limit) limit = hp_rt.self_start;
-    return builder_build_at(pc, (const uint8_t *)pc, limit, out, why);
+    int smc = (r.prot & PROT_WRITE) || r.shared;
+    return builder_build_checked(pc, (const uint8_t *)pc, limit, smc, out, why);
 }

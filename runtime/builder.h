@@ -19,4 +19,9 @@ hp_status_t builder_build(uint64_t pc, hp_block_t **out, const char **why) HP_HI
 hp_status_t builder_build_at(uint64_t pc, const uint8_t *code, uint64_t limit,
                              hp_block_t **out, const char **why) HP_HIDDEN;
 
+/* builder_build_checked: builder_build_at, and with smc != 0 the block's entry first checks
+ * that the app bytes are still the ones translated (code the app can write). */
+hp_status_t builder_build_checked(uint64_t pc, const uint8_t *code, uint64_t limit, int smc,
+                                  hp_block_t **out, const char **why) HP_HIDDEN;
+
 #endif

@@ -7,6 +7,7 @@
 #include "builder.h"
 #include "cache.h"
 #include "emit.h"
+#include "flush.h"
 #include "fmt.h"
 #include "ibl.h"
 #include "syscalls.h"
@@ -87,6 +88,12 @@ void hp_dispatch(hp_thread_t *t)
     hp_lock(&hp_rt.lock);
     hp_rt.stats.dispatcher_entries++;
     if (l && l->kind == LINK_INDIRECT) hp_rt.stats.indirect_misses++;
+    if (l && l->kind == LINK_SMC) {        /* its code changed: drop it and what overlaps */
+        uint64_t lo = l->from->app_pc, hi = l->from->app_end;
+        hp_rt.stats.smc_rebuilds++;
+        flush_range(t, lo, hi, 0);
+        l = 0;
+    }
     hp_block_t *b = btab_lookup(pc);
     if (!b) b = dsp_build(t, pc);
     if (b) {

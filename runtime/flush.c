@@ -22,10 +22,10 @@ static void flush_block(hp_block_t *b)
     }
 }
 
-void flush_range(hp_thread_t *t, uint64_t lo, uint64_t hi)
+void flush_range(hp_thread_t *t, uint64_t lo, uint64_t hi, int whole_ok)
 {
     if (!btab_overlaps(lo, hi)) return;
-    if (threads_live() == 1) {
+    if (whole_ok && threads_live() == 1) {
         hp_note("code under translation changed: flushing the cache", 0, lo);
         hp_rt.stats.blocks_invalidated += btab_count();
         btab_clear();

@@ -3,10 +3,10 @@
 #define HOTPATH_FLUSH_H
 #include "runtime.h"
 
-/* flush_range: code in [lo, hi) was unmapped, reprotected or remapped. Blocks translating
- * it stop being reachable: with one thread the whole cache is emptied and reused; with
- * several, only the blocks in the range are unlinked and taken out of the tables (their
- * memory stays: another thread may be inside). Caller holds hp_rt.lock; t is the caller. */
-void flush_range(hp_thread_t *t, uint64_t lo, uint64_t hi) HP_HIDDEN;
+/* flush_range: code in [lo, hi) was unmapped, reprotected, remapped or rewritten. Blocks
+ * translating it stop being reachable: with whole_ok and one thread the whole cache is
+ * emptied and reused; otherwise only the blocks in the range are unlinked and taken out of
+ * the tables (their memory stays: a thread may be inside). Caller holds hp_rt.lock. */
+void flush_range(hp_thread_t *t, uint64_t lo, uint64_t hi, int whole_ok) HP_HIDDEN;
 
 #endif

@@ -33,6 +33,7 @@ int maps_parse_line(const char *s, maps_region_t *r)
     if (s[0] == 'r') r->prot |= PROT_READ;
     if (s[1] == 'w') r->prot |= PROT_WRITE;
     if (s[2] == 'x') r->prot |= PROT_EXEC;
+    r->shared = s[3] == 's';
     s += 4;
     if (*s++ != ' ') return 0;
     if (!maps_hex(&s, &dummy) || *s++ != ' ') return 0;      /* offset */
@@ -106,8 +107,11 @@ hp_status_t maps_find_exec(uint64_t pc, maps_region_t *out)
             *out = *r;
             /* merge adjacent executable regions so a block may cross their boundary */
             for (const maps_region_t *n = r + 1; n < maps_tab + maps_n && n->start == out->end
-                 && (n->prot & (PROT_EXEC | PROT_READ)) == (PROT_EXEC | PROT_READ); n++)
+                 && (n->prot & (PROT_EXEC | PROT_READ)) == (PROT_EXEC | PROT_READ); n++) {
                 out->end = n->end;
+                out->prot |= n->prot;
+                out->shared |= n->shared;
+            }
             return HP_OK;
         }
         if (pass == 0) CHECK(maps_refresh());

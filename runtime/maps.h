@@ -9,6 +9,7 @@ typedef struct {
     uint64_t start, end;
     uint64_t inode;
     int prot;          /* PROT_READ | PROT_WRITE | PROT_EXEC */
+    int shared;        /* MAP_SHARED: another mapping of the same object may write it */
 } maps_region_t;
 
 /* maps_refresh: reread /proc/self/maps. HP_ERR_IO if it cannot be read. */

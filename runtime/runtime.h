@@ -24,6 +24,7 @@ typedef enum {
     LINK_INDIRECT,  /* indirect lookup miss: target in T_IBL_TARGET */
     LINK_SYSCALL,   /* a system call the runtime must see; target = its app pc */
     LINK_START,     /* takeover: start at target */
+    LINK_SMC,       /* a block's code changed since it was translated: rebuild it */
 } hp_link_kind_t;
 
 /* An exit from a block: one per stub. The stub loads its address into rax. */
@@ -43,8 +44,10 @@ typedef struct hp_link {
 struct hp_block {
     uint64_t app_pc;
     uint64_t app_end;         /* one past its last app instruction */
-    uint8_t *cache_pc;
-    uint32_t cache_size;
+    uint8_t *cache_pc;        /* entry: the body, or the code check of a writable source */
+    uint8_t *cache_start;     /* first byte of the block's cache memory (body) */
+    uint32_t cache_size;      /* bytes from cache_start: body, stubs, constants, check */
+    int smc_checked;          /* entry compares the app bytes (source memory is writable) */
     uint32_t n_insns;
     hp_link_t *exits;
     hp_link_t *incoming;      /* links patched to jump here (unlinked on invalidation) */
@@ -100,7 +103,7 @@ _Static_assert(__builtin_offsetof(hp_thread_t, rip) == T_CTX_RIP, "layout");
 #define HP_STATS(X) \
     X(blocks_built) X(block_cache_bytes) X(dispatcher_entries) X(indirect_lookups) \
     X(indirect_misses) X(links_made) X(syscalls_seen) X(cache_units) X(cache_flushes) X(signal_handlers_passed) \
-    X(threads_seen) X(blocks_invalidated)
+    X(threads_seen) X(blocks_invalidated) X(smc_rebuilds)
 
 typedef struct {
 #define HP_STAT_FIELD(n) uint64_t n;

@@ -35,7 +35,7 @@ static void sc_code_changed(hp_thread_t *t, uint64_t lo, uint64_t len)
     uint64_t hi = lo + ((len + 4095) & ~4095ull);
     hp_lock(&hp_rt.lock);
     maps_forget(lo, hi);
-    flush_range(t, lo, hi);
+    flush_range(t, lo, hi, 1);
     hp_unlock(&hp_rt.lock);
 }
 

@@ -284,6 +284,44 @@ static void test_exit_fields_aligned(void **s)
     }
 }
 
+/* Code the app can write: the entry compares the app bytes (8, 2 and 1 byte pieces for 11
+ * bytes) before jumping to the body, and a mismatch leaves through a LINK_SMC exit. */
+static void test_smc_check(void **s)
+{
+    (void)s;
+    static const uint8_t code[] = { 0x48, 0x01, 0xd8, 0x48, 0x01, 0xd8, 0x48, 0x01, 0xd8,
+                                    0x90, 0xc3 };                     /* 3x add; nop; ret: 11 bytes */
+    memset(app, 0xcc, sizeof(app));
+    memcpy(app, code, sizeof(code));
+    hp_block_t *b = NULL;
+    const char *why;
+    assert_int_equal(builder_build_checked((uint64_t)app, app, (uint64_t)app + sizeof(app), 1, &b, &why), HP_OK);
+    assert_true(b->smc_checked);
+    assert_ptr_not_equal(b->cache_pc, b->cache_start);
+    assert_memory_equal(b->cache_start, code, 10);                    /* the body is copied */
+    hp_link_t *smc = NULL;
+    for (hp_link_t *l = b->exits; l; l = l->next) if (l->kind == LINK_SMC) smc = l;
+    assert_non_null(smc);
+    assert_int_equal(smc->target, (uint64_t)app);
+    ZydisDecoder d;
+    ZydisDecoderInit(&d, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+    ZydisDecodedInstruction in;
+    ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+    int cmps = 0, sizes = 0;
+    uint64_t p = (uint64_t)b->cache_pc;
+    for (int i = 0; i < 40; i++) {
+        assert_true(ZYAN_SUCCESS(ZydisDecoderDecodeFull(&d, (void *)p, 15, &in, ops)));
+        if (in.mnemonic == ZYDIS_MNEMONIC_CMP) { cmps++; sizes += ops[0].size / 8; }
+        if (in.mnemonic == ZYDIS_MNEMONIC_JMP) {                      /* to the body */
+            assert_int_equal(p + in.length + (uint64_t)ops[0].imm.value.s, (uint64_t)b->cache_start);
+            break;
+        }
+        p += in.length;
+    }
+    assert_int_equal(cmps, 3);
+    assert_int_equal(sizes, 11);
+}
+
 int main(void)
 {
     hp_options_default(&hp_rt.opts);
@@ -304,6 +342,7 @@ int main(void)
         cmocka_unit_test(test_undecodable_and_truncated),
         cmocka_unit_test(test_max_block_insns),
         cmocka_unit_test(test_exit_fields_aligned),
+        cmocka_unit_test(test_smc_check),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
