@@ -16,6 +16,7 @@
 #define BB_MAX_EXITS 4
 #define BB_RESERVE 16384
 #define BB_SLACK 512            /* room one instruction and its stubs may need */
+#define BB_MAX_XL 130           /* map entries: instructions (max-block-insns is capped) + end */
 
 typedef struct {
     uint32_t kind;
@@ -28,6 +29,8 @@ typedef struct {
     uint8_t *start, *p, *end;   /* the cache reservation and the write pointer */
     bb_exit_t exits[BB_MAX_EXITS];
     int nexits;
+    hp_xl_t xl[BB_MAX_XL];      /* cache pc -> app pc map being built */
+    int n_xl;
     uint8_t *ret_field;         /* rel32 of a `pushq ret(%rip)` whose constant follows the stubs */
     uint64_t ret_value;
     int ended;                  /* a control transfer ended the block */
@@ -312,10 +315,32 @@ static bb_action_t bb_classify(bb_ctx_t *c, const ZydisDecodedInstruction *in,
     return bb_unsupported;
 }
 
+static void bb_xl(bb_ctx_t *c, uint64_t app_off, uint8_t *at, int kind)
+{
+    if (c->n_xl == BB_MAX_XL) return;
+    hp_xl_t *x = &c->xl[c->n_xl++];
+    x->app_off = (uint16_t)app_off;
+    x->cache_off = (uint16_t)(at - c->start);
+    x->kind = (uint8_t)kind;
+}
+
+static int bb_xl_kind(bb_action_t act)
+{
+    if (act == bb_copy) return XL_COPY;
+    if (act == bb_indirect || act == bb_ret) return XL_RCX;
+    if (act == bb_syscall) return XL_SYSCALL;
+    return XL_OTHER;
+}
+
 static hp_status_t bb_finish(bb_ctx_t *c, uint64_t pc, uint64_t end_pc, int n_insns, hp_block_t **out)
 {
     hp_block_t *b = heap_alloc(sizeof(*b));
     if (!b) return HP_ERR_NOMEM;
+    b->body_size = (uint32_t)(c->p - c->start);
+    b->xl = heap_alloc(sizeof(hp_xl_t) * (size_t)c->n_xl);
+    if (!b->xl) return HP_ERR_NOMEM;
+    hp_memcpy(b->xl, c->xl, sizeof(hp_xl_t) * (size_t)c->n_xl);
+    b->n_xl = (uint32_t)c->n_xl;
     b->app_pc = pc;
     b->app_end = end_pc;
     b->cache_pc = c->start;
@@ -429,6 +454,7 @@ hp_status_t builder_build_checked(uint64_t pc, const uint8_t *code, uint64_t lim
     uint64_t cur = pc;
     int n = 0;
     long max = hp_rt.opts.max_block_insns > 0 ? hp_rt.opts.max_block_insns : 64;
+    if (max > BB_MAX_XL - 2) max = BB_MAX_XL - 2;
     while (!c.ended) {
         ZydisDecodedInstruction in;
         ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
@@ -442,11 +468,13 @@ hp_status_t builder_build_checked(uint64_t pc, const uint8_t *code, uint64_t lim
         bb_action_t act = bb_classify(&c, &in, ops);
         uint8_t *mark = c.p;
         int mark_exits = c.nexits;
+        bb_xl(&c, cur - pc, mark, bb_xl_kind(act));
         hp_status_t st = act(&c, &in, ops, cur, src);
         if (st != HP_OK) {
             if (n == 0) { *why = c.why; return st; }
             c.p = mark;                    /* end the block before it */
             c.nexits = mark_exits;
+            c.n_xl--;
             c.ended = 0;
             c.why = 0;
             break;
@@ -456,6 +484,7 @@ hp_status_t builder_build_checked(uint64_t pc, const uint8_t *code, uint64_t lim
     }
     if (c.ended != 1) {                    /* fell off the end: jump to the next pc */
         uint8_t *field;
+        bb_xl(&c, cur - pc, c.p, XL_END);
         c.p = emit_exit_jmp(c.p, &field);
         bb_add_exit(&c, LINK_DIRECT, cur, field, 0);
     }
@@ -481,7 +510,7 @@ hp_status_t builder_build_checked(uint64_t pc, const uint8_t *code, uint64_t lim
     (*out)->cache_size = (uint32_t)(c.p - c.start);
     (*out)->cache_start = c.start;
     cache_commit(c.start, (size_t)(c.p - c.start));
-    return HP_OK;
+    return cache_add_block(*out);
 }
 
 hp_status_t builder_build(uint64_t pc, hp_block_t **out, const char **why)

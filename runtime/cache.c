@@ -7,6 +7,7 @@
 #include <sys/mman.h>
 #include "cache.h"
 #include "sys.h"
+#include "heap.h"
 
 #ifndef MAP_FIXED_NOREPLACE
 #define MAP_FIXED_NOREPLACE 0x100000
@@ -16,6 +17,8 @@
 
 typedef struct {
     uint8_t *start, *cur, *end;
+    hp_block_t **blocks;        /* blocks in this unit, by address (allocation order) */
+    uint32_t nblocks, capblocks;
 } cache_unit_t;
 
 static cache_unit_t cache_units[CACHE_MAX_UNITS];
@@ -90,8 +93,50 @@ int cache_contains(uint64_t p)
     return 0;
 }
 
+static cache_unit_t *cache_unit_of(uint64_t p)
+{
+    for (int i = 0; i < cache_nunits; i++)
+        if (p >= (uint64_t)cache_units[i].start && p < (uint64_t)cache_units[i].end) return &cache_units[i];
+    return 0;
+}
+
+hp_status_t cache_add_block(hp_block_t *b)
+{
+    cache_unit_t *u = cache_unit_of((uint64_t)b->cache_start);
+    if (!u) return HP_ERR_INVALID;
+    if (u->nblocks == u->capblocks) {
+        uint32_t cap = u->capblocks ? u->capblocks * 2 : 1024;
+        hp_block_t **n = heap_alloc(sizeof(*n) * cap);
+        if (!n) return HP_ERR_NOMEM;
+        if (u->nblocks) hp_memcpy(n, u->blocks, sizeof(*n) * u->nblocks);
+        heap_free(u->blocks);
+        u->blocks = n;
+        u->capblocks = cap;
+    }
+    u->blocks[u->nblocks++] = b;
+    return HP_OK;
+}
+
+hp_block_t *cache_find_block(uint64_t p)
+{
+    cache_unit_t *u = cache_unit_of(p);
+    if (!u || !u->nblocks) return 0;
+    int lo = 0, hi = (int)u->nblocks - 1, found = -1;
+    while (lo <= hi) {                     /* last block starting at or before p */
+        int mid = (lo + hi) / 2;
+        if ((uint64_t)u->blocks[mid]->cache_start <= p) { found = mid; lo = mid + 1; }
+        else hi = mid - 1;
+    }
+    if (found < 0) return 0;
+    hp_block_t *b = u->blocks[found];
+    return p < (uint64_t)b->cache_start + b->cache_size ? b : 0;
+}
+
 void cache_reset(void)
 {
-    for (int i = 0; i < cache_nunits; i++) cache_units[i].cur = cache_units[i].start;
+    for (int i = 0; i < cache_nunits; i++) {
+        cache_units[i].cur = cache_units[i].start;
+        cache_units[i].nblocks = 0;
+    }
     hp_rt.stats.cache_flushes++;
 }

@@ -28,6 +28,14 @@ static inline int cache_reachable(uint64_t from, uint64_t to)
 /* cache_contains: 1 if p lies in a code cache unit. */
 int cache_contains(uint64_t p) HP_HIDDEN;
 
+/* cache_add_block: remember b (just committed) so cache_find_block can map its cache
+ * addresses back to it. */
+hp_status_t cache_add_block(hp_block_t *b) HP_HIDDEN;
+
+/* cache_find_block: the block whose cache memory holds p, or NULL (a stub of no block, a
+ * far-link trampoline, or not the cache at all). Blocks stay findable after invalidation. */
+hp_block_t *cache_find_block(uint64_t p) HP_HIDDEN;
+
 /* cache_reset: forget every block: all units become empty (whole flush). Only when no
  * thread executes in the cache. */
 void cache_reset(void) HP_HIDDEN;

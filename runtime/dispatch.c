@@ -10,6 +10,7 @@
 #include "flush.h"
 #include "fmt.h"
 #include "ibl.h"
+#include "signals.h"
 #include "syscalls.h"
 #include "sys.h"
 
@@ -82,8 +83,16 @@ void hp_dispatch(hp_thread_t *t)
         pc = syscalls_handle(t, l);
         if (!pc) return;                  /* detached */
         l = 0;                            /* a flush may have freed it */
+    } else if (l->kind == LINK_RESUME) {
+        pc = t->rip;
+        l = 0;
     } else {
         pc = l->kind == LINK_INDIRECT ? t->ibl_target : l->target;
+    }
+    if (t->pending) {                      /* signals first: the handler runs next */
+        uint64_t to = signals_deliver(t, pc);
+        if (to != pc) l = 0;
+        pc = to;
     }
     hp_lock(&hp_rt.lock);
     hp_rt.stats.dispatcher_entries++;
@@ -101,6 +110,7 @@ void hp_dispatch(hp_thread_t *t)
         if (l && l->kind == LINK_INDIRECT && hp_rt.opts.ibl) ibl_insert(t, pc, (uint64_t)b->cache_pc);
         t->rip = pc;
         t->entry_pc = (uint64_t)b->cache_pc;
+        t->exit_rec = &t->resume_link;    /* a second pass (signal meanwhile) goes on here */
     }
     hp_unlock(&hp_rt.lock);                /* no block: dsp_build detached the thread */
 }

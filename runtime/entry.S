@@ -46,6 +46,13 @@ hp_cache_exit:
 hp_dispatch_enter:
         movq %gs:T_SELF, %rdi
         call hp_dispatch
+        cmpq $0, %gs:T_PENDING          /* a signal came in meanwhile: deliver it first */
+        jne hp_dispatch_enter
+/* From here to hp_enter_tail_end only registers change: a signal caught here restarts at
+ * hp_dispatch_enter (signals.c). */
+        .globl hp_enter_tail_begin
+        .hidden hp_enter_tail_begin
+hp_enter_tail_begin:
         pushq %gs:T_CTX_FLAGS
         popfq
         movq %gs:T_CTX+0*8, %rax
@@ -65,7 +72,18 @@ hp_dispatch_enter:
         movq %gs:T_CTX+15*8, %r15
         movq %gs:T_CTX+4*8, %rsp
         jmp *%gs:T_ENTRY_PC
+        .globl hp_enter_tail_end
+        .hidden hp_enter_tail_end
+hp_enter_tail_end:
         .size hp_cache_exit, .-hp_cache_exit
+
+/* hp_sig_restorer: the sa_restorer of hotpath's own signal handler. */
+        .globl hp_sig_restorer
+        .hidden hp_sig_restorer
+hp_sig_restorer:
+        movl $15, %eax                  /* rt_sigreturn */
+        syscall
+        hlt
 
 /* hp_clone_raw(nr, a1, a2, a3, a4, a5, child): perform clone/clone3/vfork for the app.
  * The parent gets the kernel's result back. The child (rax == 0) points gs at its own

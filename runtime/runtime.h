@@ -25,6 +25,7 @@ typedef enum {
     LINK_SYSCALL,   /* a system call the runtime must see; target = its app pc */
     LINK_START,     /* takeover: start at target */
     LINK_SMC,       /* a block's code changed since it was translated: rebuild it */
+    LINK_RESUME,    /* go on at t->rip (after a signal, or a second dispatcher pass) */
 } hp_link_kind_t;
 
 /* An exit from a block: one per stub. The stub loads its address into rax. */
@@ -40,6 +41,21 @@ typedef struct hp_link {
     uint32_t insn_len;        /* LINK_SYSCALL: length of the syscall instruction */
 } hp_link_t;
 
+/* Where one app instruction's translation starts (signals: cache pc -> app state). */
+typedef enum {
+    XL_COPY,        /* copied: at its start (and after it) every register is the app's */
+    XL_RCX,         /* indirect jmp/call, ret: after the first instruction rcx is spilled */
+    XL_SYSCALL,     /* the syscall filter: rcx and r11 are dead */
+    XL_OTHER,       /* direct branches and calls: registers are the app's throughout */
+    XL_END,         /* the fall-through exit after the last instruction */
+} hp_xl_kind_t;
+
+typedef struct {
+    uint16_t app_off;         /* from the block's app pc */
+    uint16_t cache_off;       /* from the block's cache_start */
+    uint8_t kind;
+} hp_xl_t;
+
 /* A translated basic block. */
 struct hp_block {
     uint64_t app_pc;
@@ -48,6 +64,9 @@ struct hp_block {
     uint8_t *cache_start;     /* first byte of the block's cache memory (body) */
     uint32_t cache_size;      /* bytes from cache_start: body, stubs, constants, check */
     int smc_checked;          /* entry compares the app bytes (source memory is writable) */
+    uint32_t body_size;       /* bytes of translated instructions (stubs follow) */
+    uint32_t n_xl;
+    hp_xl_t *xl;              /* one entry per app instruction, and XL_END, by cache_off */
     uint32_t n_insns;
     hp_link_t *exits;
     hp_link_t *incoming;      /* links patched to jump here (unlinked on invalidation) */
@@ -69,7 +88,8 @@ typedef struct hp_thread {
     uint64_t rt_stack;
     uint8_t *xsave_area;
     uint64_t ibl_count;
-    uint8_t pad0[T_CTX - T_IBL_COUNT - 8];
+    uint64_t pending;
+    uint8_t pad0[T_CTX - T_PENDING - 8];
     uint64_t gpr[16];
     uint64_t rflags;
     uint64_t rip;
@@ -79,7 +99,12 @@ typedef struct hp_thread {
     int detached;
     int state;                       /* threads.c: live, zombie (exited), free */
     hp_link_t start_link;            /* LINK_START record: where the thread enters first */
+    hp_link_t resume_link;           /* LINK_RESUME record: go on at t->rip */
     struct hp_thread *next;          /* registry (threads.c) */
+    /* signals.c: signals caught but not yet delivered to the app */
+    int stepping;                    /* single-stepping out of a mangled sequence */
+    int npend;
+    struct { int sig; uint8_t info[128]; uint64_t err, trapno, cr2; } pend[8];
 } hp_thread_t;
 
 _Static_assert(__builtin_offsetof(hp_thread_t, spill_rax) == T_SPILL_RAX, "layout");
@@ -95,6 +120,7 @@ _Static_assert(__builtin_offsetof(hp_thread_t, ibl_rec) == T_IBL_REC, "layout");
 _Static_assert(__builtin_offsetof(hp_thread_t, rt_stack) == T_RT_STACK, "layout");
 _Static_assert(__builtin_offsetof(hp_thread_t, xsave_area) == T_XSAVE_AREA, "layout");
 _Static_assert(__builtin_offsetof(hp_thread_t, ibl_count) == T_IBL_COUNT, "layout");
+_Static_assert(__builtin_offsetof(hp_thread_t, pending) == T_PENDING, "layout");
 _Static_assert(__builtin_offsetof(hp_thread_t, gpr) == T_CTX, "layout");
 _Static_assert(__builtin_offsetof(hp_thread_t, rflags) == T_CTX_FLAGS, "layout");
 _Static_assert(__builtin_offsetof(hp_thread_t, rip) == T_CTX_RIP, "layout");
@@ -102,7 +128,7 @@ _Static_assert(__builtin_offsetof(hp_thread_t, rip) == T_CTX_RIP, "layout");
 /* Statistics (names are the JSON keys; later issues add fields, never rename). */
 #define HP_STATS(X) \
     X(blocks_built) X(block_cache_bytes) X(dispatcher_entries) X(indirect_lookups) \
-    X(indirect_misses) X(links_made) X(syscalls_seen) X(cache_units) X(cache_flushes) X(signal_handlers_passed) \
+    X(indirect_misses) X(links_made) X(syscalls_seen) X(cache_units) X(cache_flushes) X(signal_handlers) X(signals_caught) X(signals_delivered) \
     X(threads_seen) X(blocks_invalidated) X(smc_rebuilds)
 
 typedef struct {

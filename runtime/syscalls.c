@@ -15,6 +15,7 @@
 #include "maps.h"
 #include "sys.h"
 #include "threads.h"
+#include "signals.h"
 
 uint8_t hp_syscall_table[65536];
 
@@ -37,20 +38,6 @@ static void sc_code_changed(hp_thread_t *t, uint64_t lo, uint64_t len)
     maps_forget(lo, hi);
     flush_range(t, lo, hi, 1);
     hp_unlock(&hp_rt.lock);
-}
-
-/* sc_handler_needs_detach: until signals are delivered through the runtime (transparency
- * issue), an app handler is registered with the kernel as it is and runs natively, then
- * returns into the cache through sigreturn. That is exact for handlers that do not look at
- * the interrupted context. A handler with SA_SIGINFO for a synchronous fault (SIGSEGV,
- * SIGBUS, SIGILL, SIGFPE, SIGTRAP) may read or rewrite the faulting pc, which would be a
- * cache address: detach instead. --signal-detach detaches on any handler. */
-static int sc_handler_needs_detach(uint64_t sig, const uint64_t *act)
-{
-    if (!act || act[0] <= 1) return 0;                  /* SIG_DFL, SIG_IGN or a query */
-    if (hp_rt.opts.signal_detach) return 1;
-    int sync = sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE || sig == SIGTRAP;
-    return sync && (act[1] & SA_SIGINFO);
 }
 
 static uint64_t sc_do(hp_thread_t *t, uint64_t next)
@@ -150,14 +137,13 @@ uint64_t syscalls_handle(hp_thread_t *t, const hp_link_t *link)
         hp_stats_write();
         return sc_do(t, next);
     case __NR_rt_sigaction:
-        if (sc_handler_needs_detach(g[R_RDI], (const uint64_t *)g[R_RSI])) {
-            hp_detach(t, pc, "signal handler that may inspect its context installed", pc);
-            return 0;
-        }
-        if (g[R_RSI] && ((const uint64_t *)g[R_RSI])[0] > 1) hp_rt.stats.signal_handlers_passed++;
-        return sc_do(t, next);
+        g[R_RAX] = (uint64_t)signals_sigaction(t, (int)g[R_RDI], (const void *)g[R_RSI],
+                                               (void *)g[R_RDX], g[R_R10]);
+        g[R_RCX] = next;
+        g[R_R11] = t->rflags;
+        return next;
     case __NR_rt_sigreturn:
-        break;
+        return signals_sigreturn(t);
     case __NR_arch_prctl:
         if (g[R_RDI] == ARCH_SET_GS || g[R_RDI] == ARCH_GET_GS) break;
         return sc_do(t, next);

@@ -13,6 +13,7 @@
 #include "maps.h"
 #include "syscalls.h"
 #include "threads.h"
+#include "signals.h"
 #include "sys.h"
 
 hp_runtime_t hp_rt;
@@ -86,6 +87,7 @@ int hp_takeover_c(uint64_t *image)
     }
     builder_init();
     syscalls_init();
+    signals_init();
     hp_rt.ibl_link.kind = LINK_INDIRECT;
     t->tid = (int)sys_gettid();
     t->start_link.target = image[17];

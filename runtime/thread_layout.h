@@ -21,6 +21,7 @@
 #define T_RT_STACK      0x060  /* top of this thread's runtime stack (16-byte aligned) */
 #define T_XSAVE_AREA    0x068  /* 64-byte aligned XSAVE area for app SIMD state */
 #define T_IBL_COUNT     0x070  /* indirect branches executed through the in-cache lookup */
+#define T_PENDING       0x078  /* nonzero: signals wait to be delivered (signals.c) */
 
 #define T_CTX           0x100  /* app general registers, hardware order rax..r15 */
 #define T_CTX_RSP       (T_CTX + 4 * 8)

@@ -62,6 +62,7 @@ hp_thread_t *threads_new(void)
     t->exit_routine = (uint64_t)hp_cache_exit;
     t->ibl_rec = &hp_rt.ibl_link;
     t->start_link.kind = LINK_START;
+    t->resume_link.kind = LINK_RESUME;
     t->state = TH_LIVE;
     if (ibl_init(t) != HP_OK) return 0;
     th_live_count++;

@@ -6,8 +6,9 @@
 # natively or as `HOTPATH_BIN run -- PROG ARGS`, recording its stdout, stderr and exit
 # status as <step>.out, <step>.err, <step>.status next to any files it writes. A case
 # passes when the two directories are identical. A program that is not installed prints
-# `SKIP name`. Ends with the line `N passed, N failed`; exits 1 if any case failed or
-# none passed.
+# `SKIP name`. Each HOTPATH_VARIANTS option set runs every case once more under hotpath, in
+# OUTDIR/variant<i>/<case>, compared with the same native run, as `PASS name [OPTIONS]`.
+# Ends with the line `N passed, N failed`; exits 1 if any case failed or none passed.
 #
 # usage: run_debian.sh HOTPATH_BIN OUTDIR [FILTER]
 #   FILTER   extended regex; only cases whose name matches are run
@@ -15,12 +16,16 @@
 #   CC                 compiler for the input generator (gcc)
 #   TIMEOUT            seconds allowed for one program run (120)
 #   HOTPATH_RUN_OPTS   extra words placed between `run` and `--`
+#   HOTPATH_VARIANTS   `;`-separated extra option sets (e.g. "--no-link;--detach-after-blocks
+#                      200"), each added to HOTPATH_RUN_OPTS for one more hotpath run of
+#                      every case (default: none)
+#   CHECK_STATS        1 (default): fail a case whose hotpath runs detached, see ALLOW_DETACH
 #
 # Invariants: both runs of a step see the same argv, relative cwd, environment (fixed
 # locale, time zone and hash seeds) and input files; nothing a case writes leaks into the
 # inputs, so the order of the two runs does not matter.
 
-# The awk, sed, perl, python and lua program texts are in single quotes on purpose.
+# The awk, sed, perl, python, lua and bash program texts are in single quotes on purpose.
 # shellcheck disable=SC2016
 set -u
 
@@ -31,12 +36,17 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CC=${CC:-gcc}
 TIMEOUT=${TIMEOUT:-120}
 HOTPATH_RUN_OPTS=${HOTPATH_RUN_OPTS:-}
+HOTPATH_VARIANTS=${HOTPATH_VARIANTS:-}
 # CHECK_STATS=1: each hotpath step writes --stats-json; a case none of whose runs wrote
-# statistics, or one that detached, fails unless ALLOW_DETACH names it. Until the
-# transparency issue lands: sort_threads creates threads; gawk installs an SA_SIGINFO
-# SIGSEGV handler (libsigsegv) that may read the faulting context.
+# statistics, or one that detached, fails unless ALLOW_DETACH names it or (for a detach)
+# the run's own options ask for it (--detach-after-blocks, --signal-detach).
 CHECK_STATS=${CHECK_STATS:-1}
-ALLOW_DETACH=" sort_threads gawk "
+# Cases allowed to detach until the transparency issue lands, each with the detach_reason
+# hotpath gives today (and which program of the case detaches); remove a name once hotpath
+# runs the case to the end.
+ALLOW_DETACH_LIST=(
+)
+ALLOW_DETACH=" ${ALLOW_DETACH_LIST[*]} "
 
 if [[ $1 == */* ]]; then
     HOTPATH_BIN=$(realpath "$1")
@@ -57,10 +67,14 @@ unset LANG LANGUAGE PYTHONSTARTUP PERL5OPT LUA_INIT LUA_INIT_5_4 GZIP BZIP2 BZIP
 # ==== The case table =====================================================================
 # Cases in the order they run, and the program each needs: when it is not installed the
 # case prints SKIP. Case NAME is the function case_NAME below.
-CASES=(ls sort sort_threads bzip2 gzip python3 gawk sed perl sqlite3 lua)
+CASES=(ls sort sort_threads bzip2 gzip python3 gawk sed perl sqlite3 lua
+       xz_threads zstd_threads python3_threads python3_signal bash_script make_j2 grep_pcre
+       pcre2grep_jit)
 declare -A REQUIRES=(
     [ls]=ls [sort]=sort [sort_threads]=sort [bzip2]=bzip2 [gzip]=gzip [python3]=python3
     [gawk]=gawk [sed]=sed [perl]=perl [sqlite3]=sqlite3 [lua]=lua5.4
+    [xz_threads]=xz [zstd_threads]=zstd [python3_threads]=python3 [python3_signal]=python3
+    [bash_script]=bash [make_j2]=make [grep_pcre]=grep [pcre2grep_jit]=pcre2grep
 )
 
 # ==== Inputs =============================================================================
@@ -123,7 +137,12 @@ EOF
 
 # ==== Running one step ===================================================================
 
-MODE=native  # native or hotpath: set before each run of a case
+# Set by run_mode before each run of a case: MODE is native, hotpath or variant<i> (a
+# HOTPATH_VARIANTS entry, whose options are MODE_OPTS); CASE_STATS is where the hotpath
+# steps of the run write statistics.
+MODE=native
+MODE_OPTS=
+CASE_STATS=
 
 # step NAME STDIN_FILE PROG ARGS...: runs PROG in the current directory, natively or
 # under hotpath per MODE, writing NAME.out, NAME.err and NAME.status.
@@ -131,11 +150,11 @@ step() {
     local name=$1 input=$2
     shift 2
     local -a cmd=("$@")
-    if [[ $MODE == hotpath ]]; then
-        # shellcheck disable=SC2206  # HOTPATH_RUN_OPTS is a word list
+    if [[ $MODE != native ]]; then
         local -a st=()
-        [[ $CHECK_STATS == 1 ]] && st=(--stats-json "$STATS_DIR/$CURRENT_CASE/$name.%p.json")
-        cmd=("$HOTPATH_BIN" run $HOTPATH_RUN_OPTS "${st[@]}" -- "${cmd[@]}")
+        [[ $CHECK_STATS == 1 ]] && st=(--stats-json "$CASE_STATS/$name.%p.json")
+        # shellcheck disable=SC2206  # the option strings are word lists
+        cmd=("$HOTPATH_BIN" run $HOTPATH_RUN_OPTS $MODE_OPTS "${st[@]}" -- "${cmd[@]}")
     fi
     {
         (ulimit -c 0 && exec timeout -k 5 "$TIMEOUT" "${cmd[@]}") \
@@ -339,6 +358,233 @@ os.exit(6)
 '
 }
 
+# xz with two threads: a fixed block size makes the threaded output independent of timing
+# (and of the thread count), so it is compared byte for byte.
+case_xz_threads() {
+    local xz
+    xz=$(tool xz)
+    step compress "$IN/data.bin" "$xz" -T2 --block-size=1MiB -6 -c
+    step decompress compress.out "$xz" -T2 -d -c
+    step test compress.out "$xz" -T2 -t
+    step list /dev/null "$xz" --robot -l compress.out
+    note sizes "$IN/data.bin" compress.out decompress.out
+    same_as sizes "$IN/data.bin" decompress.out
+}
+
+# zstd with two worker threads and 1 MiB jobs; its output does not depend on the timing.
+case_zstd_threads() {
+    local zstd
+    zstd=$(tool zstd)
+    step compress "$IN/data.bin" "$zstd" -q -T2 -B1048576 -6 -c
+    step decompress compress.out "$zstd" -q -T2 -d -c
+    step test compress.out "$zstd" -q -t
+    note sizes "$IN/data.bin" compress.out decompress.out
+    same_as sizes "$IN/data.bin" decompress.out
+}
+
+case_python3_threads() {
+    step threads /dev/null "$(tool python3)" -c '
+import queue, threading
+lock = threading.Lock()
+results, shared = {}, {"total": 0, "lock_rounds": 0}
+def worker(k):
+    local = 0
+    for i in range(30000):
+        local += (i * (k + 1)) % 97
+        if i % 500 == 0:
+            with lock:
+                shared["lock_rounds"] += 1
+    with lock:
+        results[k] = local
+        shared["total"] += local
+workers = [threading.Thread(target=worker, args=(k,), name="w%d" % k) for k in range(8)]
+for t in workers: t.start()
+for t in workers: t.join()
+print("results:", [results[k] for k in range(8)])
+print("total:", shared["total"], "lock rounds:", shared["lock_rounds"])
+
+q, sums = queue.Queue(maxsize=4), []
+def producer(base):
+    for i in range(2000): q.put(base + i)
+def consumer():
+    s = 0
+    while (item := q.get()) is not None: s += item
+    with lock: sums.append(s)
+consumers = [threading.Thread(target=consumer) for _ in range(3)]
+producers = [threading.Thread(target=producer, args=(b * 10000,)) for b in range(4)]
+for t in consumers + producers: t.start()
+for t in producers: t.join()
+for _ in consumers: q.put(None)
+for t in consumers: t.join()
+print("queue: sum", sum(sums), "consumers", len(sums))
+
+cond, order, turn = threading.Condition(), [], [0]
+def in_turn(k):
+    with cond:
+        cond.wait_for(lambda: turn[0] == k)
+        order.append(k)
+        turn[0] += 1
+        cond.notify_all()
+ring = [threading.Thread(target=in_turn, args=(k,)) for k in reversed(range(6))]
+for t in ring: t.start()
+for t in ring: t.join()
+print("condition order:", order)
+
+barrier, sem, inside, peak = threading.Barrier(4), threading.Semaphore(2), [0], [0]
+def stage():
+    barrier.wait()
+    with sem:
+        with lock:
+            inside[0] += 1
+            peak[0] = max(peak[0], inside[0])
+        sum(range(20000))
+        with lock: inside[0] -= 1
+staged = [threading.Thread(target=stage) for _ in range(4)]
+for t in staged: t.start()
+for t in staged: t.join()
+print("semaphore peak <= 2:", peak[0] <= 2, "threads left:", threading.active_count())
+'
+}
+
+# Python runs its signal handlers between bytecodes; the C-level handler only sets a flag.
+# The second step dies by SIGTERM (status 143), leaving hotpath no moment to write stats.
+case_python3_signal() {
+    step signals /dev/null "$(tool python3)" -c '
+import os, signal, time
+ticks = 0
+def on_alarm(sig, frame):
+    global ticks
+    ticks += 1
+signal.signal(signal.SIGALRM, on_alarm)
+signal.setitimer(signal.ITIMER_REAL, 0.001, 0.001)
+acc = 0
+for i in range(1500000):
+    acc = (acc * 31 + i) % 1000003
+signal.setitimer(signal.ITIMER_REAL, 0, 0)
+print("loop result:", acc)
+print("ticks>0:", "yes" if ticks > 0 else "no")
+
+got = []
+signal.signal(signal.SIGUSR1, lambda s, f: got.append(s))
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
+os.kill(os.getpid(), signal.SIGUSR1)
+print("pending while blocked:", signal.SIGUSR1 in signal.sigpending(), "handled:", len(got))
+signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGUSR1})
+print("handled after unblock:", len(got))
+
+class Timeout(Exception):
+    pass
+def on_timeout(sig, frame):
+    raise Timeout()
+signal.signal(signal.SIGALRM, on_timeout)
+signal.setitimer(signal.ITIMER_REAL, 0.05)
+try:
+    time.sleep(5)
+    print("sleep finished")
+except Timeout:
+    print("sleep interrupted by the handler exception")
+signal.signal(signal.SIGUSR2, signal.SIG_IGN)
+os.kill(os.getpid(), signal.SIGUSR2)
+print("SIGUSR2 ignored")
+'
+    step sigterm /dev/null "$(tool python3)" -c '
+import os, signal
+print("SIGTERM default:", signal.getsignal(signal.SIGTERM) == signal.SIG_DFL, flush=True)
+os.kill(os.getpid(), signal.SIGTERM)
+print("not reached")
+'
+}
+
+# Pipelines, subshells, command and process substitution, background jobs, a trap; every
+# external command bash starts runs under hotpath too (the preload is inherited).
+case_bash_script() {
+    step script /dev/null "$(tool bash)" -c '
+set -o pipefail
+words=$1
+echo "lines: $(wc -l <"$words")"
+cut -d" " -f1 "$words" | sort | uniq -c | sort -k1,1nr -k2 | head -n 5
+(cd / && pwd)
+echo "subshell: $(cd "$(dirname "$words")" && basename "$PWD")"
+paste -d" " <(seq 1 5) <(seq 6 10) | while read -r a b; do echo $((a * b)); done | tr "\n" " "
+echo
+sum=0 n=0
+while read -r _ num _; do sum=$((sum + num)); n=$((n + 1)); done < <(head -n 2000 "$words")
+echo "sum of 2000 numbers: $sum ($n lines)"
+arr=(alpha beta gamma delta)
+echo "${#arr[@]} ${arr[2]^^} ${arr[*]:1:2} ${arr[3]/l/L}"
+(sleep 0.05; exit 3) & p1=$!
+(exit 4) & p2=$!
+wait $p1; s1=$?
+wait $p2; s2=$?
+echo "job statuses: $s1 $s2"
+false | true
+echo "pipefail status: $?"
+printf "first\nsecond\n" | { read -r x; read -r y; echo "braces: $y $x"; }
+fib() { local n=$1; if ((n < 2)); then echo "$n"; else echo $(($(fib $((n - 1))) + $(fib $((n - 2))))); fi; }
+echo "fib 10: $(fib 10)"
+for f in a.txt b.c c.h; do
+    case $f in *.c) echo "$f: C" ;; *.h) echo "$f: header" ;; *) echo "$f: other" ;; esac
+done
+sed -n "/ka/p" "$words" | wc -l | { read -r k; echo "lines with ka: $k"; }
+trap "echo exit trap ran" EXIT
+echo "bash writes to stderr" >&2
+exit 7
+' bash "$IN/words.txt"
+}
+
+# make -j2 of a generated five-file C project in the case directory (written by the
+# harness, the same in both runs); the objects and the program are compared too.
+case_make_j2() {
+    local i
+    printf '%s\n' 'unsigned long part_a(unsigned long);' 'unsigned long part_b(unsigned long);' \
+        'unsigned long part_c(unsigned long);' 'unsigned long part_d(unsigned long);' >common.h
+    for i in a b c d; do
+        printf '%s\n' '#include "common.h"' "unsigned long part_$i(unsigned long x)" '{' \
+            "    unsigned long h = x ^ '$i';" '    for (int k = 0; k < 1000; k++)' \
+            '        h = h * 6364136223846793005ul + (unsigned long)k;' '    return h;' '}' >"$i.c"
+    done
+    printf '%s\n' '#include <stdio.h>' '#include "common.h"' 'int main(void)' '{' \
+        '    unsigned long x = 1;' '    for (int i = 0; i < 10; i++)' \
+        '        x = part_d(part_c(part_b(part_a(x))));' '    printf("result %016lx\n", x);' \
+        '    return 0;' '}' >main.c
+    printf '%s\n' 'CC := gcc' 'CFLAGS := -O2 -Wall' 'OBJS := main.o a.o b.o c.o d.o' \
+        'prog: $(OBJS)' '	$(CC) -o $@ $(OBJS)' '%.o: %.c common.h' '	$(CC) $(CFLAGS) -c $<' \
+        'check: prog' '	./prog' >Makefile
+    step build /dev/null "$(tool make)" -j2 -s
+    step check /dev/null "$(tool make)" -s check
+    step again /dev/null "$(tool make)" -j2
+}
+
+# grep -P compiles each pattern with PCRE2's JIT: backreferences, lookaround, \K, atomic
+# groups; no match (status 1) and a bad pattern (status 2) too.
+case_grep_pcre() {
+    local grep
+    grep=$(tool grep)
+    step backref /dev/null "$grep" -P -c '^(\w+) \d+ \1-' "$IN/words.txt"
+    step lookaround /dev/null "$grep" -P -c '(?<=-)(?:ka|lo)\w*(?=$)' "$IN/words.txt"
+    step keep_out /dev/null "$grep" -P -o -m 40 '^\w+ \K\d{6}(?= \w*(\w\w)\1)' "$IN/words.txt"
+    step atomic /dev/null "$grep" -P -n -m 30 '^(?>\w+) (\d)\d*\1 (?!ka)' "$IN/words.txt"
+    step caseless /dev/null "$grep" -P -i -c 'BRA(?:che|dri)+\b' "$IN/words.txt"
+    step no_match /dev/null "$grep" -P 'zzzz(?=q)' "$IN/words.txt"
+    step bad_pattern /dev/null "$grep" -P '(?<=a+)b' "$IN/words.txt"
+}
+
+# The same kind of patterns with pcre2grep, which installs no fault handler, so PCRE2's JIT
+# code (written to fresh executable memory, then run) is run under hotpath; --no-jit gives
+# the interpreter's answer for the same pattern.
+case_pcre2grep_jit() {
+    local pg
+    pg=$(tool pcre2grep)
+    step backref /dev/null "$pg" -c '^(\w+) \d+ \1-' "$IN/words.txt"
+    step backref_nojit /dev/null "$pg" --no-jit -c '^(\w+) \d+ \1-' "$IN/words.txt"
+    step lookaround /dev/null "$pg" -c '(?<=-)(?:ka|lo)\w*(?=$)' "$IN/words.txt"
+    step keep_out /dev/null "$pg" -o -m 40 '^\w+ \K\d{6}(?= \w*(\w\w)\1)' "$IN/words.txt"
+    step atomic /dev/null "$pg" -n -m 30 '^(?>\w+) (\d)\d*\1 (?!ka)' "$IN/words.txt"
+    step caseless /dev/null "$pg" -i -c 'BRA(?:che|dri)+\b' "$IN/words.txt"
+    step no_match /dev/null "$pg" 'zzzz(?=q)' "$IN/words.txt"
+    step bad_pattern /dev/null "$pg" '(?<=a+)b' "$IN/words.txt"
+}
+
 # ==== Main ===============================================================================
 
 if ! make_inputs; then
@@ -346,48 +592,70 @@ if ! make_inputs; then
     exit 2
 fi
 
+# The hotpath runs of a case, as "mode|label|options" lines: the default run first, then
+# one per HOTPATH_VARIANTS entry.
+declare -a RUNS=("hotpath||")
+IFS=';' read -r -a variants <<<"$HOTPATH_VARIANTS"
+for v in "${variants[@]}"; do
+    read -r -a words <<<"$v"
+    [[ ${#words[@]} -gt 0 ]] && RUNS+=("variant${#RUNS[@]}|[${words[*]}]|${words[*]}")
+done
+
+# stats_dir MODE: where the hotpath runs of MODE write statistics, one directory per case.
+stats_dir() {
+    if [[ $1 == hotpath ]]; then echo "$STATS_DIR"; else echo "$OUTDIR/stats_$1"; fi
+}
+
+# detach_requested OPTIONS REASON: true if the run's own options ask for this detach.
+detach_requested() {
+    [[ " $1 " == *" --detach-after-blocks "* && $2 == "--detach-after-blocks reached" ]] ||
+        [[ " $1 " == *" --signal-detach "* && $2 == "signal handler"* ]]
+}
+
+# run_mode NAME MODE OPTIONS: runs case NAME once, in OUTDIR/MODE/NAME.
+run_mode() {
+    local name=$1
+    MODE=$2
+    MODE_OPTS=$3
+    CASE_STATS=$(stats_dir "$MODE")/$name
+    rm -rf "${OUTDIR:?}/$MODE/$name" "${CASE_STATS:?}"
+    mkdir -p "$OUTDIR/$MODE/$name"
+    [[ $MODE != native ]] && mkdir -p "$CASE_STATS"
+    (cd "$OUTDIR/$MODE/$name" && "case_$name")
+}
+
 passed=0
 failed=0
 skipped=0
-for name in "${CASES[@]}"; do
-    [[ -z $FILTER || $name =~ $FILTER ]] || continue
-    if ! tool "${REQUIRES[$name]}" >/dev/null; then
-        echo "SKIP $name (${REQUIRES[$name]} not installed)"
-        skipped=$((skipped + 1))
-        continue
-    fi
-    for MODE in native hotpath; do
-        rm -rf "${OUTDIR:?}/$MODE/$name"
-        mkdir -p "$OUTDIR/$MODE/$name"
-        CURRENT_CASE=$name
-        [[ $MODE == native ]] && rm -rf "${STATS_DIR:?}/$name"
-        mkdir -p "$STATS_DIR/$name"
-        (cd "$OUTDIR/$MODE/$name" && "case_$name")
-    done
-    n=$OUTDIR/native/$name
-    h=$OUTDIR/hotpath/$name
-    native_timeout=0
+
+# check_mode NAME MODE LABEL OPTIONS: compares OUTDIR/MODE/NAME with the native run and the
+# statistics of MODE; prints PASS or FAIL with what differed, and counts it.
+check_mode() {
+    local name=$1 mode=$2 label=$3 opts=$4
+    local n=$OUTDIR/native/$name h=$OUTDIR/$mode/$name sdir f r rel reason why
+    sdir=$(stats_dir "$mode")/$name
+    local native_timeout=0
     grep -qx 124 "$n"/*.status 2>/dev/null && native_timeout=1
-    stats_bad=()
-    if [[ $CHECK_STATS == 1 ]]; then
+    local -a stats_bad=()
+    if [[ $CHECK_STATS == 1 && $ALLOW_DETACH != *" $name "* ]]; then
         shopt -s nullglob
-        sfiles=("$STATS_DIR/$name"/*.json)
+        local -a sfiles=("$sdir"/*.json)
         shopt -u nullglob
         [[ ${#sfiles[@]} -gt 0 ]] || stats_bad+=("hotpath wrote no statistics")
-        if [[ $ALLOW_DETACH != *" $name "* && ${#sfiles[@]} -gt 0 ]]; then
-            for f in "${sfiles[@]}"; do
-                grep -q '"detached": true' "$f" &&
-                    stats_bad+=("hotpath detached in $(basename "$f" .json): $(grep -o '"detach_reason": "[^"]*"' "$f" | cut -d'"' -f4)")
-            done
-        fi
+        for f in "${sfiles[@]}"; do
+            grep -q '"detached": true' "$f" || continue
+            why=$(grep -o '"detach_reason": "[^"]*"' "$f" | cut -d'"' -f4)
+            detach_requested "$HOTPATH_RUN_OPTS $opts" "$why" && continue
+            stats_bad+=("hotpath detached in $(basename "$f" .json): $why")
+        done
     fi
     if [[ $native_timeout == 0 && ${#stats_bad[@]} -eq 0 ]] && diff -rq "$n" "$h" >/dev/null 2>&1; then
-        echo "PASS $name"
+        echo "PASS $name${label:+ $label}"
         passed=$((passed + 1))
-        continue
+        return
     fi
     # Name what differed: each differing or missing file, timeouts called out.
-    problems=("${stats_bad[@]}")
+    local -a problems=("${stats_bad[@]}")
     [[ $native_timeout == 1 ]] && problems+=("native run timed out after ${TIMEOUT}s")
     while IFS= read -r f; do
         rel=${f#"$n"/}
@@ -406,8 +674,8 @@ for name in "${CASES[@]}"; do
     done < <(cd "$h" && find . -type f | sed 's|^\./||' | sort)
     grep -qx 124 "$h"/*.status 2>/dev/null && problems+=("hotpath timed out after ${TIMEOUT}s")
     reason=$(printf '%s, ' "${problems[@]}")
-    echo "FAIL $name (${reason%, })"
-    shown=0
+    echo "FAIL $name${label:+ $label} (${reason%, })"
+    local shown=0
     for f in "$n"/*.out "$n"/*.err "$n"/*.note; do
         [[ -f $f && $shown -lt 2 ]] || continue
         rel=${f#"$n"/}
@@ -423,6 +691,21 @@ for name in "${CASES[@]}"; do
     done
     echo "    (full output in $n and $h)"
     failed=$((failed + 1))
+}
+
+for name in "${CASES[@]}"; do
+    [[ -z $FILTER || $name =~ $FILTER ]] || continue
+    if ! tool "${REQUIRES[$name]}" >/dev/null; then
+        echo "SKIP $name (${REQUIRES[$name]} not installed)"
+        skipped=$((skipped + 1))
+        continue
+    fi
+    run_mode "$name" native ""
+    for run in "${RUNS[@]}"; do
+        IFS='|' read -r mode label opts <<<"$run"
+        run_mode "$name" "$mode" "$opts"
+        check_mode "$name" "$mode" "$label" "$opts"
+    done
 done
 
 [[ $skipped -gt 0 ]] && echo "($skipped skipped)"

@@ -1,0 +1,378 @@
+/* signals.c — signals under hotpath. The kernel only ever sees hotpath's handler for a
+ * signal the app handles; hotpath keeps the app's actions (sig_app) and delivers to the
+ * app's handlers itself, with app state only.
+ * - Caught in the cache at the start of a translated app instruction (a "clean" point),
+ *   or as a fault of one (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP): the context is turned
+ *   into the app's (cache pc -> app pc, spilled rcx back) and the thread goes to the
+ *   dispatcher, which builds the app's frame. Faults are reported at the app instruction.
+ * - Caught inside a mangled sequence (lookup, call push, exit stub): the thread is
+ *   single-stepped (TF) to the next clean point or into the runtime; the delay is bounded.
+ * - Caught in the runtime: queued; the dispatcher delivers before it enters the cache.
+ * - A detached thread: forwarded to the app's handler at once (it runs natively).
+ * Invariants: an app frame holds app pcs only; rt_sigreturn from it is emulated
+ * (syscalls.c), so the app may change the saved context and it is honoured. */
+#include <signal.h>
+#include "signals.h"
+#include "cache.h"
+#include "fmt.h"
+#include "heap.h"
+#include "lock.h"
+#include "sys.h"
+
+#define K_SA_RESTORER 0x04000000
+#define K_NSIG 64
+#define EFLAGS_TF 0x100
+#define EFLAGS_DF 0x400
+#ifndef FP_XSTATE_MAGIC1
+#define FP_XSTATE_MAGIC1 0x46505853u
+#define FP_XSTATE_MAGIC2 0x46505845u
+#endif
+#define UC_FP_XSTATE 0x1
+#define UC_SIGCONTEXT_SS 0x2
+#define UC_STRICT_RESTORE_SS 0x4
+
+/* The kernel's layouts (x86-64), independent of glibc's larger ucontext_t. */
+typedef struct { uint64_t handler, flags, restorer, mask; } k_sigaction_t;
+typedef struct { uint64_t sp; int32_t flags, pad; uint64_t size; } k_stack_t;
+typedef struct {
+    uint64_t r8, r9, r10, r11, r12, r13, r14, r15, rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp;
+    uint64_t rip, eflags;
+    uint16_t cs, gs, fs, ss;
+    uint64_t err, trapno, oldmask, cr2, fpstate, reserved1[8];
+} k_sigcontext_t;
+typedef struct {
+    uint64_t flags, link;
+    k_stack_t stack;
+    k_sigcontext_t mc;
+    uint64_t sigmask;
+} k_ucontext_t;
+typedef struct {
+    uint64_t pretcode;
+    k_ucontext_t uc;
+    uint8_t info[128];
+} k_sigframe_t;
+_Static_assert(sizeof(k_sigcontext_t) == 256, "sigcontext");
+_Static_assert(sizeof(k_ucontext_t) == 304, "ucontext");
+
+static k_sigaction_t sig_app[K_NSIG + 1];
+static uint8_t sig_known[K_NSIG + 1];        /* sig_app[sig] read from the kernel already */
+
+extern char hp_sig_restorer[] HP_HIDDEN;    /* entry.S: rt_sigreturn */
+extern char hp_dispatch_enter[] HP_HIDDEN;
+extern char hp_enter_tail_begin[] HP_HIDDEN, hp_enter_tail_end[] HP_HIDDEN;
+void hp_sig_entry(int sig, void *info, void *ucv) HP_HIDDEN;
+
+static long sig_kernel_action(int sig, const k_sigaction_t *act, k_sigaction_t *old)
+{
+    return sys_call4(__NR_rt_sigaction, sig, act, old, 8);
+}
+
+static k_sigaction_t *sig_app_action(int sig)
+{
+    if (!sig_known[sig]) {
+        k_sigaction_t k;
+        if (sig_kernel_action(sig, 0, &k) == 0) sig_app[sig] = k;
+        sig_known[sig] = 1;
+    }
+    return &sig_app[sig];
+}
+
+static long sig_install_ours(int sig, const k_sigaction_t *app)
+{
+    k_sigaction_t k;
+    k.handler = (uint64_t)hp_sig_entry;
+    k.flags = (app->flags & (SA_ONSTACK | SA_RESTART | SA_NODEFER | SA_RESETHAND |
+                             SA_NOCLDSTOP | SA_NOCLDWAIT)) | SA_SIGINFO | K_SA_RESTORER;
+    k.restorer = (uint64_t)hp_sig_restorer;
+    k.mask = app->mask;
+    return sig_kernel_action(sig, &k, 0);
+}
+
+void signals_init(void)
+{
+    k_sigaction_t *a = sig_app_action(SIGTRAP);
+    if (a->handler <= 1) {            /* the app's SIGTRAP stays default: ours steps */
+        k_sigaction_t k = *a;
+        k.flags = SA_NODEFER;
+        sig_install_ours(SIGTRAP, &k);
+    }
+}
+
+long signals_sigaction(hp_thread_t *t, int sig, const void *act, void *oact, uint64_t setsize)
+{
+    (void)t;
+    if (sig < 1 || sig > K_NSIG || setsize != 8 || sig == SIGKILL || sig == SIGSTOP)
+        return sys_call4(__NR_rt_sigaction, sig, act, oact, setsize);
+    hp_lock(&hp_rt.lock);
+    k_sigaction_t old = *sig_app_action(sig), neu;
+    if (act) {
+        hp_memcpy(&neu, act, sizeof(neu));
+        long r;
+        if (neu.handler > 1 || sig == SIGTRAP) {
+            r = sig_install_ours(sig, &neu);
+            if (r == 0 && neu.handler > 1) hp_rt.stats.signal_handlers++;
+        } else {
+            r = sig_kernel_action(sig, &neu, 0);
+        }
+        if (r != 0) { hp_unlock(&hp_rt.lock); return r; }
+        sig_app[sig] = neu;
+    }
+    hp_unlock(&hp_rt.lock);
+    if (oact) hp_memcpy(oact, &old, sizeof(old));
+    return 0;
+}
+
+/* ---- catching: hp_sig_entry runs on the kernel's frame, in any state of the thread ---- */
+
+static hp_thread_t *sig_self(void)
+{
+    uint64_t gs = 0;
+    if (sys_arch_prctl(0x1004 /* ARCH_GET_GS */, (unsigned long)&gs) != 0) return 0;
+    return (hp_thread_t *)gs;
+}
+
+static void sig_queue(hp_thread_t *t, int sig, const void *info, const k_ucontext_t *uc)
+{
+    if (t->npend < (int)(sizeof(t->pend) / sizeof(t->pend[0]))) {
+        int i = t->npend++;
+        t->pend[i].sig = sig;
+        hp_memcpy(t->pend[i].info, info, 128);
+        t->pend[i].err = uc->mc.err;
+        t->pend[i].trapno = uc->mc.trapno;
+        t->pend[i].cr2 = uc->mc.cr2;
+    }
+    t->pending = 1;
+}
+
+static void sig_forward(int sig, void *info, k_ucontext_t *uc)
+{
+    k_sigaction_t *a = sig_app_action(sig);
+    if (a->handler == (uint64_t)SIG_IGN) return;
+    if (a->handler == (uint64_t)SIG_DFL) {              /* default action, natively */
+        k_sigaction_t d = { 0, 0, 0, 0 };
+        sig_kernel_action(sig, &d, 0);
+        if (!(sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE))
+            sys_call3(__NR_tgkill, sys_getpid(), sys_gettid(), sig);
+        return;                                         /* a fault re-executes and dies */
+    }
+    if (a->flags & SA_RESETHAND) a->handler = (uint64_t)SIG_DFL;
+    ((void (*)(int, void *, void *))a->handler)(sig, info, uc);
+}
+
+static uint64_t *sig_greg(k_sigcontext_t *mc, int r)
+{
+    switch (r) {
+    case R_RAX: return &mc->rax; case R_RCX: return &mc->rcx; case R_RDX: return &mc->rdx;
+    case R_RBX: return &mc->rbx; case R_RSP: return &mc->rsp; case R_RBP: return &mc->rbp;
+    case R_RSI: return &mc->rsi; case R_RDI: return &mc->rdi; case R_R8: return &mc->r8;
+    case R_R9: return &mc->r9; case R_R10: return &mc->r10; case R_R11: return &mc->r11;
+    case R_R12: return &mc->r12; case R_R13: return &mc->r13; case R_R14: return &mc->r14;
+    default: return &mc->r15;
+    }
+}
+
+/* sig_translate: the app pc of cache pc `pc` if the thread's state there is the app's
+ * (fixing spilled rcx into mc for a fault), else 0. sync: the instruction at pc faulted. */
+static uint64_t sig_translate(hp_thread_t *t, uint64_t pc, k_sigcontext_t *mc, int sync)
+{
+    hp_block_t *b = cache_find_block(pc);
+    if (!b) return 0;
+    if (pc == (uint64_t)b->cache_pc) return b->app_pc;
+    uint64_t off = pc - (uint64_t)b->cache_start;
+    if (off >= b->body_size || !b->n_xl) return 0;
+    const hp_xl_t *x = b->xl;
+    for (uint32_t i = 1; i < b->n_xl && b->xl[i].cache_off <= off; i++) x = &b->xl[i];
+    uint64_t at = off - x->cache_off, app = b->app_pc + x->app_off;
+    switch (x->kind) {
+    case XL_COPY: case XL_OTHER: case XL_END:
+        return at == 0 || (sync && x->kind == XL_OTHER) ? app : 0;
+    case XL_RCX:
+        if (at == 0) return app;
+        if (!sync) return 0;
+        mc->rcx = t->spill_rcx;          /* faulted loading the target, pushing or popping */
+        return app;
+    case XL_SYSCALL: {
+        const hp_xl_t *nx = x + 1 < b->xl + b->n_xl ? x + 1 : 0;
+        uint64_t len = (nx ? nx->cache_off : b->body_size) - x->cache_off;
+        uint64_t next_app = nx ? b->app_pc + nx->app_off : b->app_end;
+        if (at + 10 == len) {            /* after the syscall: at movabs $next_app,%rcx */
+            mc->rcx = next_app;
+            return next_app;
+        }
+        return at + 10 < len ? app : 0;  /* before it: rcx and r11 are dead anyway */
+    }
+    }
+    return 0;
+}
+
+static int sig_in_runtime(hp_thread_t *t, const k_sigcontext_t *mc)
+{
+    return (mc->rip >= hp_rt.self_start && mc->rip < hp_rt.self_end) ||
+           (mc->rsp >= (uint64_t)t->rt_stack_base && mc->rsp <= t->rt_stack);
+}
+
+/* sig_resume_in_dispatcher: the app context of the interrupted thread is mc (app pc `app`):
+ * save it in t and make the kernel's sigreturn continue in the dispatcher, which delivers. */
+static void sig_resume_in_dispatcher(hp_thread_t *t, k_sigcontext_t *mc, uint64_t app)
+{
+    /* SIGFPE, SIGILL, SIGTRAP report the faulting instruction in si_addr: the app's */
+    for (int i = 0; i < t->npend; i++) {
+        uint64_t *addr = (uint64_t *)(t->pend[i].info + 16);
+        if (*addr == mc->rip) *addr = app;
+    }
+    for (int r = 0; r < 16; r++) t->gpr[r] = *sig_greg(mc, r);
+    t->rflags = mc->eflags & ~(uint64_t)EFLAGS_TF;
+    t->rip = app;
+    t->exit_rec = &t->resume_link;
+    t->stepping = 0;
+    mc->rip = (uint64_t)hp_dispatch_enter;
+    mc->rsp = t->rt_stack;
+    mc->eflags &= ~(uint64_t)(EFLAGS_TF | EFLAGS_DF);
+}
+
+void hp_sig_entry(int sig, void *info, void *ucv)
+{
+    k_ucontext_t *uc = ucv;
+    k_sigcontext_t *mc = &uc->mc;
+    hp_thread_t *t = sig_self();
+    if (!t || t->detached) { sig_forward(sig, info, uc); return; }
+    int code = ((int *)info)[2];                      /* si_code */
+    int step_trap = sig == SIGTRAP && t->stepping && code == 2 /* TRAP_TRACE */;
+    int sync = !step_trap && code > 0 &&
+               (sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE || sig == SIGTRAP);
+    uint64_t pc = mc->rip;
+    int in_cache = cache_contains(pc), in_rt = sig_in_runtime(t, mc);
+    if (!step_trap) {
+        if (sync && in_rt) hp_fatal("fault inside hotpath's runtime", pc);
+        if (!in_cache && !in_rt) {                      /* native code: as natively */
+            sig_forward(sig, info, uc);
+            return;
+        }
+        hp_rt.stats.signals_caught++;
+        sig_queue(t, sig, info, uc);
+    }
+    if (pc >= (uint64_t)hp_enter_tail_begin && pc < (uint64_t)hp_enter_tail_end) {
+        /* restoring the app context to enter the cache: nothing written yet, start over */
+        mc->eflags &= ~(uint64_t)EFLAGS_TF;
+        t->stepping = 0;
+        t->exit_rec = &t->resume_link;
+        mc->rip = (uint64_t)hp_dispatch_enter;
+        mc->rsp = t->rt_stack;
+        return;
+    }
+    if (in_rt || !in_cache) {                          /* the dispatcher will deliver */
+        mc->eflags &= ~(uint64_t)EFLAGS_TF;
+        t->stepping = 0;
+        return;
+    }
+    uint64_t app = sig_translate(t, pc, mc, sync);
+    if (app) {
+        sig_resume_in_dispatcher(t, mc, app);
+        return;
+    }
+    if (sync) hp_fatal("fault in hotpath's generated code", pc);
+    t->stepping = 1;                                   /* step to a clean point */
+    mc->eflags |= EFLAGS_TF;
+}
+
+/* ---- delivering: in the dispatcher, with the app context in t and its SIMD state live ---- */
+
+static void sig_default_action(int sig)
+{
+    if (sig == SIGCHLD || sig == SIGURG || sig == SIGWINCH || sig == SIGCONT) return;
+    hp_stats_write();
+    k_sigaction_t d = { 0, 0, 0, 0 };
+    sig_kernel_action(sig, &d, 0);
+    uint64_t set = 1ull << (sig - 1);
+    sys_call4(__NR_rt_sigprocmask, SIG_UNBLOCK, &set, 0, 8);
+    sys_call3(__NR_tgkill, sys_getpid(), sys_gettid(), sig);
+    hp_fatal("default action of a signal did not end the process", (uint64_t)sig);
+}
+
+static uint64_t sig_build_frame(hp_thread_t *t, int i, uint64_t pc)
+{
+    int sig = t->pend[i].sig;
+    k_sigaction_t *a = sig_app_action(sig);
+    if (a->handler == (uint64_t)SIG_IGN) return pc;
+    if (a->handler == (uint64_t)SIG_DFL) { sig_default_action(sig); return pc; }
+    k_stack_t ss;
+    uint64_t sp = t->gpr[R_RSP];
+    sys_call2(__NR_sigaltstack, 0, &ss);
+    int on_alt = ss.size && !(ss.flags & SS_DISABLE) && sp > ss.sp && sp <= ss.sp + ss.size;
+    if ((a->flags & SA_ONSTACK) && ss.size && !(ss.flags & SS_DISABLE) && !on_alt)
+        sp = ss.sp + ss.size;
+    else
+        sp -= 128;                                       /* the red zone */
+    sp -= hp_rt.xsave_size + 4;                          /* XSAVE image and MAGIC2 */
+    sp &= ~63ull;
+    uint8_t *fp = (uint8_t *)sp;
+    hp_memset(fp + 512, 0, 64);                          /* XSAVE header */
+    __asm__ volatile("xsave64 (%0)" : : "r"(fp), "a"((uint32_t)hp_rt.xsave_mask),
+                     "d"((uint32_t)(hp_rt.xsave_mask >> 32)) : "memory");
+    uint32_t *sw = (uint32_t *)(fp + 464);               /* fpx_sw_bytes */
+    sw[0] = FP_XSTATE_MAGIC1;
+    sw[1] = hp_rt.xsave_size + 4;                        /* extended_size */
+    *(uint64_t *)&sw[2] = hp_rt.xsave_mask;              /* xfeatures */
+    sw[4] = hp_rt.xsave_size;                            /* xstate_size */
+    *(uint32_t *)(fp + hp_rt.xsave_size) = FP_XSTATE_MAGIC2;
+    sp -= sizeof(k_sigframe_t);
+    sp = (sp & ~15ull) - 8;                              /* as after a call */
+    k_sigframe_t *f = (k_sigframe_t *)sp;
+    hp_memset(f, 0, sizeof(*f));
+    f->pretcode = a->restorer;
+    f->uc.flags = UC_FP_XSTATE | UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS;
+    f->uc.stack = ss;
+    if (on_alt) f->uc.stack.flags |= SS_ONSTACK;
+    for (int r = 0; r < 16; r++) *sig_greg(&f->uc.mc, r) = t->gpr[r];
+    f->uc.mc.rip = pc;
+    f->uc.mc.eflags = t->rflags;
+    f->uc.mc.cs = 0x33;
+    f->uc.mc.ss = 0x2b;
+    f->uc.mc.err = t->pend[i].err;
+    f->uc.mc.trapno = t->pend[i].trapno;
+    f->uc.mc.cr2 = t->pend[i].cr2;
+    f->uc.mc.fpstate = (uint64_t)fp;
+    uint64_t old;
+    sys_call4(__NR_rt_sigprocmask, SIG_BLOCK, 0, &old, 8);
+    f->uc.sigmask = old;
+    f->uc.mc.oldmask = old;
+    hp_memcpy(f->info, t->pend[i].info, 128);
+    uint64_t block = old | a->mask | ((a->flags & SA_NODEFER) ? 0 : 1ull << (sig - 1));
+    sys_call4(__NR_rt_sigprocmask, SIG_SETMASK, &block, 0, 8);
+    uint64_t handler = a->handler;
+    if (a->flags & SA_RESETHAND) a->handler = (uint64_t)SIG_DFL;
+    t->gpr[R_RDI] = (uint64_t)sig;
+    t->gpr[R_RSI] = (uint64_t)f->info;
+    t->gpr[R_RDX] = (uint64_t)&f->uc;
+    t->gpr[R_RAX] = 0;
+    t->gpr[R_RSP] = sp;
+    t->rflags &= ~(uint64_t)(EFLAGS_TF | EFLAGS_DF);
+    hp_rt.stats.signals_delivered++;
+    return handler;
+}
+
+uint64_t signals_deliver(hp_thread_t *t, uint64_t pc)
+{
+    /* Deliver the oldest first; each frame nests on the previous one, so the newest
+     * handler runs first, as the kernel does when several signals are pending. */
+    int n = t->npend;
+    t->npend = 0;
+    t->pending = 0;
+    for (int i = 0; i < n; i++) pc = sig_build_frame(t, i, pc);
+    return pc;
+}
+
+uint64_t signals_sigreturn(hp_thread_t *t)
+{
+    k_ucontext_t *uc = (k_ucontext_t *)t->gpr[R_RSP];    /* the handler's ret took pretcode */
+    k_sigcontext_t *mc = &uc->mc;
+    for (int r = 0; r < 16; r++) t->gpr[r] = *sig_greg(mc, r);
+    /* the flags a program may change (the kernel's FIX_EFLAGS) */
+    const uint64_t fix = 0x40dd5 | EFLAGS_TF | EFLAGS_DF | 0x200000;
+    t->rflags = (t->rflags & ~fix) | (mc->eflags & fix);
+    if (mc->fpstate)
+        __asm__ volatile("xrstor64 (%0)" : : "r"(mc->fpstate), "a"((uint32_t)hp_rt.xsave_mask),
+                         "d"((uint32_t)(hp_rt.xsave_mask >> 32)) : "memory");
+    sys_call4(__NR_rt_sigprocmask, SIG_SETMASK, &uc->sigmask, 0, 8);
+    return mc->rip;
+}
