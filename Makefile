@@ -61,11 +61,15 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/lib/libhotpath_rt.a
 unit: all $(UNIT_TESTS)
 	@fail=0; for t in $(UNIT_TESTS); do echo "== $$t"; $$t || fail=1; done; exit $$fail
 
+# Each case also runs with hotpath detaching every thread after 1 and 15 ms, wherever
+# the threads are (tests/e2e/run_*.sh: HOTPATH_VARIANTS).
 e2e-programs: all
-	bash tests/e2e/run_programs.sh $(BUILD)/bin/hotpath $(BUILD)/e2e-programs
+	HOTPATH_VARIANTS="--detach-after-ms 1;--detach-after-ms 15" \
+	  bash tests/e2e/run_programs.sh $(BUILD)/bin/hotpath $(BUILD)/e2e-programs
 
 e2e-debian: all
-	bash tests/e2e/run_debian.sh $(BUILD)/bin/hotpath $(BUILD)/e2e-debian
+	HOTPATH_VARIANTS="--detach-after-ms 20" \
+	  bash tests/e2e/run_debian.sh $(BUILD)/bin/hotpath $(BUILD)/e2e-debian
 
 e2e-cli: all
 	bash tests/e2e/run_cli.sh $(BUILD)/bin/hotpath $(BUILD)/e2e-cli

@@ -89,6 +89,11 @@ void hp_dispatch(hp_thread_t *t)
     } else {
         pc = l->kind == LINK_INDIRECT ? t->ibl_target : l->target;
     }
+    if (t->detach_pending) {               /* --detach-after-ms: go native here */
+        t->detach_pending = 0;
+        hp_detach(t, pc, "--detach-after-ms reached", pc);
+        return;
+    }
     if (t->pending) {                      /* signals first: the handler runs next */
         uint64_t to = signals_deliver(t, pc);
         if (to != pc) l = 0;
@@ -124,6 +129,7 @@ void hp_detach(hp_thread_t *t, uint64_t pc, const char *reason, uint64_t where)
     }
     hp_note("detaching:", reason, where);
     t->detached = 1;
+    signals_detached(t);
     t->rip = pc;
     t->entry_pc = pc;
     hp_stats_write();

@@ -17,6 +17,7 @@ enum { R_RAX, R_RCX, R_RDX, R_RBX, R_RSP, R_RBP, R_RSI, R_RDI,
        R_R8, R_R9, R_R10, R_R11, R_R12, R_R13, R_R14, R_R15 };
 
 typedef struct hp_block hp_block_t;
+typedef struct hp_sigtab hp_sigtab_t;     /* signals.c: the app's signal actions */
 
 /* Kinds of cache exit (hp_link_t.kind). */
 typedef enum {
@@ -103,6 +104,8 @@ typedef struct hp_thread {
     struct hp_thread *next;          /* registry (threads.c) */
     /* signals.c: signals caught but not yet delivered to the app */
     int stepping;                    /* single-stepping out of a mangled sequence */
+    int detach_pending;              /* --detach-after-ms: detach at the next clean point */
+    hp_sigtab_t *sigtab;             /* the app's actions, shared by CLONE_SIGHAND threads */
     int npend;
     struct { int sig; uint8_t info[128]; uint64_t err, trapno, cr2; } pend[8];
 } hp_thread_t;
@@ -148,6 +151,8 @@ typedef struct {
     char detach_reason[96];          /* the first detach's reason ("" if none) */
     hp_link_t ibl_link;              /* the record T_IBL_REC points to */
     hp_lock_t lock;                  /* the dispatcher lock: tables, builder, links, registry */
+    int detaching;                   /* every thread is being detached */
+    int ndetached;                   /* threads that went native */
 } hp_runtime_t;
 
 extern hp_runtime_t hp_rt HP_HIDDEN;

@@ -18,8 +18,11 @@
 #include "heap.h"
 #include "lock.h"
 #include "sys.h"
+#include "threads.h"
 
 #define K_SA_RESTORER 0x04000000
+#define HP_DETACH_SIG 64            /* SIGRTMAX: the --detach-after-ms timer and its relay */
+#define K_SI_TIMER (-2)
 #define K_NSIG 64
 #define EFLAGS_TF 0x100
 #define EFLAGS_DF 0x400
@@ -54,8 +57,12 @@ typedef struct {
 _Static_assert(sizeof(k_sigcontext_t) == 256, "sigcontext");
 _Static_assert(sizeof(k_ucontext_t) == 304, "ucontext");
 
-static k_sigaction_t sig_app[K_NSIG + 1];
-static uint8_t sig_known[K_NSIG + 1];        /* sig_app[sig] read from the kernel already */
+/* The app's actions: one table per set of threads sharing handlers (CLONE_SIGHAND); a
+ * vfork or posix_spawn child shares memory but not handlers, so it gets a copy. */
+struct hp_sigtab {
+    k_sigaction_t act[K_NSIG + 1];
+    uint8_t known[K_NSIG + 1];       /* act[sig] read from the kernel already */
+};
 
 extern char hp_sig_restorer[] HP_HIDDEN;    /* entry.S: rt_sigreturn */
 extern char hp_dispatch_enter[] HP_HIDDEN;
@@ -67,14 +74,22 @@ static long sig_kernel_action(int sig, const k_sigaction_t *act, k_sigaction_t *
     return sys_call4(__NR_rt_sigaction, sig, act, old, 8);
 }
 
-static k_sigaction_t *sig_app_action(int sig)
+static k_sigaction_t *sig_app_action(hp_thread_t *t, int sig)
 {
-    if (!sig_known[sig]) {
+    hp_sigtab_t *tab = t->sigtab;
+    if (!tab->known[sig]) {
         k_sigaction_t k;
-        if (sig_kernel_action(sig, 0, &k) == 0) sig_app[sig] = k;
-        sig_known[sig] = 1;
+        if (sig_kernel_action(sig, 0, &k) == 0) tab->act[sig] = k;
+        tab->known[sig] = 1;
     }
-    return &sig_app[sig];
+    return &tab->act[sig];
+}
+
+hp_sigtab_t *signals_table_copy(const hp_sigtab_t *from)
+{
+    hp_sigtab_t *tab = heap_alloc(sizeof(*tab));
+    if (tab && from) hp_memcpy(tab, from, sizeof(*tab));
+    return tab;
 }
 
 static long sig_install_ours(int sig, const k_sigaction_t *app)
@@ -88,34 +103,56 @@ static long sig_install_ours(int sig, const k_sigaction_t *app)
     return sig_kernel_action(sig, &k, 0);
 }
 
-void signals_init(void)
+/* sig_detach_timer: a one-shot POSIX timer that sends HP_DETACH_SIG to this thread. */
+static void sig_detach_timer(long ms)
 {
-    k_sigaction_t *a = sig_app_action(SIGTRAP);
+    struct { uint64_t value; int signo, notify, tid, pad[11]; } sev;
+    hp_memset(&sev, 0, sizeof(sev));
+    sev.signo = HP_DETACH_SIG;
+    sev.notify = 4;                                    /* SIGEV_THREAD_ID */
+    sev.tid = (int)sys_gettid();
+    int id = 0;
+    if (sys_call3(__NR_timer_create, 1 /* CLOCK_MONOTONIC */, &sev, &id) != 0) return;
+    struct { long isec, insec, sec, nsec; } its = { 0, 0, ms / 1000, (ms % 1000) * 1000000 };
+    sys_call4(__NR_timer_settime, id, 0, &its, 0);
+}
+
+hp_status_t signals_init(hp_thread_t *t)
+{
+    if (!(t->sigtab = signals_table_copy(0))) return HP_ERR_NOMEM;
+    if (hp_rt.opts.detach_after_ms > 0) {
+        k_sigaction_t k = *sig_app_action(t, HP_DETACH_SIG);
+        k.flags = SA_RESTART;
+        k.mask = 0;
+        sig_install_ours(HP_DETACH_SIG, &k);
+        sig_detach_timer(hp_rt.opts.detach_after_ms);
+    }
+    k_sigaction_t *a = sig_app_action(t, SIGTRAP);
     if (a->handler <= 1) {            /* the app's SIGTRAP stays default: ours steps */
         k_sigaction_t k = *a;
         k.flags = SA_NODEFER;
         sig_install_ours(SIGTRAP, &k);
     }
+    return HP_OK;
 }
 
 long signals_sigaction(hp_thread_t *t, int sig, const void *act, void *oact, uint64_t setsize)
 {
-    (void)t;
     if (sig < 1 || sig > K_NSIG || setsize != 8 || sig == SIGKILL || sig == SIGSTOP)
         return sys_call4(__NR_rt_sigaction, sig, act, oact, setsize);
     hp_lock(&hp_rt.lock);
-    k_sigaction_t old = *sig_app_action(sig), neu;
+    k_sigaction_t old = *sig_app_action(t, sig), neu;
     if (act) {
         hp_memcpy(&neu, act, sizeof(neu));
         long r;
-        if (neu.handler > 1 || sig == SIGTRAP) {
+        if (neu.handler > 1 || sig == SIGTRAP || (sig == HP_DETACH_SIG && hp_rt.opts.detach_after_ms > 0)) {
             r = sig_install_ours(sig, &neu);
             if (r == 0 && neu.handler > 1) hp_rt.stats.signal_handlers++;
         } else {
             r = sig_kernel_action(sig, &neu, 0);
         }
         if (r != 0) { hp_unlock(&hp_rt.lock); return r; }
-        sig_app[sig] = neu;
+        t->sigtab->act[sig] = neu;
     }
     hp_unlock(&hp_rt.lock);
     if (oact) hp_memcpy(oact, &old, sizeof(old));
@@ -144,9 +181,10 @@ static void sig_queue(hp_thread_t *t, int sig, const void *info, const k_ucontex
     t->pending = 1;
 }
 
-static void sig_forward(int sig, void *info, k_ucontext_t *uc)
+static void sig_forward(hp_thread_t *t, int sig, void *info, k_ucontext_t *uc)
 {
-    k_sigaction_t *a = sig_app_action(sig);
+    if (!t) return;                                   /* no table: cannot happen under us */
+    k_sigaction_t *a = sig_app_action(t, sig);
     if (a->handler == (uint64_t)SIG_IGN) return;
     if (a->handler == (uint64_t)SIG_DFL) {              /* default action, natively */
         k_sigaction_t d = { 0, 0, 0, 0 };
@@ -230,13 +268,45 @@ static void sig_resume_in_dispatcher(hp_thread_t *t, k_sigcontext_t *mc, uint64_
     mc->eflags &= ~(uint64_t)(EFLAGS_TF | EFLAGS_DF);
 }
 
+/* sig_detach_here: thread t goes native from the kernel's sigreturn, at app pc `app`
+ * with the context in mc (already the app's). */
+static void sig_detach_here(hp_thread_t *t, k_sigcontext_t *mc, uint64_t app)
+{
+    mc->rip = app;
+    mc->eflags &= ~(uint64_t)EFLAGS_TF;
+    t->stepping = 0;
+    t->detach_pending = 0;
+    hp_detach(t, app, "--detach-after-ms reached", app);
+}
+
 void hp_sig_entry(int sig, void *info, void *ucv)
 {
     k_ucontext_t *uc = ucv;
     k_sigcontext_t *mc = &uc->mc;
     hp_thread_t *t = sig_self();
-    if (!t || t->detached) { sig_forward(sig, info, uc); return; }
     int code = ((int *)info)[2];                      /* si_code */
+    if (sig == HP_DETACH_SIG && hp_rt.opts.detach_after_ms > 0 && (code == K_SI_TIMER || hp_rt.detaching)) {
+        if (!t || t->detached) return;
+        if (!hp_rt.detaching) {
+            hp_rt.detaching = 1;
+            threads_signal_others(t, HP_DETACH_SIG);
+        }
+        t->detach_pending = 1;
+        t->pending = 1;                               /* the dispatcher's loop sees it */
+        uint64_t pc = mc->rip;
+        if (cache_contains(pc) && !sig_in_runtime(t, mc)) {
+            uint64_t app = sig_translate(t, pc, mc, 0);
+            if (app) { sig_detach_here(t, mc, app); return; }
+            t->stepping = 1;
+            mc->eflags |= EFLAGS_TF;
+        } else if (pc >= (uint64_t)hp_enter_tail_begin && pc < (uint64_t)hp_enter_tail_end) {
+            t->exit_rec = &t->resume_link;
+            mc->rip = (uint64_t)hp_dispatch_enter;
+            mc->rsp = t->rt_stack;
+        }
+        return;                                       /* in the runtime: the dispatcher */
+    }
+    if (!t || t->detached) { sig_forward(t, sig, info, uc); return; }
     int step_trap = sig == SIGTRAP && t->stepping && code == 2 /* TRAP_TRACE */;
     int sync = !step_trap && code > 0 &&
                (sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE || sig == SIGTRAP);
@@ -245,7 +315,7 @@ void hp_sig_entry(int sig, void *info, void *ucv)
     if (!step_trap) {
         if (sync && in_rt) hp_fatal("fault inside hotpath's runtime", pc);
         if (!in_cache && !in_rt) {                      /* native code: as natively */
-            sig_forward(sig, info, uc);
+            sig_forward(t, sig, info, uc);
             return;
         }
         hp_rt.stats.signals_caught++;
@@ -266,6 +336,10 @@ void hp_sig_entry(int sig, void *info, void *ucv)
         return;
     }
     uint64_t app = sig_translate(t, pc, mc, sync);
+    if (app && t->detach_pending && step_trap) {
+        sig_detach_here(t, mc, app);
+        return;
+    }
     if (app) {
         sig_resume_in_dispatcher(t, mc, app);
         return;
@@ -292,7 +366,7 @@ static void sig_default_action(int sig)
 static uint64_t sig_build_frame(hp_thread_t *t, int i, uint64_t pc)
 {
     int sig = t->pend[i].sig;
-    k_sigaction_t *a = sig_app_action(sig);
+    k_sigaction_t *a = sig_app_action(t, sig);
     if (a->handler == (uint64_t)SIG_IGN) return pc;
     if (a->handler == (uint64_t)SIG_DFL) { sig_default_action(sig); return pc; }
     k_stack_t ss;
@@ -375,4 +449,18 @@ uint64_t signals_sigreturn(hp_thread_t *t)
                          "d"((uint32_t)(hp_rt.xsave_mask >> 32)) : "memory");
     sys_call4(__NR_rt_sigprocmask, SIG_SETMASK, &uc->sigmask, 0, 8);
     return mc->rip;
+}
+
+void signals_detached(hp_thread_t *t)
+{
+    int n = t->npend;
+    t->npend = 0;
+    t->pending = 0;
+    for (int i = 0; i < n; i++)                        /* the kernel delivers them natively */
+        sys_call3(__NR_tgkill, sys_getpid(), sys_gettid(), t->pend[i].sig);
+    if (__atomic_add_fetch(&hp_rt.ndetached, 1, __ATOMIC_ACQ_REL) < threads_live()) return;
+    for (int sig = 1; sig <= K_NSIG; sig++) {          /* every thread is native now */
+        if (!t->sigtab->known[sig] || sig == SIGKILL || sig == SIGSTOP) continue;
+        sig_kernel_action(sig, &t->sigtab->act[sig], 0);
+    }
 }

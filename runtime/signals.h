@@ -4,8 +4,13 @@
 #define HOTPATH_SIGNALS_H
 #include "runtime.h"
 
-/* signals_init: take SIGTRAP (single-stepping out of mangled code); call once at takeover. */
-void signals_init(void) HP_HIDDEN;
+/* signals_init: the first thread's table of app actions; take SIGTRAP (single-stepping
+ * out of mangled code) and the --detach-after-ms timer. Once, at takeover. */
+hp_status_t signals_init(hp_thread_t *t) HP_HIDDEN;
+
+/* signals_table_copy: a new table of app actions, a copy of `from` (NULL: empty, to be
+ * read from the kernel). For a child that shares memory but not handlers (vfork). */
+hp_sigtab_t *signals_table_copy(const hp_sigtab_t *from) HP_HIDDEN;
 
 /* signals_sigaction: rt_sigaction on the app's behalf: the app's action is recorded, the
  * kernel gets hotpath's handler for it. Returns what the kernel would (0 or -errno). */
@@ -20,5 +25,10 @@ uint64_t signals_deliver(hp_thread_t *t, uint64_t pc) HP_HIDDEN;
 /* signals_sigreturn: rt_sigreturn from a frame signals_deliver built: restore the app
  * context (registers, flags, SIMD state, mask) and return the app pc to go on at. */
 uint64_t signals_sigreturn(hp_thread_t *t) HP_HIDDEN;
+
+/* signals_detached: thread t has gone native (hp_detach): its caught signals are sent
+ * again for the kernel to deliver natively; once every thread is native the app's own
+ * actions go back into the kernel, so no hotpath code runs any more. */
+void signals_detached(hp_thread_t *t) HP_HIDDEN;
 
 #endif

@@ -84,6 +84,8 @@ static uint64_t sc_clone(hp_thread_t *t, uint64_t pc, uint64_t next, uint64_t fl
         c->rip = next;
         c->start_link.target = next;
         c->exit_rec = &c->start_link;
+        c->sigtab = (flags & CLONE_SIGHAND) ? t->sigtab : signals_table_copy(t->sigtab);
+        if (!c->sigtab) { threads_discard(c); c = 0; }
     }
     hp_unlock(&hp_rt.lock);
     if (!c) {
@@ -96,10 +98,67 @@ static uint64_t sc_clone(hp_thread_t *t, uint64_t pc, uint64_t next, uint64_t fl
         hp_lock(&hp_rt.lock);
         threads_discard(c);
         hp_unlock(&hp_rt.lock);
+    } else if ((flags & CLONE_VFORK) && !(flags & CLONE_THREAD)) {
+        /* The parent goes on only once the child has exec'd or exited: the child's state
+         * is no longer used (and its tid is another process's, so it never looks alive). */
+        hp_lock(&hp_rt.lock);
+        threads_exit(c);
+        hp_unlock(&hp_rt.lock);
     }
     g[R_RAX] = (uint64_t)ret;
     g[R_RCX] = next;
     g[R_R11] = t->rflags;
+    return next;
+}
+
+/* sc_env_without_us: a copy of the environment entry e without hotpath: NULL to drop it
+ * (HOTPATH_OPTIONS, or LD_PRELOAD holding only libhotpath.so), else e or a new string with
+ * libhotpath.so taken out of LD_PRELOAD's list. */
+static const char *sc_env_without_us(const char *e)
+{
+    if (hp_strneq(e, "HOTPATH_OPTIONS=", 16)) return 0;
+    if (!hp_strneq(e, "LD_PRELOAD=", 11)) return e;
+    size_t n = hp_strlen(e);
+    char *out = heap_alloc(n + 1);
+    if (!out) return e;
+    hp_memcpy(out, e, 11);
+    size_t o = 11;
+    for (const char *p = e + 11; *p;) {
+        const char *q = p;
+        while (*q && *q != ':' && *q != ' ') q++;
+        size_t len = (size_t)(q - p);
+        int ours = len >= 14 && hp_strneq(q - 14, "/libhotpath.so", 14);
+        if (!ours && len) {
+            if (o > 11) out[o++] = ':';
+            hp_memcpy(out + o, p, len);
+            o += len;
+        }
+        p = *q ? q + 1 : q;
+    }
+    out[o] = 0;
+    return o > 11 ? out : 0;
+}
+
+/* sc_exec_native: execve/execveat with an environment from which hotpath is removed
+ * (--no-follow-exec): the new program runs natively. env_reg holds envp. */
+static uint64_t sc_exec_native(hp_thread_t *t, uint64_t next, int env_reg)
+{
+    uint64_t *g = t->gpr;
+    const char *const *env = (const char *const *)g[env_reg];
+    size_t n = 0;
+    while (env && env[n]) n++;
+    const char **copy = heap_alloc((n + 1) * sizeof(*copy));
+    if (!copy) return sc_do(t, next);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *e = sc_env_without_us(env[i]);
+        if (e) copy[k++] = e;
+    }
+    copy[k] = 0;
+    uint64_t saved = g[env_reg];
+    g[env_reg] = (uint64_t)copy;
+    sc_do(t, next);                        /* returns only if the exec failed */
+    g[env_reg] = saved;
     return next;
 }
 
@@ -135,6 +194,7 @@ uint64_t syscalls_handle(hp_thread_t *t, const hp_link_t *link)
     case __NR_execve:
     case __NR_execveat:
         hp_stats_write();
+        if (!hp_rt.opts.follow_exec) return sc_exec_native(t, next, nr == __NR_execveat ? R_R10 : R_RDX);
         return sc_do(t, next);
     case __NR_rt_sigaction:
         g[R_RAX] = (uint64_t)signals_sigaction(t, (int)g[R_RDI], (const void *)g[R_RSI],

@@ -87,7 +87,10 @@ int hp_takeover_c(uint64_t *image)
     }
     builder_init();
     syscalls_init();
-    signals_init();
+    if (signals_init(t) != HP_OK) {
+        hp_note("out of memory at start: running natively", 0, 0);
+        return 0;
+    }
     hp_rt.ibl_link.kind = LINK_INDIRECT;
     t->tid = (int)sys_gettid();
     t->start_link.target = image[17];

@@ -98,3 +98,11 @@ uint64_t threads_ibl_count(void)
     for (hp_thread_t *t = th_all; t; t = t->next) n += t->ibl_count;
     return n;
 }
+
+void threads_signal_others(hp_thread_t *self, int sig)
+{
+    long pid = sys_getpid();
+    for (hp_thread_t *t = __atomic_load_n(&th_all, __ATOMIC_ACQUIRE); t; t = t->next)
+        if (t != self && t->state == TH_LIVE && t->tid && !t->detached)
+            sys_call3(__NR_tgkill, pid, t->tid, sig);
+}

@@ -22,6 +22,10 @@ int threads_live(void) HP_HIDDEN;
 /* threads_after_fork: in a fork child, only t exists: every other thread becomes free. */
 void threads_after_fork(hp_thread_t *t) HP_HIDDEN;
 
+/* threads_signal_others: send sig (tgkill) to every live thread but self. Safe in a signal
+ * handler: the registry is only ever prepended to. */
+void threads_signal_others(hp_thread_t *self, int sig) HP_HIDDEN;
+
 /* threads_ibl_count: indirect lookups that hit in the cache, summed over all threads. */
 uint64_t threads_ibl_count(void) HP_HIDDEN;
 

@@ -39,7 +39,7 @@ HOTPATH_RUN_OPTS=${HOTPATH_RUN_OPTS:-}
 HOTPATH_VARIANTS=${HOTPATH_VARIANTS:-}
 # CHECK_STATS=1: each hotpath step writes --stats-json; a case none of whose runs wrote
 # statistics, or one that detached, fails unless ALLOW_DETACH names it or (for a detach)
-# the run's own options ask for it (--detach-after-blocks, --signal-detach).
+# the run's own options ask for it (--detach-after-blocks, --detach-after-ms).
 CHECK_STATS=${CHECK_STATS:-1}
 # Cases allowed to detach until the transparency issue lands, each with the detach_reason
 # hotpath gives today (and which program of the case detaches); remove a name once hotpath
@@ -609,7 +609,7 @@ stats_dir() {
 # detach_requested OPTIONS REASON: true if the run's own options ask for this detach.
 detach_requested() {
     [[ " $1 " == *" --detach-after-blocks "* && $2 == "--detach-after-blocks reached" ]] ||
-        [[ " $1 " == *" --signal-detach "* && $2 == "signal handler"* ]]
+        [[ " $1 " == *" --detach-after-ms "* && $2 == "--detach-after-ms reached" ]]
 }
 
 # run_mode NAME MODE OPTIONS: runs case NAME once, in OUTDIR/MODE/NAME.

@@ -41,7 +41,7 @@ COMMON_FLAGS="-g -Wall -Wextra"
 
 # Cases allowed to detach until the transparency issue lands, each with the detach_reason
 # hotpath gives today; remove a name once hotpath runs the case to the end. A detach that
-# a run's own options ask for (--detach-after-blocks, --signal-detach) is always allowed.
+# a run's own options ask for (--detach-after-blocks, --detach-after-ms) is always allowed.
 ALLOW_DETACH_LIST=(
 )
 ALLOW_DETACH=" ${ALLOW_DETACH_LIST[*]} "
@@ -137,6 +137,7 @@ expected_status() {
         jit_memfd*) echo 41 ;;
         exit42*) echo 42 ;;
         dl_reload*) echo 43 ;;
+        sig_spawn_reset*) echo 44 ;;
         sig_altstack*) echo 3 ;;     # _exit(3) from the handler on the alternate stack
         exec_chain*) echo 0 ;;       # the last exec is /bin/true
         abort*) echo 134 ;;
@@ -231,7 +232,7 @@ run_case() {
 # detach_requested OPTIONS REASON: true if the run's own options ask for this detach.
 detach_requested() {
     [[ " $1 " == *" --detach-after-blocks "* && $2 == "--detach-after-blocks reached" ]] ||
-        [[ " $1 " == *" --signal-detach "* && $2 == "signal handler"* ]]
+        [[ " $1 " == *" --detach-after-ms "* && $2 == "--detach-after-ms reached" ]]
 }
 
 # stats_problems NAME NATIVE_RC OPTIONS FILES...: one line per problem with the statistics
