@@ -138,6 +138,7 @@ expected_status() {
         exit42*) echo 42 ;;
         dl_reload*) echo 43 ;;
         sig_spawn_reset*) echo 44 ;;
+        sig_escape*) echo 45 ;;
         sig_altstack*) echo 3 ;;     # _exit(3) from the handler on the alternate stack
         exec_chain*) echo 0 ;;       # the last exec is /bin/true
         abort*) echo 134 ;;
@@ -238,8 +239,7 @@ detach_requested() {
 # stats_problems NAME NATIVE_RC OPTIONS FILES...: one line per problem with the statistics
 # hotpath wrote: none at all (unless the program dies by a signal, which leaves hotpath no
 # moment to write them), or a detach (the program then ran natively, so a pass would prove
-# nothing). ALLOW_DETACH excuses both for a case (a program that ends inside a signal
-# handler, which runs natively today, writes none); OPTIONS excuse the detaches they ask for.
+# nothing). ALLOW_DETACH excuses both for a case; OPTIONS excuse the detaches they ask for.
 stats_problems() {
     local name=$1 rc=$2 opts=$3 f reason
     shift 3
