@@ -5,12 +5,12 @@ CC      ?= gcc
 BUILD   := build
 PREFIX  ?= /usr/local
 WARN    := -Wall -Wextra -Werror=implicit-function-declaration
-CFLAGS  := -O2 -g $(WARN) -Iinclude -Iruntime
+CFLAGS  := -O2 -g $(WARN) -Iinclude -Iruntime -Itraces
 # The runtime: no libc, no SIMD (the app's vector state stays untouched outside the
 # xsave-wrapped builder), hidden symbols.
 RT_CFLAGS := $(CFLAGS) -fPIC -fvisibility=hidden -mgeneral-regs-only -fno-stack-protector \
              -ffreestanding -fno-builtin -fno-tree-loop-distribute-patterns -fno-plt
-RT_SRCS := $(wildcard runtime/*.c)
+RT_SRCS := $(wildcard runtime/*.c traces/*.c)
 RT_ASM  := runtime/entry.S
 RT_OBJS := $(RT_SRCS:%.c=$(BUILD)/%.o) $(RT_ASM:%.S=$(BUILD)/%.o)
 INJ_SRCS := injector/hotpath.c injector/elf_check.c
@@ -33,9 +33,13 @@ deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
-$(BUILD)/runtime/%.o: runtime/%.c $(wildcard runtime/*.h include/hotpath/*)
+$(BUILD)/runtime/%.o: runtime/%.c $(wildcard runtime/*.h traces/*.h include/hotpath/*)
 	@mkdir -p $(dir $@)
 	$(CC) $(RT_CFLAGS) -c $< -o $@
+
+$(BUILD)/traces/%.o: traces/%.c $(wildcard runtime/*.h traces/*.h include/hotpath/*)
+	@mkdir -p $(dir $@)
+	$(CC) $(RT_CFLAGS) -Itraces -c $< -o $@
 
 $(BUILD)/runtime/%.o: runtime/%.S runtime/thread_layout.h
 	@mkdir -p $(dir $@)
@@ -61,14 +65,15 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/lib/libhotpath_rt.a
 unit: all $(UNIT_TESTS)
 	@fail=0; for t in $(UNIT_TESTS); do echo "== $$t"; $$t || fail=1; done; exit $$fail
 
-# Each case also runs with hotpath detaching every thread after 1 and 15 ms, wherever
-# the threads are (tests/e2e/run_*.sh: HOTPATH_VARIANTS).
+# Each case also runs with hotpath detaching every thread after 1 and 15 ms wherever the
+# threads are, with every head becoming a trace at once (--threshold 1 and 2), and with the
+# block cache alone (tests/e2e/run_*.sh: HOTPATH_VARIANTS).
 e2e-programs: all
-	HOTPATH_VARIANTS="--detach-after-ms 1;--detach-after-ms 15" \
+	HOTPATH_VARIANTS="--detach-after-ms 1;--detach-after-ms 15;--threshold 1;--threshold 2;--no-traces" \
 	  bash tests/e2e/run_programs.sh $(BUILD)/bin/hotpath $(BUILD)/e2e-programs
 
 e2e-debian: all
-	HOTPATH_VARIANTS="--detach-after-ms 20" \
+	HOTPATH_VARIANTS="--detach-after-ms 20;--threshold 1" \
 	  bash tests/e2e/run_debian.sh $(BUILD)/bin/hotpath $(BUILD)/e2e-debian
 
 e2e-cli: all

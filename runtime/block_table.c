@@ -27,6 +27,37 @@ static void btab_put(hp_block_t **slots, uint64_t size, hp_block_t *b)
     slots[i] = b;
 }
 
+/* btab_range_of: the app bytes b translates, as [lo, hi) runs (a trace has several). */
+static int btab_block_overlaps(const hp_block_t *b, uint64_t lo, uint64_t hi)
+{
+    if (!b->nranges) return b->app_pc < hi && b->app_end > lo;
+    for (uint32_t i = 0; i < b->nranges; i++)
+        if (b->ranges[i][0] < hi && b->ranges[i][1] > lo) return 1;
+    return 0;
+}
+
+static void btab_widen(const hp_block_t *b)
+{
+    if (b->app_pc < tr_lo) tr_lo = b->app_pc;
+    if (b->app_end > tr_hi) tr_hi = b->app_end;
+    for (uint32_t i = 0; i < b->nranges; i++) {
+        if (b->ranges[i][0] < tr_lo) tr_lo = b->ranges[i][0];
+        if (b->ranges[i][1] > tr_hi) tr_hi = b->ranges[i][1];
+    }
+}
+
+void btab_replace(hp_block_t *old, hp_block_t *neu)
+{
+    for (uint64_t i = btab_hash(old->app_pc) & (btab_size - 1);; i = (i + 1) & (btab_size - 1)) {
+        if (!btab_slots[i]) return;
+        if (btab_slots[i] == old) {
+            btab_slots[i] = neu;
+            btab_widen(neu);
+            return;
+        }
+    }
+}
+
 hp_status_t btab_insert(hp_block_t *b)
 {
     if ((btab_used + 1) * 2 > btab_size) {
@@ -41,8 +72,7 @@ hp_status_t btab_insert(hp_block_t *b)
     }
     btab_put(btab_slots, btab_size, b);
     btab_used++;
-    if (b->app_pc < tr_lo) tr_lo = b->app_pc;
-    if (b->app_end > tr_hi) tr_hi = b->app_end;
+    btab_widen(b);
     return HP_OK;
 }
 
@@ -70,7 +100,7 @@ int btab_overlaps(uint64_t lo, uint64_t hi)
     if (hi <= tr_lo || lo >= tr_hi) return 0;     /* fast path: outside every block */
     for (uint64_t i = 0; i < btab_size; i++) {
         hp_block_t *b = btab_slots[i];
-        if (b && b->app_pc < hi && b->app_end > lo) return 1;
+        if (b && btab_block_overlaps(b, lo, hi)) return 1;
     }
     return 0;
 }
@@ -81,7 +111,7 @@ void btab_remove_overlapping(uint64_t lo, uint64_t hi, void (*fn)(hp_block_t *))
     int removed = 0;
     for (uint64_t i = 0; i < btab_size; i++) {
         hp_block_t *b = btab_slots[i];
-        if (b && b->app_pc < hi && b->app_end > lo) {
+        if (b && btab_block_overlaps(b, lo, hi)) {
             btab_slots[i] = 0;
             btab_used--;
             fn(b);

@@ -7,6 +7,8 @@
 hp_block_t *btab_lookup(uint64_t pc) HP_HIDDEN;
 /* btab_insert: add b (its app_pc must not be in the table yet). HP_ERR_NOMEM on failure. */
 hp_status_t btab_insert(hp_block_t *b) HP_HIDDEN;
+/* btab_replace: neu (same app pc) takes old's place in the table. */
+void btab_replace(hp_block_t *old, hp_block_t *neu) HP_HIDDEN;
 /* btab_clear: drop every block and its link records (after a whole cache flush). */
 void btab_clear(void) HP_HIDDEN;
 /* btab_count: number of blocks in the table. */

@@ -12,33 +12,12 @@
 #include "emit.h"
 #include "heap.h"
 #include "maps.h"
+#include "builder_int.h"
 
-#define BB_MAX_EXITS 4
 #define BB_RESERVE 16384
 #define BB_SLACK 512            /* room one instruction and its stubs may need */
-#define BB_MAX_XL 130           /* map entries: instructions (max-block-insns is capped) + end */
-
-typedef struct {
-    uint32_t kind;
-    uint64_t target;
-    uint8_t *field;             /* rel32 in the body that must reach the stub */
-    uint32_t insn_len;
-} bb_exit_t;
-
-typedef struct {
-    uint8_t *start, *p, *end;   /* the cache reservation and the write pointer */
-    bb_exit_t exits[BB_MAX_EXITS];
-    int nexits;
-    hp_xl_t xl[BB_MAX_XL];      /* cache pc -> app pc map being built */
-    int n_xl;
-    uint8_t *ret_field;         /* rel32 of a `pushq ret(%rip)` whose constant follows the stubs */
-    uint64_t ret_value;
-    int ended;                  /* a control transfer ended the block */
-    const char *why;
-} bb_ctx_t;
-
-typedef hp_status_t (*bb_action_t)(bb_ctx_t *c, const ZydisDecodedInstruction *in,
-                                   const ZydisDecodedOperand *ops, uint64_t pc, const uint8_t *code);
+#define BB_EXITS 4
+#define BB_XL 130               /* map entries: instructions (max-block-insns is capped) + end */
 
 static ZydisDecoder bb_decoder;
 
@@ -47,8 +26,9 @@ void builder_init(void)
     ZydisDecoderInit(&bb_decoder, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
 }
 
-static void bb_add_exit(bb_ctx_t *c, uint32_t kind, uint64_t target, uint8_t *field, uint32_t len)
+void bb_add_exit(bb_ctx_t *c, uint32_t kind, uint64_t target, uint8_t *field, uint32_t len)
 {
+    if (c->nexits == c->cap_exits) { c->overflow = 1; return; }
     bb_exit_t *e = &c->exits[c->nexits++];
     e->kind = kind;
     e->target = target;
@@ -124,16 +104,16 @@ static hp_status_t bb_short_loop(bb_ctx_t *c, const ZydisDecodedInstruction *in,
 /* bb_push_return: push the app return address as one 8-byte store, so the ret that pops
  * it gets store-to-load forwarding: `push $imm32` when it fits (non-PIE), else
  * `pushq ret(%rip)` from a constant written after the block's stubs (bb_finish). */
-static void bb_push_return(bb_ctx_t *c, uint64_t ret)
+void bb_push_return(bb_ctx_t *c, uint64_t ret)
 {
-    if ((int64_t)ret == (int64_t)(int32_t)ret) {
+    if ((int64_t)ret == (int64_t)(int32_t)ret || c->nrets == BB_RETS) {
         c->p = emit_push_imm64(c->p, ret);
         return;
     }
     c->p = emit_u8(c->p, 0xff);
     c->p = emit_u8(c->p, 0x35);
-    c->ret_field = c->p;
-    c->ret_value = ret;
+    c->rets[c->nrets].field = c->p;
+    c->rets[c->nrets++].value = ret;
     c->p = emit_u32(c->p, 0);
 }
 
@@ -149,7 +129,7 @@ static hp_status_t bb_call_direct(bb_ctx_t *c, const ZydisDecodedInstruction *in
     return HP_OK;
 }
 
-static uint8_t *bb_ibl(uint8_t *p)
+uint8_t *bb_ibl(uint8_t *p)
 {
     size_t n = (size_t)(hp_ibl_tmpl_end - hp_ibl_tmpl_begin);
     hp_memcpy(p, hp_ibl_tmpl_begin, n);
@@ -157,8 +137,8 @@ static uint8_t *bb_ibl(uint8_t *p)
 }
 
 /* mov <operand of an indirect jmp/call>, %rcx — with the app's rcx still in place. */
-static hp_status_t bb_load_target(bb_ctx_t *c, const ZydisDecodedInstruction *in,
-                                  const ZydisDecodedOperand *op, uint64_t pc)
+hp_status_t bb_load_target(bb_ctx_t *c, const ZydisDecodedInstruction *in,
+                           const ZydisDecodedOperand *op, uint64_t pc)
 {
     ZydisEncoderRequest req;
     hp_memset(&req, 0, sizeof(req));
@@ -203,13 +183,26 @@ static hp_status_t bb_load_target(bb_ctx_t *c, const ZydisDecodedInstruction *in
     return HP_OK;
 }
 
+hp_status_t bb_indirect_target(bb_ctx_t *c, const ZydisDecodedInstruction *in,
+                               const ZydisDecodedOperand *ops, uint64_t pc)
+{
+    c->p = emit_gs_store(c->p, R_RCX, T_SPILL_RCX);
+    if (in->mnemonic == ZYDIS_MNEMONIC_RET) {
+        c->p = emit_u8(c->p, 0x59);                               /* pop %rcx */
+        if (in->operand_count_visible > 0 && ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE && ops[0].imm.value.u)
+            c->p = emit_lea_rsp(c->p, (int32_t)ops[0].imm.value.u);
+        return HP_OK;
+    }
+    CHECK(bb_load_target(c, in, &ops[0], pc));
+    if (in->mnemonic == ZYDIS_MNEMONIC_CALL) bb_push_return(c, pc + in->length);
+    return HP_OK;
+}
+
 static hp_status_t bb_indirect(bb_ctx_t *c, const ZydisDecodedInstruction *in,
                                const ZydisDecodedOperand *ops, uint64_t pc, const uint8_t *code)
 {
     (void)code;
-    c->p = emit_gs_store(c->p, R_RCX, T_SPILL_RCX);
-    CHECK(bb_load_target(c, in, &ops[0], pc));
-    if (in->mnemonic == ZYDIS_MNEMONIC_CALL) bb_push_return(c, pc + in->length);
+    CHECK(bb_indirect_target(c, in, ops, pc));
     c->p = bb_ibl(c->p);
     c->ended = 1;
     return HP_OK;
@@ -218,14 +211,7 @@ static hp_status_t bb_indirect(bb_ctx_t *c, const ZydisDecodedInstruction *in,
 static hp_status_t bb_ret(bb_ctx_t *c, const ZydisDecodedInstruction *in,
                           const ZydisDecodedOperand *ops, uint64_t pc, const uint8_t *code)
 {
-    (void)pc; (void)code;
-    c->p = emit_gs_store(c->p, R_RCX, T_SPILL_RCX);
-    c->p = emit_u8(c->p, 0x59);                                   /* pop %rcx */
-    if (in->operand_count_visible > 0 && ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE && ops[0].imm.value.u)
-        c->p = emit_lea_rsp(c->p, (int32_t)ops[0].imm.value.u);
-    c->p = bb_ibl(c->p);
-    c->ended = 1;
-    return HP_OK;
+    return bb_indirect(c, in, ops, pc, code);
 }
 
 /* syscall: rcx and r11 are dead (the kernel overwrites them), so they test, without
@@ -252,7 +238,7 @@ static hp_status_t bb_syscall(bb_ctx_t *c, const ZydisDecodedInstruction *in,
     c->p = emit_u8(c->p, 0x0f);
     c->p = emit_u8(c->p, 0x05);
     c->p = emit_mov_imm64(c->p, R_RCX, pc + in->length);
-    if (c->nexits >= BB_MAX_EXITS - 2) c->ended = 2;   /* leave room for the final exit */
+    if (c->nexits >= c->cap_exits - 2) c->ended = 2;   /* leave room for the final exits */
     return HP_OK;
 }
 
@@ -315,13 +301,23 @@ static bb_action_t bb_classify(bb_ctx_t *c, const ZydisDecodedInstruction *in,
     return bb_unsupported;
 }
 
-static void bb_xl(bb_ctx_t *c, uint64_t app_off, uint8_t *at, int kind)
+void bb_xl(bb_ctx_t *c, uint64_t app_pc, uint8_t *at, int kind)
 {
-    if (c->n_xl == BB_MAX_XL) return;
+    if (c->n_xl == c->cap_xl) { c->overflow = 1; return; }
     hp_xl_t *x = &c->xl[c->n_xl++];
-    x->app_off = (uint16_t)app_off;
-    x->cache_off = (uint16_t)(at - c->start);
-    x->kind = (uint8_t)kind;
+    x->app_pc = app_pc;
+    x->cache_off = (uint32_t)(at - c->start);
+    x->kind = (uint32_t)kind;
+}
+
+int bb_cti_kind(bb_action_t act)
+{
+    if (act == bb_jmp_direct) return BB_CTI_JMP;
+    if (act == bb_jcc) return BB_CTI_JCC;
+    if (act == bb_short_loop) return BB_CTI_LOOP;
+    if (act == bb_call_direct) return BB_CTI_CALL;
+    if (act == bb_indirect || act == bb_ret) return BB_CTI_INDIRECT;
+    return BB_CTI_NONE;
 }
 
 static int bb_xl_kind(bb_action_t act)
@@ -332,7 +328,7 @@ static int bb_xl_kind(bb_action_t act)
     return XL_OTHER;
 }
 
-static hp_status_t bb_finish(bb_ctx_t *c, uint64_t pc, uint64_t end_pc, int n_insns, hp_block_t **out)
+hp_status_t bb_finish(bb_ctx_t *c, uint64_t pc, uint64_t end_pc, int n_insns, hp_block_t **out)
 {
     hp_block_t *b = heap_alloc(sizeof(*b));
     if (!b) return HP_ERR_NOMEM;
@@ -361,10 +357,10 @@ static hp_status_t bb_finish(bb_ctx_t *c, uint64_t pc, uint64_t end_pc, int n_in
         *tail = l;
         tail = &l->next;
     }
-    if (c->ret_field) {
+    for (int i = 0; i < c->nrets; i++) {
         while ((uint64_t)c->p & 7) c->p = emit_u8(c->p, 0xcc);
-        emit_u32(c->ret_field, (uint32_t)(c->p - (c->ret_field + 4)));
-        c->p = emit_u64(c->p, c->ret_value);
+        emit_u32(c->rets[i].field, (uint32_t)(c->p - (c->rets[i].field + 4)));
+        c->p = emit_u64(c->p, c->rets[i].value);
     }
     b->cache_size = (uint32_t)(c->p - c->start);
     *out = b;
@@ -447,52 +443,22 @@ hp_status_t builder_build_checked(uint64_t pc, const uint8_t *code, uint64_t lim
                                   hp_block_t **out, const char **why)
 {
     bb_ctx_t c;
+    bb_exit_t exits[BB_EXITS];
+    hp_xl_t xl[BB_XL];
     hp_memset(&c, 0, sizeof(c));
+    c.exits = exits;
+    c.cap_exits = BB_EXITS;
+    c.xl = xl;
+    c.cap_xl = BB_XL;
     c.start = c.p = cache_reserve(pc, BB_RESERVE);
     if (!c.start) { *why = "no cache memory near the code"; return HP_ERR_NOMEM; }
     c.end = c.start + BB_RESERVE;
-    uint64_t cur = pc;
-    int n = 0;
-    long max = hp_rt.opts.max_block_insns > 0 ? hp_rt.opts.max_block_insns : 64;
-    if (max > BB_MAX_XL - 2) max = BB_MAX_XL - 2;
-    while (!c.ended) {
-        ZydisDecodedInstruction in;
-        ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
-        const uint8_t *src = code + (cur - pc);
-        uint64_t avail = limit - cur;
-        if (n >= max || c.p + BB_SLACK > c.end || c.ended == 2 || avail == 0) break;
-        if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&bb_decoder, src, avail > 15 ? 15 : avail, &in, ops))) {
-            if (n == 0) { *why = "undecodable instruction"; return HP_ERR_DECODE; }
-            break;                         /* let the next block report it at its own pc */
-        }
-        bb_action_t act = bb_classify(&c, &in, ops);
-        uint8_t *mark = c.p;
-        int mark_exits = c.nexits;
-        bb_xl(&c, cur - pc, mark, bb_xl_kind(act));
-        hp_status_t st = act(&c, &in, ops, cur, src);
-        if (st != HP_OK) {
-            if (n == 0) { *why = c.why; return st; }
-            c.p = mark;                    /* end the block before it */
-            c.nexits = mark_exits;
-            c.n_xl--;
-            c.ended = 0;
-            c.why = 0;
-            break;
-        }
-        cur += in.length;
-        n++;
-    }
-    if (c.ended != 1) {                    /* fell off the end: jump to the next pc */
-        uint8_t *field;
-        bb_xl(&c, cur - pc, c.p, XL_END);
-        c.p = emit_exit_jmp(c.p, &field);
-        bb_add_exit(&c, LINK_DIRECT, cur, field, 0);
-    }
+    CHECK(bb_translate(&c, pc, code, limit, why));
     uint8_t *entry, *smc_field = 0;
-    hp_status_t st = bb_finish(&c, pc, cur, n, out);
+    hp_status_t st = bb_finish(&c, pc, c.cur, c.n, out);
     if (st != HP_OK) return st;
-    if (smc && cur > pc) {
-        entry = bb_smc_check(&c, pc, code, (uint32_t)(cur - pc), &smc_field);
+    if (smc && c.cur > pc) {
+        entry = bb_smc_check(&c, pc, code, (uint32_t)(c.cur - pc), &smc_field);
         hp_link_t *l = heap_alloc(sizeof(*l));
         if (!l) return HP_ERR_NOMEM;
         l->kind = LINK_SMC;
@@ -511,6 +477,84 @@ hp_status_t builder_build_checked(uint64_t pc, const uint8_t *code, uint64_t lim
     (*out)->cache_start = c.start;
     cache_commit(c.start, (size_t)(c.p - c.start));
     return cache_add_block(*out);
+}
+
+hp_status_t bb_translate(bb_ctx_t *c, uint64_t pc, const uint8_t *code, uint64_t limit,
+                         const char **why)
+{
+    uint64_t cur = pc;
+    int nblk = 0;                          /* instructions in the current app block */
+    long max = hp_rt.opts.max_block_insns > 0 ? hp_rt.opts.max_block_insns : 64;
+    if (max > BB_XL - 2) max = BB_XL - 2;
+    while (!c->ended) {
+        ZydisDecodedInstruction in;
+        ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+        const uint8_t *src = code ? code + (cur - pc) : (const uint8_t *)cur;
+        uint64_t avail = limit > cur ? limit - cur : 0;
+        if (!code) {                       /* a trace: each block in its own mapping */
+            maps_region_t r;
+            if (maps_find_exec(cur, &r) != HP_OK) { *why = "trace code unmapped"; return HP_ERR_FAULT; }
+            avail = r.end - cur;
+        }
+        if (c->follow && (uint32_t)nblk == c->lens[c->fi]) {
+            /* a trace: this block ended without a control transfer (length cap, exits
+             * cap): the recorded next block must start right here */
+            if (c->fi + 1 >= c->nfollow) break;
+            if (c->follow[c->fi + 1] != cur) { *why = "trace path mismatch"; return HP_ERR_UNSUPPORTED; }
+            c->fi++;
+            nblk = 0;
+        }
+        if ((!c->follow && nblk >= max) || c->p + BB_SLACK > c->end || c->ended == 2 ||
+            avail == 0 || c->overflow || c->n_xl + 2 >= c->cap_xl)
+            break;
+        if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&bb_decoder, src, avail > 15 ? 15 : avail, &in, ops))) {
+            if (c->n == 0) { *why = "undecodable instruction"; return HP_ERR_DECODE; }
+            break;                         /* let the next block report it at its own pc */
+        }
+        bb_action_t act = bb_classify(c, &in, ops);
+        uint8_t *mark = c->p;
+        int mark_exits = c->nexits;
+        bb_xl(c, cur, mark, bb_xl_kind(act));
+        int cti = bb_cti_kind(act);
+        hp_status_t st;
+        if (c->follow && cti != BB_CTI_NONE && (uint32_t)nblk + 1 != c->lens[c->fi]) {
+            *why = "trace path mismatch";  /* a block's transfer must be its last insn */
+            return HP_ERR_UNSUPPORTED;
+        }
+        if (cti != BB_CTI_NONE && c->follow && c->fi + 1 < c->nfollow) {
+            st = trace_cti(c, cti, &in, ops, cur, c->follow[c->fi + 1]);
+            if (st == HP_OK) {             /* the trace goes on at the next block */
+                c->n++;
+                c->fi++;
+                nblk = 0;
+                cur = c->follow[c->fi];
+                continue;
+            }
+            return st;
+        }
+        st = act(c, &in, ops, cur, src);
+        if (st != HP_OK) {
+            if (c->n == 0 || c->follow) { *why = c->why; return st; }
+            c->p = mark;                   /* end the block before it */
+            c->nexits = mark_exits;
+            c->n_xl--;
+            c->ended = 0;
+            c->why = 0;
+            break;
+        }
+        cur += in.length;
+        c->n++;
+        nblk++;
+    }
+    if (c->ended != 1) {                   /* fell off the end: jump to the next pc */
+        uint8_t *field;
+        bb_xl(c, cur, c->p, XL_END);
+        c->p = emit_exit_jmp(c->p, &field);
+        bb_add_exit(c, LINK_DIRECT, cur, field, 0);
+    }
+    c->cur = cur;
+    if (c->overflow) { *why = "translation too large"; return HP_ERR_NOMEM; }
+    return HP_OK;
 }
 
 hp_status_t builder_build(uint64_t pc, hp_block_t **out, const char **why)

@@ -11,20 +11,9 @@
 #include "fmt.h"
 #include "ibl.h"
 #include "signals.h"
+#include "trace.h"
 #include "syscalls.h"
 #include "sys.h"
-
-static inline void dsp_xsave(hp_thread_t *t)
-{
-    __asm__ volatile("xsave64 (%0)" : : "r"(t->xsave_area), "a"((uint32_t)hp_rt.xsave_mask),
-                     "d"((uint32_t)(hp_rt.xsave_mask >> 32)) : "memory");
-}
-
-static inline void dsp_xrstor(hp_thread_t *t)
-{
-    __asm__ volatile("xrstor64 (%0)" : : "r"(t->xsave_area), "a"((uint32_t)hp_rt.xsave_mask),
-                     "d"((uint32_t)(hp_rt.xsave_mask >> 32)) : "memory");
-}
 
 /* dsp_link: make exit l jump straight to block `to` from now on. The only store another
  * thread can see is the aligned 4-byte rel32 of the block's branch (builder.c aligns it):
@@ -32,6 +21,7 @@ static inline void dsp_xrstor(hp_thread_t *t)
 static void dsp_link(hp_link_t *l, hp_block_t *to)
 {
     if (l->kind != LINK_DIRECT || l->to || !hp_rt.opts.link || to->invalid) return;
+    if (l->from->record_copy || to->record_copy || trace_is_head_exit(l, to)) return;
     uint64_t dest = (uint64_t)to->cache_pc;
     if (!cache_reachable((uint64_t)l->branch_rel32 + 4, dest)) {
         uint8_t *tramp = cache_reserve((uint64_t)l->branch_rel32, EMIT_FAR_JMP_LEN);
@@ -55,9 +45,9 @@ static hp_block_t *dsp_build(hp_thread_t *t, uint64_t pc)
 {
     hp_block_t *b = 0;
     const char *why = "";
-    dsp_xsave(t);
+    hp_simd_save(t);
     hp_status_t st = builder_build(pc, &b, &why);
-    dsp_xrstor(t);
+    hp_simd_restore(t);
     if (st == HP_OK) st = btab_insert(b);
     if (st != HP_OK) {
         hp_detach(t, pc, why && *why ? why : hp_status_str(st), pc);
@@ -102,17 +92,21 @@ void hp_dispatch(hp_thread_t *t)
     hp_lock(&hp_rt.lock);
     hp_rt.stats.dispatcher_entries++;
     if (l && l->kind == LINK_INDIRECT) hp_rt.stats.indirect_misses++;
+    if (l && l->from && l->from->is_trace) hp_rt.stats.trace_side_exits++;
     if (l && l->kind == LINK_SMC) {        /* its code changed: drop it and what overlaps */
         uint64_t lo = l->from->app_pc, hi = l->from->app_end;
         hp_rt.stats.smc_rebuilds++;
         flush_range(t, lo, hi, 0);
         l = 0;
     }
-    hp_block_t *b = btab_lookup(pc);
+    if (!l && t->rec_n) trace_abort(t);   /* a signal handler or a syscall: not a path */
+    hp_block_t *b = trace_dispatch(t, l, pc);
+    if (!b) b = btab_lookup(pc);
     if (!b) b = dsp_build(t, pc);
     if (b) {
         if (l && l->kind == LINK_DIRECT) dsp_link(l, b);
-        if (l && l->kind == LINK_INDIRECT && hp_rt.opts.ibl) ibl_insert(t, pc, (uint64_t)b->cache_pc);
+        if (l && l->kind == LINK_INDIRECT && hp_rt.opts.ibl && !b->record_copy)
+            ibl_insert(t, pc, (uint64_t)b->cache_pc);
         t->rip = pc;
         t->entry_pc = (uint64_t)b->cache_pc;
         t->exit_rec = &t->resume_link;    /* a second pass (signal meanwhile) goes on here */
@@ -129,6 +123,7 @@ void hp_detach(hp_thread_t *t, uint64_t pc, const char *reason, uint64_t where)
     }
     hp_note("detaching:", reason, where);
     t->detached = 1;
+    t->rec_n = 0;
     signals_detached(t);
     t->rip = pc;
     t->entry_pc = pc;

@@ -9,6 +9,7 @@
 #include "fmt.h"
 #include "ibl.h"
 #include "threads.h"
+#include "trace.h"
 
 static void flush_block(hp_block_t *b)
 {
@@ -30,9 +31,12 @@ void flush_range(hp_thread_t *t, uint64_t lo, uint64_t hi, int whole_ok)
         hp_rt.stats.blocks_invalidated += btab_count();
         btab_clear();
         ibl_clear(t);
+        trace_abort(t);
+        trace_forget(0, ~0ull);
         cache_reset();
         return;
     }
+    trace_forget(lo, hi);
     hp_note("code under translation changed: invalidating its blocks", 0, lo);
     btab_remove_overlapping(lo, hi, flush_block);
 }

@@ -63,3 +63,5 @@ void ibl_clear(hp_thread_t *t)
     hp_memset(ibl_tab, 0, (IBL_SLOTS + 1) * sizeof(*ibl_tab));
     t->ibl_table = ibl_tab;
 }
+
+void *ibl_table(void) { return ibl_tab; }

@@ -21,6 +21,8 @@ void ibl_remove(uint64_t app_pc, uint64_t cache_pc) HP_HIDDEN;
 uint64_t ibl_lookup(uint64_t app_pc) HP_HIDDEN;
 /* ibl_clear: empty the table (whole flush). */
 void ibl_clear(hp_thread_t *t) HP_HIDDEN;
+/* ibl_table: the shared table (what T_IBL_TABLE normally holds). */
+void *ibl_table(void) HP_HIDDEN;
 /* ibl_init: the table (allocated once); publishes it in t (T_IBL_TABLE). */
 hp_status_t ibl_init(hp_thread_t *t) HP_HIDDEN;
 

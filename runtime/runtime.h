@@ -52,9 +52,9 @@ typedef enum {
 } hp_xl_kind_t;
 
 typedef struct {
-    uint16_t app_off;         /* from the block's app pc */
-    uint16_t cache_off;       /* from the block's cache_start */
-    uint8_t kind;
+    uint64_t app_pc;          /* the app instruction (a trace spans several places) */
+    uint32_t cache_off;       /* from the block's cache_start */
+    uint32_t kind;
 } hp_xl_t;
 
 /* A translated basic block. */
@@ -68,6 +68,10 @@ struct hp_block {
     uint32_t body_size;       /* bytes of translated instructions (stubs follow) */
     uint32_t n_xl;
     hp_xl_t *xl;              /* one entry per app instruction, and XL_END, by cache_off */
+    int is_trace;             /* a trace (traces/): several app blocks, app_pc is its head */
+    int record_copy;          /* a private copy run while a trace is recorded: never linked */
+    uint32_t nranges;         /* a trace: the app ranges it translates */
+    uint64_t (*ranges)[2];
     uint32_t n_insns;
     hp_link_t *exits;
     hp_link_t *incoming;      /* links patched to jump here (unlinked on invalidation) */
@@ -108,6 +112,10 @@ typedef struct hp_thread {
     hp_sigtab_t *sigtab;             /* the app's actions, shared by CLONE_SIGHAND threads */
     int npend;
     struct { int sig; uint8_t info[128]; uint64_t err, trapno, cr2; } pend[8];
+    /* traces/trace.c: the blocks recorded so far (rec_n == 0: not recording) */
+    uint64_t *rec;
+    uint32_t *rec_len;               /* instructions of each recorded block */
+    int rec_n;
 } hp_thread_t;
 
 _Static_assert(__builtin_offsetof(hp_thread_t, spill_rax) == T_SPILL_RAX, "layout");
@@ -132,7 +140,9 @@ _Static_assert(__builtin_offsetof(hp_thread_t, rip) == T_CTX_RIP, "layout");
 #define HP_STATS(X) \
     X(blocks_built) X(block_cache_bytes) X(dispatcher_entries) X(indirect_lookups) \
     X(indirect_misses) X(links_made) X(syscalls_seen) X(cache_units) X(cache_flushes) X(signal_handlers) X(signals_caught) X(signals_delivered) \
-    X(threads_seen) X(blocks_invalidated) X(smc_rebuilds)
+    X(threads_seen) X(blocks_invalidated) X(smc_rebuilds) \
+    X(traces_built) X(trace_cache_bytes) X(trace_side_exits) X(traces_aborted) \
+    X(trace_inline_checks)
 
 typedef struct {
 #define HP_STAT_FIELD(n) uint64_t n;
@@ -156,6 +166,20 @@ typedef struct {
 } hp_runtime_t;
 
 extern hp_runtime_t hp_rt HP_HIDDEN;
+
+/* hp_simd_save / hp_simd_restore: keep the app's SIMD state (XSAVE) around runtime code
+ * that may touch it: Zydis and the libc string functions it calls. */
+static inline void hp_simd_save(hp_thread_t *t)
+{
+    __asm__ volatile("xsave64 (%0)" : : "r"(t->xsave_area), "a"((uint32_t)hp_rt.xsave_mask),
+                     "d"((uint32_t)(hp_rt.xsave_mask >> 32)) : "memory");
+}
+
+static inline void hp_simd_restore(hp_thread_t *t)
+{
+    __asm__ volatile("xrstor64 (%0)" : : "r"(t->xsave_area), "a"((uint32_t)hp_rt.xsave_mask),
+                     "d"((uint32_t)(hp_rt.xsave_mask >> 32)) : "memory");
+}
 
 /* Assembly entry points (entry.S). */
 extern char hp_cache_exit[] HP_HIDDEN;

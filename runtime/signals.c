@@ -220,7 +220,7 @@ static uint64_t sig_translate(hp_thread_t *t, uint64_t pc, k_sigcontext_t *mc, i
     if (off >= b->body_size || !b->n_xl) return 0;
     const hp_xl_t *x = b->xl;
     for (uint32_t i = 1; i < b->n_xl && b->xl[i].cache_off <= off; i++) x = &b->xl[i];
-    uint64_t at = off - x->cache_off, app = b->app_pc + x->app_off;
+    uint64_t at = off - x->cache_off, app = x->app_pc;
     switch (x->kind) {
     case XL_COPY: case XL_OTHER: case XL_END:
         return at == 0 || (sync && x->kind == XL_OTHER) ? app : 0;
@@ -232,7 +232,7 @@ static uint64_t sig_translate(hp_thread_t *t, uint64_t pc, k_sigcontext_t *mc, i
     case XL_SYSCALL: {
         const hp_xl_t *nx = x + 1 < b->xl + b->n_xl ? x + 1 : 0;
         uint64_t len = (nx ? nx->cache_off : b->body_size) - x->cache_off;
-        uint64_t next_app = nx ? b->app_pc + nx->app_off : b->app_end;
+        uint64_t next_app = nx ? nx->app_pc : x->app_pc + 2;
         if (at + 10 == len) {            /* after the syscall: at movabs $next_app,%rcx */
             mc->rcx = next_app;
             return next_app;

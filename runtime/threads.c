@@ -47,8 +47,12 @@ hp_thread_t *threads_new(void)
     if (t) {                           /* reuse: keep the stack, the XSAVE area, the count */
         uint64_t count = t->ibl_count;
         uint8_t *xs = t->xsave_area, *stack = t->rt_stack_base;
+        uint64_t *rec = t->rec;
+        uint32_t *rec_len = t->rec_len;
         hp_thread_t *next = t->next;
         hp_memset(t, 0, sizeof(*t));
+        t->rec = rec;
+        t->rec_len = rec_len;
         t->ibl_count = count;
         t->xsave_area = xs;
         t->rt_stack_base = stack;

@@ -1,0 +1,178 @@
+/* trace.c — trace heads, recording and installation (the dispatcher's side of traces).
+ * Heads: targets of backward direct branches and exits of traces. Such an exit is not
+ * linked while its target is not a trace, so every execution passes the dispatcher and is
+ * counted; at --threshold the thread records: it runs private, never-linked copies of the
+ * blocks, with an empty lookup table so indirect branches come back too, and notes each
+ * block until the path returns to the head, takes a backward branch, reaches a trace,
+ * leaves for a system call or a signal, or has --max-trace-blocks blocks.
+ * Invariants: a thread records at most one trace at a time; a trace replaces its head's
+ * block in the block table and the lookup table, and links into the old block are undone
+ * so they find the trace. */
+#include "trace.h"
+#include "block_table.h"
+#include "builder.h"
+#include "emit.h"
+#include "fmt.h"
+#include "heap.h"
+#include "ibl.h"
+
+#define TR_HASH 4096
+
+typedef struct tr_entry {
+    uint64_t pc;
+    int32_t count;               /* executions of this head; -1: no trace can be made */
+    hp_block_t *copy;            /* private copy of the block at pc, for recording */
+    struct tr_entry *next;
+} tr_entry_t;
+
+static tr_entry_t *tr_tab[TR_HASH];
+static hp_ibl_entry_t *tr_empty_ibl;  /* all zero: every lookup misses while recording */
+
+static tr_entry_t *tr_get(uint64_t pc, int create)
+{
+    uint64_t h = (pc * 0x9E3779B97F4A7C15ull) >> 52;
+    for (tr_entry_t *e = tr_tab[h]; e; e = e->next)
+        if (e->pc == pc) return e;
+    if (!create) return 0;
+    tr_entry_t *e = heap_alloc(sizeof(*e));
+    if (!e) return 0;
+    e->pc = pc;
+    e->next = tr_tab[h];
+    tr_tab[h] = e;
+    return e;
+}
+
+int trace_is_head_exit(const hp_link_t *l, const hp_block_t *to)
+{
+    if (!hp_rt.opts.traces || l->kind != LINK_DIRECT || (to && to->is_trace)) return 0;
+    return l->from->is_trace || l->target < l->from->app_end;
+}
+
+static void tr_stop(hp_thread_t *t)
+{
+    t->rec_n = 0;
+    t->ibl_table = ibl_table();
+}
+
+void trace_abort(hp_thread_t *t)
+{
+    if (!t->rec_n) return;
+    hp_rt.stats.traces_aborted++;
+    tr_stop(t);
+}
+
+/* tr_copy: the private copy of the block at pc used while recording (built once). */
+static hp_block_t *tr_copy(hp_thread_t *t, uint64_t pc)
+{
+    tr_entry_t *e = tr_get(pc, 1);
+    if (!e) return 0;
+    if (!e->copy) {
+        const char *why;
+        hp_block_t *b;
+        hp_simd_save(t);
+        hp_status_t st = builder_build(pc, &b, &why);
+        hp_simd_restore(t);
+        if (st != HP_OK) return 0;
+        b->record_copy = 1;
+        e->copy = b;
+    }
+    return e->copy->smc_checked ? 0 : e->copy;      /* no traces over writable code */
+}
+
+/* tr_install: trace b replaces the block of its head. */
+static void tr_install(hp_thread_t *t, hp_block_t *b)
+{
+    hp_block_t *old = btab_lookup(b->app_pc);
+    if (old) {
+        btab_replace(old, b);
+        for (hp_link_t *l = old->incoming; l; l = l->next_in) {
+            if (l->to != old) continue;                 /* relinked since */
+            emit_set_rel32(l->branch_rel32, (uint64_t)l->stub);
+            l->to = 0;
+        }
+    } else if (btab_insert(b) != HP_OK) {
+        return;
+    }
+    ibl_insert(t, b->app_pc, (uint64_t)b->cache_pc);
+    hp_rt.stats.traces_built++;
+}
+
+/* tr_finish: build the recorded path into a trace; a block that cannot be part of it
+ * (code out of reach, an unsupported instruction) cuts the trace before it. */
+static void tr_finish(hp_thread_t *t)
+{
+    int n = t->rec_n;
+    tr_stop(t);
+    while (n > 0) {
+        hp_block_t *b;
+        const char *why = "";
+        hp_simd_save(t);
+        hp_status_t st = trace_build(t->rec, t->rec_len, n, &b, &why);
+        hp_simd_restore(t);
+        if (st == HP_OK) { tr_install(t, b); return; }
+        if (n == 1) break;
+        n = n / 2;                                      /* a shorter prefix */
+    }
+    tr_entry_t *e = tr_get(t->rec[0], 1);
+    if (e) e->count = -1;
+    hp_rt.stats.traces_aborted++;
+}
+
+hp_block_t *trace_dispatch(hp_thread_t *t, const hp_link_t *l, uint64_t pc)
+{
+    if (!hp_rt.opts.traces) return 0;
+    if (t->rec_n) {
+        hp_block_t *there = btab_lookup(pc);
+        int stop = !l || (l->kind != LINK_DIRECT && l->kind != LINK_INDIRECT) ||
+                   pc == t->rec[0] || (there && there->is_trace) ||
+                   t->rec_n >= hp_rt.opts.max_trace_blocks ||
+                   (l->kind == LINK_DIRECT && l->target < l->from->app_end);   /* backward */
+        if (!stop) {
+            hp_block_t *copy = tr_copy(t, pc);
+            if (copy) {
+                t->rec_len[t->rec_n] = copy->n_insns;
+                t->rec[t->rec_n++] = pc;
+                return copy;
+            }
+        }
+        tr_finish(t);
+        return 0;
+    }
+    if (!l || !trace_is_head_exit(l, btab_lookup(pc))) return 0;
+    tr_entry_t *e = tr_get(pc, 1);
+    if (!e || e->count < 0 || ++e->count < hp_rt.opts.threshold) return 0;
+    if (!t->rec) {
+        long max = hp_rt.opts.max_trace_blocks > 0 ? hp_rt.opts.max_trace_blocks : 128;
+        hp_rt.opts.max_trace_blocks = max;
+        t->rec = heap_alloc(sizeof(*t->rec) * (size_t)max);
+        t->rec_len = heap_alloc(sizeof(*t->rec_len) * (size_t)max);
+        if (!t->rec || !t->rec_len) { heap_free(t->rec); t->rec = 0; return 0; }
+    }
+    if (!tr_empty_ibl && !(tr_empty_ibl = heap_alloc((IBL_SLOTS + 1) * sizeof(hp_ibl_entry_t))))
+        return 0;
+    hp_block_t *copy = tr_copy(t, pc);
+    if (!copy) { e->count = -1; return 0; }
+    e->count = 0;
+    t->rec[0] = pc;
+    t->rec_len[0] = copy->n_insns;
+    t->rec_n = 1;
+    t->ibl_table = tr_empty_ibl;
+    return copy;
+}
+
+void trace_forget(uint64_t lo, uint64_t hi)
+{
+    for (int h = 0; h < TR_HASH; h++) {
+        for (tr_entry_t **pp = &tr_tab[h]; *pp;) {
+            tr_entry_t *e = *pp;
+            int stale = (e->pc >= lo && e->pc < hi) ||
+                        (e->copy && e->copy->app_pc < hi && e->copy->app_end > lo);
+            if (stale) {                          /* copies stay in the cache, unreachable */
+                *pp = e->next;
+                heap_free(e);
+            } else {
+                pp = &e->next;
+            }
+        }
+    }
+}

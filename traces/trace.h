@@ -1,0 +1,30 @@
+/* trace.h — hot traces (Dynamo's next-executing tail): trace heads are counted in the
+ * dispatcher, a hot head makes its thread record the blocks that run next, and the path
+ * becomes one trace in the cache that replaces the head's block. */
+#ifndef HOTPATH_TRACE_H
+#define HOTPATH_TRACE_H
+#include "runtime.h"
+
+/* trace_is_head_exit: 1 if exit l leads to a trace head (a backward direct branch, or any
+ * exit of a trace) and must stay unlinked until its target is a trace itself. */
+int trace_is_head_exit(const hp_link_t *l, const hp_block_t *to) HP_HIDDEN;
+
+/* trace_dispatch: the trace part of a dispatcher pass for thread t arriving at app pc
+ * through exit l (NULL: a system call, a signal, a resume). Counts heads, starts, extends
+ * and ends recordings. Returns the block to enter instead of the normal lookup (a private
+ * copy while recording), or NULL. Caller holds hp_rt.lock. */
+hp_block_t *trace_dispatch(hp_thread_t *t, const hp_link_t *l, uint64_t pc) HP_HIDDEN;
+
+/* trace_abort: stop t's recording, if any (a signal, a detach). Caller holds the lock. */
+void trace_abort(hp_thread_t *t) HP_HIDDEN;
+
+/* trace_forget: code in [lo, hi) changed: drop private copies and head counts there
+ * (everything when lo == 0 and hi == ~0). Caller holds the lock. */
+void trace_forget(uint64_t lo, uint64_t hi) HP_HIDDEN;
+
+/* trace_build (trace_emit.c): translate the recorded blocks pcs[0..n), of lens[i] app
+ * instructions each (as their blocks had), into a trace. */
+hp_status_t trace_build(const uint64_t *pcs, const uint32_t *lens, int n, hp_block_t **out,
+                        const char **why) HP_HIDDEN;
+
+#endif
