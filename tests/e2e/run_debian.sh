@@ -28,6 +28,9 @@
 # The awk, sed, perl, python, lua and bash program texts are in single quotes on purpose.
 # shellcheck disable=SC2016
 set -u
+# Run from `make test`, make would pass its level and flags to the make_j2 case and change
+# its output (directory lines): the cases see a clean make environment.
+unset MAKEFLAGS MAKELEVEL MFLAGS MAKEOVERRIDES
 
 usage() { echo "usage: $0 HOTPATH_BIN OUTDIR [FILTER]" >&2; exit 2; }
 [[ $# -ge 2 && $# -le 3 ]] || usage
