@@ -86,5 +86,24 @@ then ok "stats json"; else bad "stats json" "$(cat "$f" 2>/dev/null)"; fi
 out=$("$H" run --detach-after-blocks 50 --stats-json "$OUT/det.json" -- "$OUT/hello" x)
 grep -q '"detached": true' "$OUT/det.json" && [ "$out" = "hello 2" ] && ok "detach mid-run" || bad "detach" "$out $(cat "$OUT/det.json")"
 
+# Exec: followed by default (the exec'd program writes its own statistics); with
+# --no-follow-exec it runs natively, with hotpath gone from its environment.
+cat >"$OUT/execer.c" <<'C'
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+  if (argc > 1) { const char *p = getenv("LD_PRELOAD"); printf("child preload=%s\n", p ? p : "(none)"); return 0; }
+  fflush(stdout); execl("/proc/self/exe", "execer", "child", (char *)0); return 1;
+}
+C
+gcc -O2 -o "$OUT/execer" "$OUT/execer.c"
+rm -f "$OUT"/ex.*.json
+out=$("$H" run --stats-json "$OUT/ex.%p.json" -- "$OUT/execer")
+n=$(grep -l '"exit_code": 0' "$OUT"/ex.*.json 2>/dev/null | wc -l)
+[[ $out == *libhotpath.so* && $n -ge 1 ]] && ok "exec followed" || bad "exec followed" "$out ($n stats)"
+out=$("$H" run --no-follow-exec -- "$OUT/execer")
+[ "$out" = "child preload=(none)" ] && ok "--no-follow-exec" || bad "--no-follow-exec" "$out"
+
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -139,6 +139,7 @@ expected_status() {
         dl_reload*) echo 43 ;;
         sig_spawn_reset*) echo 44 ;;
         sig_escape*) echo 45 ;;
+        sig_context*) echo 46 ;;
         sig_altstack*) echo 3 ;;     # _exit(3) from the handler on the alternate stack
         exec_chain*) echo 0 ;;       # the last exec is /bin/true
         abort*) echo 134 ;;
