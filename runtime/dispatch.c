@@ -13,6 +13,7 @@
 #include "signals.h"
 #include "trace.h"
 #include "syscalls.h"
+#include "threads.h"
 #include "sys.h"
 
 /* dsp_link: make exit l jump straight to block `to` from now on. The only store another
@@ -69,9 +70,21 @@ void hp_dispatch(hp_thread_t *t)
 {
     hp_link_t *l = t->exit_rec;
     uint64_t pc;
+    if (t->detached) {                     /* back here from the entry tail: go native */
+        t->entry_pc = t->rip;
+        signals_detached(t);
+        return;
+    }
+    if (t->fork_child) {                   /* first pass of a clone child with its own memory */
+        t->fork_child = 0;
+        t->tid = (int)sys_gettid();
+        hp_rt.lock.v = 0;                  /* the parent held it across the clone */
+        threads_after_fork(t);
+    }
+    if (!t->tid) t->tid = (int)sys_gettid();
     if (l->kind == LINK_SYSCALL) {         /* outside the lock: the call may block */
         pc = syscalls_handle(t, l);
-        if (!pc) return;                  /* detached */
+        if (!pc) { signals_detached(t); return; }   /* detached */
         l = 0;                            /* a flush may have freed it */
     } else if (l->kind == LINK_RESUME) {
         pc = t->rip;
@@ -82,6 +95,7 @@ void hp_dispatch(hp_thread_t *t)
     if (t->detach_pending) {               /* --detach-after-ms: go native here */
         t->detach_pending = 0;
         hp_detach(t, pc, "--detach-after-ms reached", pc);
+        signals_detached(t);
         return;
     }
     if (t->pending) {                      /* signals first: the handler runs next */
@@ -112,6 +126,7 @@ void hp_dispatch(hp_thread_t *t)
         t->exit_rec = &t->resume_link;    /* a second pass (signal meanwhile) goes on here */
     }
     hp_unlock(&hp_rt.lock);                /* no block: dsp_build detached the thread */
+    if (t->detached) signals_detached(t);  /* caught signals go to the app, natively, now */
 }
 
 void hp_detach(hp_thread_t *t, uint64_t pc, const char *reason, uint64_t where)
@@ -124,7 +139,6 @@ void hp_detach(hp_thread_t *t, uint64_t pc, const char *reason, uint64_t where)
     hp_note("detaching:", reason, where);
     t->detached = 1;
     t->rec_n = 0;
-    signals_detached(t);
     t->rip = pc;
     t->entry_pc = pc;
     hp_stats_write();

@@ -36,7 +36,8 @@ hp_cache_exit:
         movq %gs:T_RT_STACK, %rsp
         pushfq
         popq %gs:T_CTX_FLAGS
-        cld
+        pushq $2                        /* clean flags for C: DF, AC, TF clear */
+        popfq
         /* fall through */
 
 /* hp_dispatch_enter: on the runtime stack (16-byte aligned), run the dispatcher, then

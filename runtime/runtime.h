@@ -108,10 +108,13 @@ typedef struct hp_thread {
     struct hp_thread *next;          /* registry (threads.c) */
     /* signals.c: signals caught but not yet delivered to the app */
     int stepping;                    /* single-stepping out of a mangled sequence */
+    int trap_blocked;                /* the app had SIGTRAP blocked when stepping began */
+    int fork_child;                  /* a clone without CLONE_VM on a new stack: set up here */
+    int detach_done;                 /* signals_detached ran */
     int detach_pending;              /* --detach-after-ms: detach at the next clean point */
     hp_sigtab_t *sigtab;             /* the app's actions, shared by CLONE_SIGHAND threads */
     int npend;
-    struct { int sig; uint8_t info[128]; uint64_t err, trapno, cr2; } pend[8];
+    struct { int sig; uint8_t info[128]; uint64_t err, trapno, cr2; } pend[32];
     /* traces/trace.c: the blocks recorded so far (rec_n == 0: not recording) */
     uint64_t *rec;
     uint32_t *rec_len;               /* instructions of each recorded block */

@@ -26,6 +26,8 @@
 #define K_NSIG 64
 #define EFLAGS_TF 0x100
 #define EFLAGS_DF 0x400
+#define EFLAGS_AC 0x40000
+#define TRAP_BIT (1ull << (SIGTRAP - 1))
 #ifndef FP_XSTATE_MAGIC1
 #define FP_XSTATE_MAGIC1 0x46505853u
 #define FP_XSTATE_MAGIC2 0x46505845u
@@ -99,7 +101,8 @@ static long sig_install_ours(int sig, const k_sigaction_t *app)
     k.flags = (app->flags & (SA_ONSTACK | SA_RESTART | SA_NODEFER | SA_RESETHAND |
                              SA_NOCLDSTOP | SA_NOCLDWAIT)) | SA_SIGINFO | K_SA_RESTORER;
     k.restorer = (uint64_t)hp_sig_restorer;
-    k.mask = app->mask;
+    k.mask = ~0ull;           /* nothing nests in hp_sig_entry; the app's mask is applied at delivery */
+    (void)app->mask;
     return sig_kernel_action(sig, &k, 0);
 }
 
@@ -265,7 +268,7 @@ static void sig_resume_in_dispatcher(hp_thread_t *t, k_sigcontext_t *mc, uint64_
     t->stepping = 0;
     mc->rip = (uint64_t)hp_dispatch_enter;
     mc->rsp = t->rt_stack;
-    mc->eflags &= ~(uint64_t)(EFLAGS_TF | EFLAGS_DF);
+    mc->eflags &= ~(uint64_t)(EFLAGS_TF | EFLAGS_DF | EFLAGS_AC);
 }
 
 /* sig_detach_here: thread t goes native from the kernel's sigreturn, at app pc `app`
@@ -277,6 +280,30 @@ static void sig_detach_here(hp_thread_t *t, k_sigcontext_t *mc, uint64_t app)
     t->stepping = 0;
     t->detach_pending = 0;
     hp_detach(t, app, "--detach-after-ms reached", app);
+    signals_detached(t);
+}
+
+/* sig_step / sig_unstep: single-step the thread (TF) from this signal's return; the kernel
+ * would turn a blocked SIGTRAP into the default action, so the app's block of it is lifted
+ * while stepping and put back after. */
+static void sig_step(hp_thread_t *t, k_ucontext_t *uc)
+{
+    t->stepping = 1;
+    uc->mc.eflags |= EFLAGS_TF;
+    if (uc->sigmask & TRAP_BIT) {
+        t->trap_blocked = 1;
+        uc->sigmask &= ~TRAP_BIT;
+    }
+}
+
+static void sig_unstep(hp_thread_t *t, k_ucontext_t *uc)
+{
+    t->stepping = 0;
+    uc->mc.eflags &= ~(uint64_t)EFLAGS_TF;
+    if (t->trap_blocked) {
+        t->trap_blocked = 0;
+        uc->sigmask |= TRAP_BIT;
+    }
 }
 
 void hp_sig_entry(int sig, void *info, void *ucv)
@@ -296,9 +323,8 @@ void hp_sig_entry(int sig, void *info, void *ucv)
         uint64_t pc = mc->rip;
         if (cache_contains(pc) && !sig_in_runtime(t, mc)) {
             uint64_t app = sig_translate(t, pc, mc, 0);
-            if (app) { sig_detach_here(t, mc, app); return; }
-            t->stepping = 1;
-            mc->eflags |= EFLAGS_TF;
+            if (app) { sig_unstep(t, uc); sig_detach_here(t, mc, app); return; }
+            sig_step(t, uc);
         } else if (pc >= (uint64_t)hp_enter_tail_begin && pc < (uint64_t)hp_enter_tail_end) {
             t->exit_rec = &t->resume_link;
             mc->rip = (uint64_t)hp_dispatch_enter;
@@ -306,7 +332,11 @@ void hp_sig_entry(int sig, void *info, void *ucv)
         }
         return;                                       /* in the runtime: the dispatcher */
     }
-    if (!t || t->detached) { sig_forward(t, sig, info, uc); return; }
+    if (!t || (t->detached && !sig_in_runtime(t, mc))) { sig_forward(t, sig, info, uc); return; }
+    if (t->detached) {                                /* still leaving: sent again after */
+        sig_queue(t, sig, info, uc);
+        return;
+    }
     int step_trap = sig == SIGTRAP && t->stepping && code == 2 /* TRAP_TRACE */;
     int sync = !step_trap && code > 0 &&
                (sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE || sig == SIGTRAP);
@@ -323,30 +353,29 @@ void hp_sig_entry(int sig, void *info, void *ucv)
     }
     if (pc >= (uint64_t)hp_enter_tail_begin && pc < (uint64_t)hp_enter_tail_end) {
         /* restoring the app context to enter the cache: nothing written yet, start over */
-        mc->eflags &= ~(uint64_t)EFLAGS_TF;
-        t->stepping = 0;
+        sig_unstep(t, uc);
         t->exit_rec = &t->resume_link;
         mc->rip = (uint64_t)hp_dispatch_enter;
         mc->rsp = t->rt_stack;
         return;
     }
     if (in_rt || !in_cache) {                          /* the dispatcher will deliver */
-        mc->eflags &= ~(uint64_t)EFLAGS_TF;
-        t->stepping = 0;
+        sig_unstep(t, uc);
         return;
     }
     uint64_t app = sig_translate(t, pc, mc, sync);
     if (app && t->detach_pending && step_trap) {
+        sig_unstep(t, uc);
         sig_detach_here(t, mc, app);
         return;
     }
     if (app) {
+        sig_unstep(t, uc);
         sig_resume_in_dispatcher(t, mc, app);
         return;
     }
     if (sync) hp_fatal("fault in hotpath's generated code", pc);
-    t->stepping = 1;                                   /* step to a clean point */
-    mc->eflags |= EFLAGS_TF;
+    sig_step(t, uc);                                   /* step to a clean point */
 }
 
 /* ---- delivering: in the dispatcher, with the app context in t and its SIMD state live ---- */
@@ -425,6 +454,18 @@ static uint64_t sig_build_frame(hp_thread_t *t, int i, uint64_t pc)
     return handler;
 }
 
+/* The state a handler starts with, as the kernel gives it (fpu__clear_user_states): every
+ * component in its initial state, x87 control word 0x37f, MXCSR 0x1f80. */
+static uint8_t sig_init_fpu[1024] __attribute__((aligned(64)));
+
+static void sig_clean_fpu(void)
+{
+    *(uint16_t *)sig_init_fpu = 0x037f;                 /* FCW */
+    *(uint32_t *)(sig_init_fpu + 24) = 0x1f80;          /* MXCSR */
+    __asm__ volatile("xrstor64 (%0)" : : "r"(sig_init_fpu), "a"((uint32_t)hp_rt.xsave_mask),
+                     "d"((uint32_t)(hp_rt.xsave_mask >> 32)) : "memory");
+}
+
 uint64_t signals_deliver(hp_thread_t *t, uint64_t pc)
 {
     /* Deliver the oldest first; each frame nests on the previous one, so the newest
@@ -432,7 +473,9 @@ uint64_t signals_deliver(hp_thread_t *t, uint64_t pc)
     int n = t->npend;
     t->npend = 0;
     t->pending = 0;
+    uint64_t first = pc;
     for (int i = 0; i < n; i++) pc = sig_build_frame(t, i, pc);
+    if (pc != first) sig_clean_fpu();
     return pc;
 }
 
@@ -453,6 +496,8 @@ uint64_t signals_sigreturn(hp_thread_t *t)
 
 void signals_detached(hp_thread_t *t)
 {
+    if (t->detach_done) return;
+    t->detach_done = 1;
     int n = t->npend;
     t->npend = 0;
     t->pending = 0;

@@ -62,11 +62,13 @@ extern long hp_clone_raw(long nr, long a1, long a2, long a3, long a4, long a5,
 static uint64_t sc_clone(hp_thread_t *t, uint64_t pc, uint64_t next, uint64_t flags, uint64_t child_sp)
 {
     uint64_t *g = t->gpr;
-    if (!(flags & CLONE_VM)) {
+    if (!(flags & CLONE_VM) && !child_sp) {  /* fork: the child goes on from right here */
         hp_lock(&hp_rt.lock);
         sc_do(t, next);
         if (g[R_RAX] == 0) {
             t->tid = (int)sys_gettid();
+            t->npend = 0;                    /* the parent delivers what it had caught */
+            t->pending = 0;
             threads_after_fork(t);
         }
         hp_unlock(&hp_rt.lock);
@@ -86,23 +88,32 @@ static uint64_t sc_clone(hp_thread_t *t, uint64_t pc, uint64_t next, uint64_t fl
         c->exit_rec = &c->start_link;
         c->sigtab = (flags & CLONE_SIGHAND) ? t->sigtab : signals_table_copy(t->sigtab);
         if (!c->sigtab) { threads_discard(c); c = 0; }
+        else if (!(flags & CLONE_VM)) c->fork_child = 1;   /* its own memory, a new stack */
     }
-    hp_unlock(&hp_rt.lock);
+    if (flags & CLONE_VM) hp_unlock(&hp_rt.lock);     /* a fork keeps it across the call */
     if (!c) {
         hp_detach(t, pc, "out of memory for a new thread", pc);
         return 0;
     }
     long ret = hp_clone_raw((long)g[R_RAX], (long)g[R_RDI], (long)g[R_RSI], (long)g[R_RDX],
                             (long)g[R_R10], (long)g[R_R8], c);
-    if (sys_is_err(ret)) {                   /* no child: its state goes back */
+    if (!(flags & CLONE_VM)) {               /* fork on a new stack: c is the child's only */
+        threads_discard(c);
+        hp_unlock(&hp_rt.lock);
+    } else if (sys_is_err(ret)) {            /* no child: its state goes back */
         hp_lock(&hp_rt.lock);
         threads_discard(c);
         hp_unlock(&hp_rt.lock);
     } else if ((flags & CLONE_VFORK) && !(flags & CLONE_THREAD)) {
-        /* The parent goes on only once the child has exec'd or exited: the child's state
-         * is no longer used (and its tid is another process's, so it never looks alive). */
+        /* The parent goes on only once the child has exec'd or exited: nothing runs on the
+         * child's state any more (its tid is another process's), so it is free now. */
         hp_lock(&hp_rt.lock);
-        threads_exit(c);
+        if (c->sigtab != t->sigtab) heap_free(c->sigtab);
+        threads_discard(c);
+        hp_unlock(&hp_rt.lock);
+    } else {
+        hp_lock(&hp_rt.lock);
+        if (!c->tid) c->tid = (int)ret;
         hp_unlock(&hp_rt.lock);
     }
     g[R_RAX] = (uint64_t)ret;
@@ -191,6 +202,8 @@ uint64_t syscalls_handle(hp_thread_t *t, const hp_link_t *link)
     }
     case __NR_vfork:
         return sc_clone(t, pc, next, CLONE_VM | CLONE_VFORK, 0);
+    case __NR_fork:
+        return sc_clone(t, pc, next, 0, 0);
     case __NR_execve:
     case __NR_execveat:
         hp_stats_write();

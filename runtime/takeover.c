@@ -34,10 +34,17 @@ static int tk_xsave_setup(void)
     if (!(r[2] & (1u << 27))) return 0;               /* OSXSAVE */
     uint32_t lo, hi;
     __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-    hp_rt.xsave_mask = ((uint64_t)hi << 32) | lo;
-    tk_cpuid(0xd, 0, r);
-    hp_rt.xsave_size = r[1];
-    return hp_rt.xsave_size >= 576;
+    /* The state a signal frame holds, as the kernel sizes it for a process that did not ask
+     * for AMX (ARCH_REQ_XCOMP_PERM): XCR0 without the tile components 17 and 18. */
+    hp_rt.xsave_mask = (((uint64_t)hi << 32) | lo) & ~((1ull << 17) | (1ull << 18));
+    uint32_t size = 576;                               /* legacy area and header */
+    for (int i = 2; i < 64; i++) {
+        if (!(hp_rt.xsave_mask & (1ull << i))) continue;
+        tk_cpuid(0xd, (uint32_t)i, r);                 /* eax: size, ebx: offset */
+        if (r[0] + r[1] > size) size = r[0] + r[1];
+    }
+    hp_rt.xsave_size = size;
+    return 1;
 }
 
 /* tk_options: HOTPATH_OPTIONS from envp; 0 on a bad option (the app then runs natively). */

@@ -49,15 +49,16 @@ hp_thread_t *threads_new(void)
         uint8_t *xs = t->xsave_area, *stack = t->rt_stack_base;
         uint64_t *rec = t->rec;
         uint32_t *rec_len = t->rec_len;
-        hp_thread_t *next = t->next;
-        hp_memset(t, 0, sizeof(*t));
+        size_t at = __builtin_offsetof(hp_thread_t, next) + sizeof(t->next);
+        /* clear all but `next`: a registry walk in a signal handler may be on it */
+        hp_memset(t, 0, __builtin_offsetof(hp_thread_t, next));
+        hp_memset((char *)t + at, 0, sizeof(*t) - at);
         t->rec = rec;
         t->rec_len = rec_len;
         t->ibl_count = count;
         t->xsave_area = xs;
         t->rt_stack_base = stack;
         t->rt_stack = (uint64_t)stack + RT_STACK_SIZE;
-        t->next = next;
         hp_memset(t->xsave_area, 0, 64 + 512);   /* legacy area and header: a valid image */
     } else if (!(t = th_alloc())) {
         return 0;

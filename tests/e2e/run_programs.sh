@@ -82,9 +82,9 @@ case_builds() {
 # Flags placed after the source file (libraries) for every build of a source.
 source_link_flags() {
     case $1 in
-        libm_loop) echo "-lm" ;;
+        libm_loop | sig_fpu_env) echo "-lm" ;;
         dlopen | dl_reload) echo "-ldl" ;;
-        threads_* | sig_mask) echo "-pthread" ;;
+        threads_* | sig_mask | sig_nested_flood) echo "-pthread" ;;
         retaddr) echo "-rdynamic -ldl" ;;
     esac
 }
