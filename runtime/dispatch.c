@@ -66,13 +66,24 @@ static hp_block_t *dsp_build(hp_thread_t *t, uint64_t pc)
     return b;
 }
 
+/* dsp_go_native: the detached thread t leaves at app pc `pc`, natively: signals it had
+ * caught become app frames first (their handlers run natively and return through the
+ * kernel's own rt_sigreturn). Not under the lock. */
+static void dsp_go_native(hp_thread_t *t, uint64_t pc)
+{
+    if (t->npend) pc = signals_deliver(t, pc);
+    t->pending = 0;
+    t->rip = pc;
+    t->entry_pc = pc;
+    signals_detached(t);
+}
+
 void hp_dispatch(hp_thread_t *t)
 {
     hp_link_t *l = t->exit_rec;
     uint64_t pc;
     if (t->detached) {                     /* back here from the entry tail: go native */
-        t->entry_pc = t->rip;
-        signals_detached(t);
+        dsp_go_native(t, t->rip);
         return;
     }
     if (t->fork_child) {                   /* first pass of a clone child with its own memory */
@@ -82,9 +93,10 @@ void hp_dispatch(hp_thread_t *t)
         threads_after_fork(t);
     }
     if (!t->tid) t->tid = (int)sys_gettid();
+    if (!t->own_altstack) signals_thread_start(t);
     if (l->kind == LINK_SYSCALL) {         /* outside the lock: the call may block */
         pc = syscalls_handle(t, l);
-        if (!pc) { signals_detached(t); return; }   /* detached */
+        if (!pc) { dsp_go_native(t, t->rip); return; }   /* detached */
         l = 0;                            /* a flush may have freed it */
     } else if (l->kind == LINK_RESUME) {
         pc = t->rip;
@@ -95,7 +107,7 @@ void hp_dispatch(hp_thread_t *t)
     if (t->detach_pending) {               /* --detach-after-ms: go native here */
         t->detach_pending = 0;
         hp_detach(t, pc, "--detach-after-ms reached", pc);
-        signals_detached(t);
+        dsp_go_native(t, pc);
         return;
     }
     if (t->pending) {                      /* signals first: the handler runs next */
@@ -126,7 +138,7 @@ void hp_dispatch(hp_thread_t *t)
         t->exit_rec = &t->resume_link;    /* a second pass (signal meanwhile) goes on here */
     }
     hp_unlock(&hp_rt.lock);                /* no block: dsp_build detached the thread */
-    if (t->detached) signals_detached(t);  /* caught signals go to the app, natively, now */
+    if (t->detached) dsp_go_native(t, t->rip);
 }
 
 void hp_detach(hp_thread_t *t, uint64_t pc, const char *reason, uint64_t where)

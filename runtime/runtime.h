@@ -111,6 +111,9 @@ typedef struct hp_thread {
     int trap_blocked;                /* the app had SIGTRAP blocked when stepping began */
     int fork_child;                  /* a clone without CLONE_VM on a new stack: set up here */
     int detach_done;                 /* signals_detached ran */
+    int own_altstack;                /* the kernel has this thread on hotpath's signal stack */
+    uint8_t *sig_stack;              /* hotpath's signal stack for this thread */
+    struct { uint64_t sp; int32_t flags, pad; uint64_t size; } app_ss;   /* the app's sigaltstack */
     int detach_pending;              /* --detach-after-ms: detach at the next clean point */
     hp_sigtab_t *sigtab;             /* the app's actions, shared by CLONE_SIGHAND threads */
     int npend;

@@ -98,8 +98,8 @@ static long sig_install_ours(int sig, const k_sigaction_t *app)
 {
     k_sigaction_t k;
     k.handler = (uint64_t)hp_sig_entry;
-    k.flags = (app->flags & (SA_ONSTACK | SA_RESTART | SA_NODEFER | SA_RESETHAND |
-                             SA_NOCLDSTOP | SA_NOCLDWAIT)) | SA_SIGINFO | K_SA_RESTORER;
+    k.flags = (app->flags & (SA_RESTART | SA_NODEFER | SA_RESETHAND | SA_NOCLDSTOP |
+                             SA_NOCLDWAIT)) | SA_SIGINFO | SA_ONSTACK | K_SA_RESTORER;
     k.restorer = (uint64_t)hp_sig_restorer;
     k.mask = ~0ull;           /* nothing nests in hp_sig_entry; the app's mask is applied at delivery */
     (void)app->mask;
@@ -275,6 +275,12 @@ static void sig_resume_in_dispatcher(hp_thread_t *t, k_sigcontext_t *mc, uint64_
  * with the context in mc (already the app's). */
 static void sig_detach_here(hp_thread_t *t, k_sigcontext_t *mc, uint64_t app)
 {
+    if (t->npend) {               /* signals to deliver first: detach in the dispatcher */
+        sig_resume_in_dispatcher(t, mc, app);
+        t->detach_pending = 1;
+        t->pending = 1;
+        return;
+    }
     mc->rip = app;
     mc->eflags &= ~(uint64_t)EFLAGS_TF;
     t->stepping = 0;
@@ -333,8 +339,12 @@ void hp_sig_entry(int sig, void *info, void *ucv)
         return;                                       /* in the runtime: the dispatcher */
     }
     if (!t || (t->detached && !sig_in_runtime(t, mc))) { sig_forward(t, sig, info, uc); return; }
-    if (t->detached) {                                /* still leaving: sent again after */
+    if (t->detached) {             /* still leaving: the dispatcher delivers it on the way */
         sig_queue(t, sig, info, uc);
+        if (mc->rip >= (uint64_t)hp_enter_tail_begin && mc->rip < (uint64_t)hp_enter_tail_end) {
+            mc->rip = (uint64_t)hp_dispatch_enter;
+            mc->rsp = t->rt_stack;
+        }
         return;
     }
     int step_trap = sig == SIGTRAP && t->stepping && code == 2 /* TRAP_TRACE */;
@@ -400,7 +410,7 @@ static uint64_t sig_build_frame(hp_thread_t *t, int i, uint64_t pc)
     if (a->handler == (uint64_t)SIG_DFL) { sig_default_action(sig); return pc; }
     k_stack_t ss;
     uint64_t sp = t->gpr[R_RSP];
-    sys_call2(__NR_sigaltstack, 0, &ss);
+    hp_memcpy(&ss, &t->app_ss, sizeof(ss));
     int on_alt = ss.size && !(ss.flags & SS_DISABLE) && sp > ss.sp && sp <= ss.sp + ss.size;
     if ((a->flags & SA_ONSTACK) && ss.size && !(ss.flags & SS_DISABLE) && !on_alt)
         sp = ss.sp + ss.size;
@@ -497,15 +507,60 @@ uint64_t signals_sigreturn(hp_thread_t *t)
 void signals_detached(hp_thread_t *t)
 {
     if (t->detach_done) return;
-    t->detach_done = 1;
-    int n = t->npend;
-    t->npend = 0;
-    t->pending = 0;
-    for (int i = 0; i < n; i++)                        /* the kernel delivers them natively */
-        sys_call3(__NR_tgkill, sys_getpid(), sys_gettid(), t->pend[i].sig);
+    t->detach_done = 1;             /* caught signals: the dispatcher built their frames */
+    if (t->own_altstack) {                             /* the app's own stack, natively */
+        k_stack_t app;
+        hp_memcpy(&app, &t->app_ss, sizeof(app));
+        if (app.size && !(app.flags & SS_DISABLE)) sys_call2(__NR_sigaltstack, &app, 0);
+        else { app.flags = SS_DISABLE; sys_call2(__NR_sigaltstack, &app, 0); }
+    }
     if (__atomic_add_fetch(&hp_rt.ndetached, 1, __ATOMIC_ACQ_REL) < threads_live()) return;
     for (int sig = 1; sig <= K_NSIG; sig++) {          /* every thread is native now */
         if (!t->sigtab->known[sig] || sig == SIGKILL || sig == SIGSTOP) continue;
         sig_kernel_action(sig, &t->sigtab->act[sig], 0);
     }
+}
+
+#define HP_SIG_STACK (64 * 1024)
+
+void signals_thread_start(hp_thread_t *t)
+{
+    if (t->own_altstack) return;
+    k_stack_t old, mine;
+    if (sys_call2(__NR_sigaltstack, 0, &old) == 0 && !t->app_ss.size) {
+        t->app_ss.sp = old.sp;                       /* what the app had (fork keeps it) */
+        t->app_ss.flags = old.flags & ~SS_ONSTACK;
+        t->app_ss.size = old.size;
+        if (!old.size) t->app_ss.flags = SS_DISABLE;
+    }
+    if (!t->sig_stack) t->sig_stack = heap_alloc(HP_SIG_STACK);
+    if (!t->sig_stack) return;                        /* the kernel keeps the app's */
+    mine.sp = (uint64_t)t->sig_stack;
+    mine.flags = 0;
+    mine.size = HP_SIG_STACK;
+    if (sys_call2(__NR_sigaltstack, &mine, 0) == 0) t->own_altstack = 1;
+}
+
+long signals_sigaltstack(hp_thread_t *t, const void *ssv, void *oldv)
+{
+    if (!t->own_altstack) return sys_call2(__NR_sigaltstack, ssv, oldv);
+    k_stack_t cur, neu;
+    hp_memcpy(&cur, &t->app_ss, sizeof(cur));
+    uint64_t sp = t->gpr[R_RSP];
+    int on = cur.size && !(cur.flags & SS_DISABLE) && sp > cur.sp && sp <= cur.sp + cur.size;
+    if (ssv) {
+        hp_memcpy(&neu, ssv, sizeof(neu));
+        if (on) return -1;                              /* EPERM: in use */
+        int mode = neu.flags & ~(int)0x80000000;        /* SS_AUTODISARM */
+        if (mode != 0 && mode != SS_DISABLE && mode != SS_ONSTACK) return -22;
+        if (mode == SS_DISABLE) { neu.sp = 0; neu.size = 0; }
+        else if (neu.size < 2048) return -12;           /* ENOMEM: below MINSIGSTKSZ */
+        neu.flags = mode == SS_DISABLE ? SS_DISABLE : 0;
+        hp_memcpy(&t->app_ss, &neu, sizeof(neu));
+    }
+    if (oldv) {
+        cur.flags = cur.size ? (on ? SS_ONSTACK : cur.flags & SS_DISABLE) : SS_DISABLE;
+        hp_memcpy(oldv, &cur, sizeof(cur));
+    }
+    return 0;
 }

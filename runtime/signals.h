@@ -26,9 +26,18 @@ uint64_t signals_deliver(hp_thread_t *t, uint64_t pc) HP_HIDDEN;
  * context (registers, flags, SIMD state, mask) and return the app pc to go on at. */
 uint64_t signals_sigreturn(hp_thread_t *t) HP_HIDDEN;
 
-/* signals_detached: thread t has gone native (hp_detach): its caught signals are sent
- * again for the kernel to deliver natively; once every thread is native the app's own
- * actions go back into the kernel, so no hotpath code runs any more. */
+/* signals_detached: thread t has gone native (hp_detach; the dispatcher delivers the
+ * signals it had caught, as frames the app's handlers return from natively): the app's
+ * alternate stack goes back into the kernel, and once every thread is native the app's own
+ * actions do too, so no hotpath code runs any more. Once per thread. */
 void signals_detached(hp_thread_t *t) HP_HIDDEN;
+
+/* signals_thread_start: on the thread itself, before it runs app code: hotpath's own
+ * signal stack (the app's alternate stack is emulated), so hotpath's handler never writes
+ * over a frame the app has on its alternate stack. */
+void signals_thread_start(hp_thread_t *t) HP_HIDDEN;
+
+/* signals_sigaltstack: sigaltstack on the app's behalf (the app's stack is recorded). */
+long signals_sigaltstack(hp_thread_t *t, const void *ss, void *old) HP_HIDDEN;
 
 #endif

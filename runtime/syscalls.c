@@ -22,7 +22,7 @@ uint8_t hp_syscall_table[65536];
 static const int sc_seen[] = {
     __NR_exit, __NR_exit_group, __NR_clone, __NR_clone3, __NR_fork, __NR_vfork,
     __NR_execve, __NR_execveat, __NR_rt_sigaction, __NR_rt_sigreturn, __NR_munmap,
-    __NR_mprotect, __NR_mremap, __NR_mmap, __NR_arch_prctl, __NR_shmdt,
+    __NR_mprotect, __NR_mremap, __NR_mmap, __NR_arch_prctl, __NR_shmdt, __NR_sigaltstack,
 };
 
 void syscalls_init(void)
@@ -86,6 +86,9 @@ static uint64_t sc_clone(hp_thread_t *t, uint64_t pc, uint64_t next, uint64_t fl
         c->rip = next;
         c->start_link.target = next;
         c->exit_rec = &c->start_link;
+        if (flags & CLONE_VFORK) c->app_ss = t->app_ss;   /* a vfork child keeps it */
+        else c->app_ss.flags = SS_DISABLE;                /* a new thread has none */
+        c->app_ss.size = (flags & CLONE_VFORK) ? t->app_ss.size : 0;
         c->sigtab = (flags & CLONE_SIGHAND) ? t->sigtab : signals_table_copy(t->sigtab);
         if (!c->sigtab) { threads_discard(c); c = 0; }
         else if (!(flags & CLONE_VM)) c->fork_child = 1;   /* its own memory, a new stack */
@@ -217,6 +220,11 @@ uint64_t syscalls_handle(hp_thread_t *t, const hp_link_t *link)
         return next;
     case __NR_rt_sigreturn:
         return signals_sigreturn(t);
+    case __NR_sigaltstack:
+        g[R_RAX] = (uint64_t)signals_sigaltstack(t, (const void *)g[R_RDI], (void *)g[R_RSI]);
+        g[R_RCX] = next;
+        g[R_R11] = t->rflags;
+        return next;
     case __NR_arch_prctl:
         if (g[R_RDI] == ARCH_SET_GS || g[R_RDI] == ARCH_GET_GS) break;
         return sc_do(t, next);

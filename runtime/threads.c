@@ -49,12 +49,14 @@ hp_thread_t *threads_new(void)
         uint8_t *xs = t->xsave_area, *stack = t->rt_stack_base;
         uint64_t *rec = t->rec;
         uint32_t *rec_len = t->rec_len;
+        uint8_t *sig_stack = t->sig_stack;
         size_t at = __builtin_offsetof(hp_thread_t, next) + sizeof(t->next);
         /* clear all but `next`: a registry walk in a signal handler may be on it */
         hp_memset(t, 0, __builtin_offsetof(hp_thread_t, next));
         hp_memset((char *)t + at, 0, sizeof(*t) - at);
         t->rec = rec;
         t->rec_len = rec_len;
+        t->sig_stack = sig_stack;
         t->ibl_count = count;
         t->xsave_area = xs;
         t->rt_stack_base = stack;

@@ -84,7 +84,7 @@ source_link_flags() {
     case $1 in
         libm_loop | sig_fpu_env) echo "-lm" ;;
         dlopen | dl_reload) echo "-ldl" ;;
-        threads_* | sig_mask | sig_nested_flood) echo "-pthread" ;;
+        threads_* | sig_mask | sig_nested_flood | sig_altstack_nested) echo "-pthread" ;;
         retaddr) echo "-rdynamic -ldl" ;;
     esac
 }
@@ -140,6 +140,7 @@ expected_status() {
         sig_spawn_reset*) echo 44 ;;
         sig_escape*) echo 45 ;;
         sig_context*) echo 46 ;;
+        sig_altstack_nested*) echo 0 ;;
         sig_altstack*) echo 3 ;;     # _exit(3) from the handler on the alternate stack
         exec_chain*) echo 0 ;;       # the last exec is /bin/true
         abort*) echo 134 ;;
