@@ -88,8 +88,8 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@mkdir -p $(BUILD)/demo
 	$(CC) -O2 -o $(BUILD)/demo/demo tests/demo/demo.c
-	@echo "== native"; /usr/bin/time -f "%e s" $(BUILD)/demo/demo 32
-	@echo "== under hotpath"; /usr/bin/time -f "%e s" $(BUILD)/bin/hotpath run --stats-json $(BUILD)/demo/stats.json -- $(BUILD)/demo/demo 32
+	@echo "== native"; bash -c 'TIMEFORMAT="%R s"; time $(BUILD)/demo/demo 40'
+	@echo "== under hotpath"; bash -c 'TIMEFORMAT="%R s"; time $(BUILD)/bin/hotpath run --stats-json $(BUILD)/demo/stats.json -- $(BUILD)/demo/demo 40'
 	@echo "== statistics"; cat $(BUILD)/demo/stats.json
 
 bench: deps
