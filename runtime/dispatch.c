@@ -91,9 +91,11 @@ void hp_dispatch(hp_thread_t *t)
         t->tid = (int)sys_gettid();
         hp_rt.lock.v = 0;                  /* the parent held it across the clone */
         threads_after_fork(t);
+        t->sample_timer = 0;               /* timers are not inherited */
     }
     if (!t->tid) t->tid = (int)sys_gettid();
     if (!t->own_altstack) signals_thread_start(t);
+    if (!t->sample_timer && hp_rt.opts.stats_json[0]) signals_sample_start(t);
     if (l->kind == LINK_SYSCALL) {         /* outside the lock: the call may block */
         pc = syscalls_handle(t, l);
         if (!pc) { dsp_go_native(t, t->rip); return; }   /* detached */

@@ -112,6 +112,7 @@ typedef struct hp_thread {
     int fork_child;                  /* a clone without CLONE_VM on a new stack: set up here */
     int detach_done;                 /* signals_detached ran */
     int own_altstack;                /* the kernel has this thread on hotpath's signal stack */
+    int sample_timer;                /* its CPU-time sampling timer id + 1 (0: none) */
     uint8_t *sig_stack;              /* hotpath's signal stack for this thread */
     struct { uint64_t sp; int32_t flags, pad; uint64_t size; } app_ss;   /* the app's sigaltstack */
     int detach_pending;              /* --detach-after-ms: detach at the next clean point */
@@ -168,6 +169,7 @@ typedef struct {
     hp_link_t ibl_link;              /* the record T_IBL_REC points to */
     hp_lock_t lock;                  /* the dispatcher lock: tables, builder, links, registry */
     int detaching;                   /* every thread is being detached */
+    uint64_t samples[4];             /* where sampled threads were: traces, blocks, runtime, native */
     int ndetached;                   /* threads that went native */
 } hp_runtime_t;
 

@@ -22,6 +22,8 @@
 
 #define K_SA_RESTORER 0x04000000
 #define HP_DETACH_SIG 64            /* SIGRTMAX: the --detach-after-ms timer and its relay */
+#define HP_SAMPLE_SIG 63            /* SIGRTMAX-1: the sampling timers (--stats-json) */
+#define HP_SAMPLE_MAGIC 0x68707370u /* sigev_value of our sampling timers */
 #define K_SI_TIMER (-2)
 #define K_NSIG 64
 #define EFLAGS_TF 0x100
@@ -148,7 +150,8 @@ long signals_sigaction(hp_thread_t *t, int sig, const void *act, void *oact, uin
     if (act) {
         hp_memcpy(&neu, act, sizeof(neu));
         long r;
-        if (neu.handler > 1 || sig == SIGTRAP || (sig == HP_DETACH_SIG && hp_rt.opts.detach_after_ms > 0)) {
+        if (neu.handler > 1 || sig == SIGTRAP || (sig == HP_DETACH_SIG && hp_rt.opts.detach_after_ms > 0) ||
+            (sig == HP_SAMPLE_SIG && hp_rt.opts.stats_json[0])) {
             r = sig_install_ours(sig, &neu);
             if (r == 0 && neu.handler > 1) hp_rt.stats.signal_handlers++;
         } else {
@@ -318,6 +321,13 @@ void hp_sig_entry(int sig, void *info, void *ucv)
     k_sigcontext_t *mc = &uc->mc;
     hp_thread_t *t = sig_self();
     int code = ((int *)info)[2];                      /* si_code */
+    if (sig == HP_SAMPLE_SIG && code == K_SI_TIMER && ((uint32_t *)info)[6] == HP_SAMPLE_MAGIC) {
+        uint64_t pc = mc->rip;
+        hp_block_t *b = t && cache_contains(pc) ? cache_find_block(pc) : 0;
+        int where = b ? (b->is_trace ? 0 : 1) : (t && sig_in_runtime(t, mc)) || cache_contains(pc) ? 2 : 3;
+        __atomic_add_fetch(&hp_rt.samples[where], 1, __ATOMIC_RELAXED);
+        return;
+    }
     if (sig == HP_DETACH_SIG && hp_rt.opts.detach_after_ms > 0 && (code == K_SI_TIMER || hp_rt.detaching)) {
         if (!t || t->detached) return;
         if (!hp_rt.detaching) {
@@ -508,6 +518,7 @@ void signals_detached(hp_thread_t *t)
 {
     if (t->detach_done) return;
     t->detach_done = 1;             /* caught signals: the dispatcher built their frames */
+    signals_sample_stop(t);
     if (t->own_altstack) {                             /* the app's own stack, natively */
         k_stack_t app;
         hp_memcpy(&app, &t->app_ss, sizeof(app));
@@ -563,4 +574,37 @@ long signals_sigaltstack(hp_thread_t *t, const void *ssv, void *oldv)
         hp_memcpy(oldv, &cur, sizeof(cur));
     }
     return 0;
+}
+
+/* ---- sampling where threads are (statistics time_in_*_pct) ---- */
+
+void signals_sample_start(hp_thread_t *t)
+{
+    if (!hp_rt.opts.stats_json[0] || t->sample_timer) return;
+    static int installed;
+    if (!installed) {
+        k_sigaction_t k = *sig_app_action(t, HP_SAMPLE_SIG);
+        k.flags = SA_RESTART;
+        sig_install_ours(HP_SAMPLE_SIG, &k);
+        installed = 1;
+    }
+    struct { uint64_t value; int signo, notify, tid, pad[11]; } sev;
+    hp_memset(&sev, 0, sizeof(sev));
+    sev.value = HP_SAMPLE_MAGIC;
+    sev.signo = HP_SAMPLE_SIG;
+    sev.notify = 4;                                    /* SIGEV_THREAD_ID */
+    sev.tid = (int)sys_gettid();
+    long clock = (long)(((unsigned long)~sev.tid << 3) | 4 | 2);   /* this thread's CPU time */
+    int id = 0;
+    if (sys_call3(__NR_timer_create, clock, &sev, &id) != 0) return;
+    struct { long isec, insec, sec, nsec; } its = { 0, 1000000, 0, 1000000 };   /* 1 ms */
+    sys_call4(__NR_timer_settime, id, 0, &its, 0);
+    t->sample_timer = id + 1;
+}
+
+void signals_sample_stop(hp_thread_t *t)
+{
+    if (!t->sample_timer) return;
+    sys_call1(__NR_timer_delete, t->sample_timer - 1);
+    t->sample_timer = 0;
 }

@@ -40,4 +40,9 @@ void signals_thread_start(hp_thread_t *t) HP_HIDDEN;
 /* signals_sigaltstack: sigaltstack on the app's behalf (the app's stack is recorded). */
 long signals_sigaltstack(hp_thread_t *t, const void *ss, void *old) HP_HIDDEN;
 
+/* signals_sample_start / stop: with --stats-json, a timer on the thread's CPU time
+ * interrupts it every millisecond and counts where it was (trace, block, runtime). */
+void signals_sample_start(hp_thread_t *t) HP_HIDDEN;
+void signals_sample_stop(hp_thread_t *t) HP_HIDDEN;
+
 #endif

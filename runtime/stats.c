@@ -30,6 +30,22 @@ void hp_stats_write(void)
 #define STAT_JSON(n) fmt_str(&b, "\"" #n "\": "); fmt_udec(&b, hp_rt.stats.n); fmt_str(&b, ", ");
     HP_STATS(STAT_JSON)
 #undef STAT_JSON
+    uint64_t all = hp_rt.samples[0] + hp_rt.samples[1] + hp_rt.samples[2] + hp_rt.samples[3];
+    static const char *const where[] = { "time_in_traces_pct", "time_in_blocks_pct",
+                                         "time_in_runtime_pct", "time_native_pct" };
+    for (int i = 0; i < 4; i++) {          /* sampled every ms of thread CPU time */
+        fmt_str(&b, "\"");
+        fmt_str(&b, where[i]);
+        fmt_str(&b, "\": ");
+        uint64_t tenths = all ? (hp_rt.samples[i] * 1000 + all / 2) / all : 0;
+        fmt_udec(&b, tenths / 10);
+        fmt_str(&b, ".");
+        fmt_udec(&b, tenths % 10);
+        fmt_str(&b, ", ");
+    }
+    fmt_str(&b, "\"samples\": ");
+    fmt_udec(&b, all);
+    fmt_str(&b, ", ");
     fmt_str(&b, "\"exit_code\": ");
     if (hp_rt.exit_code >= 0) fmt_dec(&b, hp_rt.exit_code); else fmt_str(&b, "null");
     fmt_str(&b, ", \"detached\": ");

@@ -69,6 +69,7 @@ static uint64_t sc_clone(hp_thread_t *t, uint64_t pc, uint64_t next, uint64_t fl
             t->tid = (int)sys_gettid();
             t->npend = 0;                    /* the parent delivers what it had caught */
             t->pending = 0;
+            t->sample_timer = 0;             /* timers are not inherited */
             threads_after_fork(t);
         }
         hp_unlock(&hp_rt.lock);
@@ -184,6 +185,7 @@ uint64_t syscalls_handle(hp_thread_t *t, const hp_link_t *link)
     hp_rt.stats.syscalls_seen++;
     switch (nr) {
     case __NR_exit:
+        signals_sample_stop(t);
         hp_lock(&hp_rt.lock);
         threads_exit(t);
         if (threads_live() == 0) {           /* the last thread: the process ends */
