@@ -87,14 +87,15 @@ static uint64_t sc_clone(hp_thread_t *t, uint64_t pc, uint64_t next, uint64_t fl
         c->rip = next;
         c->start_link.target = next;
         c->exit_rec = &c->start_link;
-        if (flags & CLONE_VFORK) c->app_ss = t->app_ss;   /* a vfork child keeps it */
-        else c->app_ss.flags = SS_DISABLE;                /* a new thread has none */
-        c->app_ss.size = (flags & CLONE_VFORK) ? t->app_ss.size : 0;
+        /* the kernel keeps the alternate signal stack for a vfork or fork child, and gives
+         * a new thread none */
+        if ((flags & CLONE_VFORK) || !(flags & CLONE_VM)) c->app_ss = t->app_ss;
+        else { c->app_ss.flags = SS_DISABLE; c->app_ss.size = 0; c->app_ss.sp = 0; }
         c->sigtab = (flags & CLONE_SIGHAND) ? t->sigtab : signals_table_copy(t->sigtab);
         if (!c->sigtab) { threads_discard(c); c = 0; }
         else if (!(flags & CLONE_VM)) c->fork_child = 1;   /* its own memory, a new stack */
     }
-    if (flags & CLONE_VM) hp_unlock(&hp_rt.lock);     /* a fork keeps it across the call */
+    if ((flags & CLONE_VM) || !c) hp_unlock(&hp_rt.lock);   /* a fork keeps it across the call */
     if (!c) {
         hp_detach(t, pc, "out of memory for a new thread", pc);
         return 0;
