@@ -394,8 +394,7 @@ static void bb_emit_cmp(bb_ctx_t *c, const uint8_t *code, uint32_t off, int size
 
 static uint8_t *bb_restore_spills(uint8_t *p)
 {
-    p = emit_u8(p, 0x04); p = emit_u8(p, 0x7f);                       /* addb $0x7f,%al */
-    p = emit_u8(p, 0x9e);                                              /* sahf */
+    p = emit_restore_flags_ax(p);
     p = emit_gs_load(p, R_RDX, T_SPILL_RDX);
     p = emit_gs_load(p, R_RCX, T_SPILL_RCX);
     return emit_gs_load(p, R_RAX, T_SPILL_RAX);
@@ -409,8 +408,7 @@ static uint8_t *bb_smc_check(bb_ctx_t *c, uint64_t pc, const uint8_t *code, uint
     uint8_t *mismatch[160];
     int nm = 0;
     c->p = emit_gs_store(c->p, R_RAX, T_SPILL_RAX);
-    c->p = emit_u8(c->p, 0x9f);                                        /* lahf */
-    c->p = emit_u8(c->p, 0x0f); c->p = emit_u8(c->p, 0x90); c->p = emit_u8(c->p, 0xc0);  /* seto %al */
+    c->p = emit_save_flags_ax(c->p);
     c->p = emit_gs_store(c->p, R_RCX, T_SPILL_RCX);
     c->p = emit_gs_store(c->p, R_RDX, T_SPILL_RDX);
     c->p = emit_mov_imm64(c->p, R_RCX, pc);

@@ -88,14 +88,15 @@ void hp_dispatch(hp_thread_t *t)
     }
     if (t->fork_child) {                   /* first pass of a clone child with its own memory */
         t->fork_child = 0;
-        t->tid = (int)sys_gettid();
         hp_rt.lock.v = 0;                  /* the parent held it across the clone */
-        threads_after_fork(t);
-        t->sample_timer = 0;               /* timers are not inherited */
+        threads_in_fork_child(t);
     }
-    if (!t->tid) t->tid = (int)sys_gettid();
-    if (!t->own_altstack) signals_thread_start(t);
-    if (!t->sample_timer && hp_rt.opts.stats_json[0]) signals_sample_start(t);
+    if (!t->started) {                     /* the thread's first pass: its own setup, once */
+        t->started = 1;
+        if (!t->tid) t->tid = (int)sys_gettid();
+        signals_thread_start(t);
+        signals_sample_start(t);
+    }
     if (l->kind == LINK_SYSCALL) {         /* outside the lock: the call may block */
         pc = syscalls_handle(t, l);
         if (!pc) { dsp_go_native(t, t->rip); return; }   /* detached */

@@ -79,6 +79,22 @@ static inline uint8_t *emit_exit_jcc(uint8_t *p, int cc, uint8_t **field)
     return emit_jcc_rel32(emit_align_field(p, 2), cc, field);
 }
 
+/* emit_save_flags_ax / emit_restore_flags_ax: keep the arithmetic flags in ax without
+ * pushf (lahf; seto %al — and back: addb $0x7f,%al sets OF from al; sahf the rest).
+ * rax must be spilled first. */
+static inline uint8_t *emit_save_flags_ax(uint8_t *p)
+{
+    p = emit_u8(p, 0x9f);                                             /* lahf */
+    p = emit_u8(p, 0x0f); p = emit_u8(p, 0x90);
+    return emit_u8(p, 0xc0);                                           /* seto %al */
+}
+static inline uint8_t *emit_restore_flags_ax(uint8_t *p)
+{
+    p = emit_u8(p, 0x04);
+    p = emit_u8(p, 0x7f);                                              /* addb $0x7f,%al */
+    return emit_u8(p, 0x9e);                                           /* sahf */
+}
+
 /* emit_set_rel32: point a rel32 field at target. Caller checked reachability. */
 static inline void emit_set_rel32(uint8_t *field, uint64_t target)
 {

@@ -11,16 +11,21 @@
 #include "threads.h"
 #include "trace.h"
 
-static void flush_block(hp_block_t *b)
+void flush_unlink_incoming(hp_block_t *b)
 {
-    b->invalid = 1;
-    hp_rt.stats.blocks_invalidated++;
-    ibl_remove(b->app_pc, (uint64_t)b->cache_pc);
     for (hp_link_t *l = b->incoming; l; l = l->next_in) {
         if (l->to != b) continue;                 /* relinked elsewhere since */
         emit_set_rel32(l->branch_rel32, (uint64_t)l->stub);
         l->to = 0;
     }
+}
+
+static void flush_block(hp_block_t *b)
+{
+    b->invalid = 1;
+    hp_rt.stats.blocks_invalidated++;
+    ibl_remove(b->app_pc, (uint64_t)b->cache_pc);
+    flush_unlink_incoming(b);
 }
 
 void flush_range(hp_thread_t *t, uint64_t lo, uint64_t hi, int whole_ok)

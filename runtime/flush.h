@@ -9,4 +9,8 @@
  * the tables (their memory stays: a thread may be inside). Caller holds hp_rt.lock. */
 void flush_range(hp_thread_t *t, uint64_t lo, uint64_t hi, int whole_ok) HP_HIDDEN;
 
+/* flush_unlink_incoming: every link patched to jump into b goes back to its stub (the next
+ * time it runs, the dispatcher links it to whatever the table then holds). Under the lock. */
+void flush_unlink_incoming(hp_block_t *b) HP_HIDDEN;
+
 #endif

@@ -111,6 +111,7 @@ typedef struct hp_thread {
     int trap_blocked;                /* the app had SIGTRAP blocked when stepping began */
     int fork_child;                  /* a clone without CLONE_VM on a new stack: set up here */
     int detach_done;                 /* signals_detached ran */
+    int started;                     /* the per-thread setup of its first dispatcher pass ran */
     int own_altstack;                /* the kernel has this thread on hotpath's signal stack */
     int sample_timer;                /* its CPU-time sampling timer id + 1 (0: none) */
     uint8_t *sig_stack;              /* hotpath's signal stack for this thread */
@@ -175,19 +176,24 @@ typedef struct {
 
 extern hp_runtime_t hp_rt HP_HIDDEN;
 
-/* hp_simd_save / hp_simd_restore: keep the app's SIMD state (XSAVE) around runtime code
- * that may touch it: Zydis and the libc string functions it calls. */
-static inline void hp_simd_save(hp_thread_t *t)
+/* hp_xsave / hp_xrstor: the SIMD state components hotpath keeps (hp_rt.xsave_mask) to or
+ * from a 64-byte aligned XSAVE image. */
+static inline void hp_xsave(void *area)
 {
-    __asm__ volatile("xsave64 (%0)" : : "r"(t->xsave_area), "a"((uint32_t)hp_rt.xsave_mask),
+    __asm__ volatile("xsave64 (%0)" : : "r"(area), "a"((uint32_t)hp_rt.xsave_mask),
                      "d"((uint32_t)(hp_rt.xsave_mask >> 32)) : "memory");
 }
 
-static inline void hp_simd_restore(hp_thread_t *t)
+static inline void hp_xrstor(const void *area)
 {
-    __asm__ volatile("xrstor64 (%0)" : : "r"(t->xsave_area), "a"((uint32_t)hp_rt.xsave_mask),
+    __asm__ volatile("xrstor64 (%0)" : : "r"(area), "a"((uint32_t)hp_rt.xsave_mask),
                      "d"((uint32_t)(hp_rt.xsave_mask >> 32)) : "memory");
 }
+
+/* hp_simd_save / hp_simd_restore: keep the app's SIMD state around runtime code that may
+ * touch it: Zydis and the libc string functions it calls. */
+static inline void hp_simd_save(hp_thread_t *t) { hp_xsave(t->xsave_area); }
+static inline void hp_simd_restore(hp_thread_t *t) { hp_xrstor(t->xsave_area); }
 
 /* Assembly entry points (entry.S). */
 extern char hp_cache_exit[] HP_HIDDEN;

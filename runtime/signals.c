@@ -255,6 +255,21 @@ static int sig_in_runtime(hp_thread_t *t, const k_sigcontext_t *mc)
            (mc->rsp >= (uint64_t)t->rt_stack_base && mc->rsp <= t->rt_stack);
 }
 
+/* sig_in_tail: pc is in hp_dispatch_enter's restore tail (only registers change there). */
+static int sig_in_tail(uint64_t pc)
+{
+    return pc >= (uint64_t)hp_enter_tail_begin && pc < (uint64_t)hp_enter_tail_end;
+}
+
+/* sig_restart_dispatcher: the kernel's sigreturn runs a dispatcher pass that goes on at
+ * t->rip (the app context is already in t). */
+static void sig_restart_dispatcher(hp_thread_t *t, k_sigcontext_t *mc)
+{
+    t->exit_rec = &t->resume_link;
+    mc->rip = (uint64_t)hp_dispatch_enter;
+    mc->rsp = t->rt_stack;
+}
+
 /* sig_resume_in_dispatcher: the app context of the interrupted thread is mc (app pc `app`):
  * save it in t and make the kernel's sigreturn continue in the dispatcher, which delivers. */
 static void sig_resume_in_dispatcher(hp_thread_t *t, k_sigcontext_t *mc, uint64_t app)
@@ -267,10 +282,8 @@ static void sig_resume_in_dispatcher(hp_thread_t *t, k_sigcontext_t *mc, uint64_
     for (int r = 0; r < 16; r++) t->gpr[r] = *sig_greg(mc, r);
     t->rflags = mc->eflags & ~(uint64_t)EFLAGS_TF;
     t->rip = app;
-    t->exit_rec = &t->resume_link;
     t->stepping = 0;
-    mc->rip = (uint64_t)hp_dispatch_enter;
-    mc->rsp = t->rt_stack;
+    sig_restart_dispatcher(t, mc);
     mc->eflags &= ~(uint64_t)(EFLAGS_TF | EFLAGS_DF | EFLAGS_AC);
 }
 
@@ -341,20 +354,15 @@ void hp_sig_entry(int sig, void *info, void *ucv)
             uint64_t app = sig_translate(t, pc, mc, 0);
             if (app) { sig_unstep(t, uc); sig_detach_here(t, mc, app); return; }
             sig_step(t, uc);
-        } else if (pc >= (uint64_t)hp_enter_tail_begin && pc < (uint64_t)hp_enter_tail_end) {
-            t->exit_rec = &t->resume_link;
-            mc->rip = (uint64_t)hp_dispatch_enter;
-            mc->rsp = t->rt_stack;
+        } else if (sig_in_tail(pc)) {
+            sig_restart_dispatcher(t, mc);
         }
         return;                                       /* in the runtime: the dispatcher */
     }
     if (!t || (t->detached && !sig_in_runtime(t, mc))) { sig_forward(t, sig, info, uc); return; }
     if (t->detached) {             /* still leaving: the dispatcher delivers it on the way */
         sig_queue(t, sig, info, uc);
-        if (mc->rip >= (uint64_t)hp_enter_tail_begin && mc->rip < (uint64_t)hp_enter_tail_end) {
-            mc->rip = (uint64_t)hp_dispatch_enter;
-            mc->rsp = t->rt_stack;
-        }
+        if (sig_in_tail(mc->rip)) sig_restart_dispatcher(t, mc);
         return;
     }
     int step_trap = sig == SIGTRAP && t->stepping && code == 2 /* TRAP_TRACE */;
@@ -371,12 +379,9 @@ void hp_sig_entry(int sig, void *info, void *ucv)
         hp_rt.stats.signals_caught++;
         sig_queue(t, sig, info, uc);
     }
-    if (pc >= (uint64_t)hp_enter_tail_begin && pc < (uint64_t)hp_enter_tail_end) {
-        /* restoring the app context to enter the cache: nothing written yet, start over */
+    if (sig_in_tail(pc)) {        /* restoring the app context: nothing written yet, start over */
         sig_unstep(t, uc);
-        t->exit_rec = &t->resume_link;
-        mc->rip = (uint64_t)hp_dispatch_enter;
-        mc->rsp = t->rt_stack;
+        sig_restart_dispatcher(t, mc);
         return;
     }
     if (in_rt || !in_cache) {                          /* the dispatcher will deliver */
@@ -430,8 +435,7 @@ static uint64_t sig_build_frame(hp_thread_t *t, int i, uint64_t pc)
     sp &= ~63ull;
     uint8_t *fp = (uint8_t *)sp;
     hp_memset(fp + 512, 0, 64);                          /* XSAVE header */
-    __asm__ volatile("xsave64 (%0)" : : "r"(fp), "a"((uint32_t)hp_rt.xsave_mask),
-                     "d"((uint32_t)(hp_rt.xsave_mask >> 32)) : "memory");
+    hp_xsave(fp);
     uint32_t *sw = (uint32_t *)(fp + 464);               /* fpx_sw_bytes */
     sw[0] = FP_XSTATE_MAGIC1;
     sw[1] = hp_rt.xsave_size + 4;                        /* extended_size */
@@ -482,8 +486,7 @@ static void sig_clean_fpu(void)
 {
     *(uint16_t *)sig_init_fpu = 0x037f;                 /* FCW */
     *(uint32_t *)(sig_init_fpu + 24) = 0x1f80;          /* MXCSR */
-    __asm__ volatile("xrstor64 (%0)" : : "r"(sig_init_fpu), "a"((uint32_t)hp_rt.xsave_mask),
-                     "d"((uint32_t)(hp_rt.xsave_mask >> 32)) : "memory");
+    hp_xrstor(sig_init_fpu);
 }
 
 uint64_t signals_deliver(hp_thread_t *t, uint64_t pc)
@@ -508,8 +511,7 @@ uint64_t signals_sigreturn(hp_thread_t *t)
     const uint64_t fix = 0x40dd5 | EFLAGS_TF | EFLAGS_DF | 0x200000;
     t->rflags = (t->rflags & ~fix) | (mc->eflags & fix);
     if (mc->fpstate)
-        __asm__ volatile("xrstor64 (%0)" : : "r"(mc->fpstate), "a"((uint32_t)hp_rt.xsave_mask),
-                         "d"((uint32_t)(hp_rt.xsave_mask >> 32)) : "memory");
+        hp_xrstor((const void *)mc->fpstate);
     sys_call4(__NR_rt_sigprocmask, SIG_SETMASK, &uc->sigmask, 0, 8);
     return mc->rip;
 }

@@ -65,13 +65,7 @@ static uint64_t sc_clone(hp_thread_t *t, uint64_t pc, uint64_t next, uint64_t fl
     if (!(flags & CLONE_VM) && !child_sp) {  /* fork: the child goes on from right here */
         hp_lock(&hp_rt.lock);
         sc_do(t, next);
-        if (g[R_RAX] == 0) {
-            t->tid = (int)sys_gettid();
-            t->npend = 0;                    /* the parent delivers what it had caught */
-            t->pending = 0;
-            t->sample_timer = 0;             /* timers are not inherited */
-            threads_after_fork(t);
-        }
+        if (g[R_RAX] == 0) threads_in_fork_child(t);
         hp_unlock(&hp_rt.lock);
         return next;
     }

@@ -73,6 +73,8 @@ int hp_takeover_c(uint64_t *image)
     char **envp = (char **)image[R_RDX];
     hp_rt.exit_code = -1;
     if (!tk_options(envp)) return 0;
+    if (hp_rt.opts.max_trace_blocks < 1) hp_rt.opts.max_trace_blocks = 1;
+    if (hp_rt.opts.threshold < 1) hp_rt.opts.threshold = 1;
     uint64_t gs = 1;
     if (sys_arch_prctl(ARCH_GET_GS, (unsigned long)&gs) != 0 || gs != 0) {
         hp_note("the program already uses gs: running natively", 0, 0);

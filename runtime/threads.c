@@ -92,8 +92,13 @@ void threads_discard(hp_thread_t *t)
 
 int threads_live(void) { return th_live_count; }
 
-void threads_after_fork(hp_thread_t *self)
+void threads_in_fork_child(hp_thread_t *self)
 {
+    self->tid = (int)sys_gettid();
+    self->npend = 0;
+    self->pending = 0;
+    self->sample_timer = 0;
+    self->started = 0;
     th_live_count = 1;
     for (hp_thread_t *t = th_all; t; t = t->next)
         if (t != self) t->state = TH_FREE;

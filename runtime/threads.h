@@ -19,8 +19,10 @@ void threads_discard(hp_thread_t *t) HP_HIDDEN;
 /* threads_live: threads under hotpath that have not exited (>= 1). */
 int threads_live(void) HP_HIDDEN;
 
-/* threads_after_fork: in a fork child, only t exists: every other thread becomes free. */
-void threads_after_fork(hp_thread_t *t) HP_HIDDEN;
+/* threads_in_fork_child: in a fork child (own memory), only t exists: every other thread
+ * becomes free; t gets its new tid, drops the signals its parent caught (the parent
+ * delivers them) and redoes its per-thread setup (timers are not inherited). */
+void threads_in_fork_child(hp_thread_t *t) HP_HIDDEN;
 
 /* threads_signal_others: send sig (tgkill) to every live thread but self. Safe in a signal
  * handler: the registry is only ever prepended to. */

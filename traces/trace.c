@@ -11,7 +11,7 @@
 #include "trace.h"
 #include "block_table.h"
 #include "builder.h"
-#include "emit.h"
+#include "flush.h"
 #include "fmt.h"
 #include "heap.h"
 #include "ibl.h"
@@ -85,11 +85,7 @@ static void tr_install(hp_thread_t *t, hp_block_t *b)
     hp_block_t *old = btab_lookup(b->app_pc);
     if (old) {
         btab_replace(old, b);
-        for (hp_link_t *l = old->incoming; l; l = l->next_in) {
-            if (l->to != old) continue;                 /* relinked since */
-            emit_set_rel32(l->branch_rel32, (uint64_t)l->stub);
-            l->to = 0;
-        }
+        flush_unlink_incoming(old);
     } else if (btab_insert(b) != HP_OK) {
         return;
     }
@@ -142,10 +138,9 @@ hp_block_t *trace_dispatch(hp_thread_t *t, const hp_link_t *l, uint64_t pc)
     tr_entry_t *e = tr_get(pc, 1);
     if (!e || e->count < 0 || ++e->count < hp_rt.opts.threshold) return 0;
     if (!t->rec) {
-        long max = hp_rt.opts.max_trace_blocks > 0 ? hp_rt.opts.max_trace_blocks : 128;
-        hp_rt.opts.max_trace_blocks = max;
-        t->rec = heap_alloc(sizeof(*t->rec) * (size_t)max);
-        t->rec_len = heap_alloc(sizeof(*t->rec_len) * (size_t)max);
+        size_t max = (size_t)hp_rt.opts.max_trace_blocks;   /* >= 1 (takeover.c) */
+        t->rec = heap_alloc(sizeof(*t->rec) * max);
+        t->rec_len = heap_alloc(sizeof(*t->rec_len) * max);
         if (!t->rec || !t->rec_len) { heap_free(t->rec); t->rec = 0; return 0; }
     }
     if (!tr_empty_ibl && !(tr_empty_ibl = heap_alloc((IBL_SLOTS + 1) * sizeof(hp_ibl_entry_t))))

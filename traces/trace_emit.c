@@ -17,8 +17,7 @@
 
 static uint8_t *tr_restore_flags_rax_rdx(uint8_t *p)
 {
-    p = emit_u8(p, 0x04); p = emit_u8(p, 0x7f);                       /* addb $0x7f,%al */
-    p = emit_u8(p, 0x9e);                                              /* sahf */
+    p = emit_restore_flags_ax(p);
     p = emit_gs_load(p, R_RAX, T_SPILL_RAX);
     return emit_gs_load(p, R_RDX, T_SPILL_RDX);
 }
@@ -29,8 +28,7 @@ static void tr_check_target(bb_ctx_t *c, uint64_t next)
     uint8_t *miss, *cont;
     c->p = emit_gs_store(c->p, R_RAX, T_SPILL_RAX);
     c->p = emit_gs_store(c->p, R_RDX, T_SPILL_RDX);
-    c->p = emit_u8(c->p, 0x9f);                                        /* lahf */
-    c->p = emit_u8(c->p, 0x0f); c->p = emit_u8(c->p, 0x90); c->p = emit_u8(c->p, 0xc0);  /* seto %al */
+    c->p = emit_save_flags_ax(c->p);
     c->p = emit_mov_imm64(c->p, R_RDX, next);
     c->p = emit_u8(c->p, 0x48); c->p = emit_u8(c->p, 0x39); c->p = emit_u8(c->p, 0xd1);  /* cmp %rdx,%rcx */
     c->p = emit_jcc_rel32(c->p, 0x5, &miss);                          /* jne */
