@@ -44,19 +44,10 @@ HOTPATH_VARIANTS=${HOTPATH_VARIANTS:-}
 # statistics, or one that detached, fails unless ALLOW_DETACH names it or (for a detach)
 # the run's own options ask for it (--detach-after-blocks, --detach-after-ms).
 CHECK_STATS=${CHECK_STATS:-1}
-# Cases allowed to detach until the transparency issue lands, each with the detach_reason
-# hotpath gives today (and which program of the case detaches); remove a name once hotpath
-# runs the case to the end.
-ALLOW_DETACH_LIST=(
-)
-ALLOW_DETACH=" ${ALLOW_DETACH_LIST[*]} "
+# shellcheck source=tests/e2e/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"      # ALLOW_DETACH, resolve_hotpath, detach_requested
 
-if [[ $1 == */* ]]; then
-    HOTPATH_BIN=$(realpath "$1")
-else
-    HOTPATH_BIN=$(command -v "$1") || { echo "hotpath binary not found: $1" >&2; exit 2; }
-fi
-[[ -x $HOTPATH_BIN ]] || { echo "not executable: $HOTPATH_BIN" >&2; exit 2; }
+resolve_hotpath "$1"
 mkdir -p "$2" || exit 2
 OUTDIR=$(realpath "$2")
 STATS_DIR=$OUTDIR/stats
@@ -609,11 +600,6 @@ stats_dir() {
     if [[ $1 == hotpath ]]; then echo "$STATS_DIR"; else echo "$OUTDIR/stats_$1"; fi
 }
 
-# detach_requested OPTIONS REASON: true if the run's own options ask for this detach.
-detach_requested() {
-    [[ " $1 " == *" --detach-after-blocks "* && $2 == "--detach-after-blocks reached" ]] ||
-        [[ " $1 " == *" --detach-after-ms "* && $2 == "--detach-after-ms reached" ]]
-}
 
 # run_mode NAME MODE OPTIONS: runs case NAME once, in OUTDIR/MODE/NAME.
 run_mode() {

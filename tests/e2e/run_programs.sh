@@ -39,19 +39,10 @@ HOTPATH_VARIANTS=${HOTPATH_VARIANTS:-}
 CHECK_STATS=${CHECK_STATS:-1}
 COMMON_FLAGS="-g -Wall -Wextra"
 
-# Cases allowed to detach until the transparency issue lands, each with the detach_reason
-# hotpath gives today; remove a name once hotpath runs the case to the end. A detach that
-# a run's own options ask for (--detach-after-blocks, --detach-after-ms) is always allowed.
-ALLOW_DETACH_LIST=(
-)
-ALLOW_DETACH=" ${ALLOW_DETACH_LIST[*]} "
+# shellcheck source=tests/e2e/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"      # ALLOW_DETACH, resolve_hotpath, detach_requested
 
-if [[ $1 == */* ]]; then
-    HOTPATH_BIN=$(realpath "$1")
-else
-    HOTPATH_BIN=$(command -v "$1") || { echo "hotpath binary not found: $1" >&2; exit 2; }
-fi
-[[ -x $HOTPATH_BIN ]] || { echo "not executable: $HOTPATH_BIN" >&2; exit 2; }
+resolve_hotpath "$1"
 mkdir -p "$2" || exit 2
 OUTDIR=$(realpath "$2")
 FILTER=${3:-}
@@ -232,11 +223,6 @@ run_case() {
     } 2>/dev/null
 }
 
-# detach_requested OPTIONS REASON: true if the run's own options ask for this detach.
-detach_requested() {
-    [[ " $1 " == *" --detach-after-blocks "* && $2 == "--detach-after-blocks reached" ]] ||
-        [[ " $1 " == *" --detach-after-ms "* && $2 == "--detach-after-ms reached" ]]
-}
 
 # stats_problems NAME NATIVE_RC OPTIONS FILES...: one line per problem with the statistics
 # hotpath wrote: none at all (unless the program dies by a signal, which leaves hotpath no
