@@ -2,7 +2,7 @@
  * command and the runtime. Invariant: no libc call, so it is safe inside the app process. */
 #include "hotpath/options.h"
 
-enum { K_BOOL, K_INT, K_STR };
+enum { K_BOOL, K_INT, K_STR, K_LIST };
 
 typedef struct {
     const char *name;
@@ -36,6 +36,7 @@ static void opt_set_bool(hp_options_t *o, int idx, int v)
 #define OPT_BOOL_SET(f) if (i == idx) o->f = v;
 #define OPT_INT_SET(f)
 #define OPT_STR_SET(f)
+#define OPT_LIST_SET(f)
 #define OPT(kind, name, field, def, help) OPT_##kind##_SET(field) i++;
 #include "hotpath/options.def"
 #undef OPT
@@ -47,6 +48,7 @@ static void opt_set_int(hp_options_t *o, int idx, long v)
 #define OPT_BOOL_SETI(f)
 #define OPT_INT_SETI(f) if (i == idx) o->f = v;
 #define OPT_STR_SETI(f)
+#define OPT_LIST_SETI(f)
 #define OPT(kind, name, field, def, help) OPT_##kind##_SETI(field) i++;
 #include "hotpath/options.def"
 #undef OPT
@@ -58,6 +60,7 @@ static void opt_set_str(hp_options_t *o, int idx, const char *v)
 #define OPT_BOOL_SETS(f)
 #define OPT_INT_SETS(f)
 #define OPT_STR_SETS(f) if (i == idx) opt_strcpy(o->f, v, HP_OPT_STR_MAX);
+#define OPT_LIST_SETS(f) OPT_STR_SETS(f)
 #define OPT(kind, name, field, def, help) OPT_##kind##_SETS(field) i++;
 #include "hotpath/options.def"
 #undef OPT
@@ -68,6 +71,7 @@ void hp_options_default(hp_options_t *o)
 #define OPT_BOOL_DEF(f, d) o->f = (d);
 #define OPT_INT_DEF(f, d) o->f = (d);
 #define OPT_STR_DEF(f, d) opt_strcpy(o->f, (d), HP_OPT_STR_MAX);
+#define OPT_LIST_DEF(f, d) OPT_STR_DEF(f, d)
 #define OPT(kind, name, field, def, help) OPT_##kind##_DEF(field, def)
 #include "hotpath/options.def"
 #undef OPT
@@ -86,7 +90,7 @@ int hp_options_takes_value(const char *name)
     if (i < 0) {
         if (name[0] == 'n' && name[1] == 'o' && name[2] == '-') {
             i = opt_find(name + 3);
-            if (i >= 0 && opt_table[i].kind == K_BOOL) return 0;
+            if (i >= 0 && (opt_table[i].kind == K_BOOL || opt_table[i].kind == K_LIST)) return 0;
         }
         return -1;
     }
@@ -116,6 +120,10 @@ hp_status_t hp_options_set(hp_options_t *o, const char *name, const char *value)
             i = opt_find(name + 3);
             if (i >= 0 && opt_table[i].kind == K_BOOL && !value) {
                 opt_set_bool(o, i, 0);
+                return HP_OK;
+            }
+            if (i >= 0 && opt_table[i].kind == K_LIST && !value) {
+                opt_set_str(o, i, "none");
                 return HP_OK;
             }
         }

@@ -10,6 +10,7 @@ typedef struct {
 #define OPT_BOOL_FIELD(f) int f;
 #define OPT_INT_FIELD(f) long f;
 #define OPT_STR_FIELD(f) char f[HP_OPT_STR_MAX];
+#define OPT_LIST_FIELD(f) char f[HP_OPT_STR_MAX];
 #define OPT(kind, name, field, def, help) OPT_##kind##_FIELD(field)
 #include "hotpath/options.def"
 #undef OPT

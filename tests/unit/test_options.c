@@ -50,12 +50,30 @@ static void test_refusals(void **s)
     assert_int_equal(hp_options_takes_value("nothing"), -1);
 }
 
+/* A LIST option takes a value, and its no- form means "none". */
+static void test_list_option(void **state)
+{
+    (void)state;
+    hp_options_t o;
+    char bad[64];
+    hp_options_default(&o);
+    assert_string_equal(o.opt, "all");
+    assert_int_equal(hp_options_parse_string(&o, "--opt=fold,dce", bad, sizeof(bad)), HP_OK);
+    assert_string_equal(o.opt, "fold,dce");
+    assert_int_equal(hp_options_parse_string(&o, "--no-opt", bad, sizeof(bad)), HP_OK);
+    assert_string_equal(o.opt, "none");
+    assert_int_equal(hp_options_takes_value("no-opt"), 0);
+    assert_int_equal(hp_options_takes_value("opt"), 1);
+    assert_int_equal(hp_options_parse_string(&o, "--no-opt=x", bad, sizeof(bad)), HP_ERR_INVALID);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_parse_string),
         cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_list_option),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
