@@ -5,21 +5,21 @@ CC      ?= gcc
 BUILD   := build
 PREFIX  ?= /usr/local
 WARN    := -Wall -Wextra -Werror=implicit-function-declaration
-CFLAGS  := -O2 -g $(WARN) -Iinclude -Iruntime -Itraces
+CFLAGS  := -O2 -g $(WARN) -Iinclude -Iruntime -Itraces -Ioptimizer
 # The runtime: no libc, no SIMD (the app's vector state stays untouched outside the
 # xsave-wrapped builder), hidden symbols.
 RT_CFLAGS := $(CFLAGS) -fPIC -fvisibility=hidden -mgeneral-regs-only -fno-stack-protector \
              -ffreestanding -fno-builtin -fno-tree-loop-distribute-patterns -fno-plt
-RT_SRCS := $(wildcard runtime/*.c traces/*.c)
+RT_SRCS := $(wildcard runtime/*.c traces/*.c optimizer/*.c)
 RT_ASM  := runtime/entry.S
 RT_OBJS := $(RT_SRCS:%.c=$(BUILD)/%.o) $(RT_ASM:%.S=$(BUILD)/%.o)
-INJ_SRCS := injector/hotpath.c injector/elf_check.c
+INJ_SRCS := injector/hotpath.c injector/elf_check.c optimizer/opt_parse.c
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 
 APT_PKGS := gcc g++ make libzydis-dev libzycore-dev libelf-dev linux-libc-dev libcmocka-dev \
             $(shell cat tests/e2e/PACKAGES benchmarks/PACKAGES 2>/dev/null)
 
-.PHONY: all deps test unit e2e e2e-programs e2e-debian demo bench install clean
+.PHONY: all deps test unit e2e e2e-programs e2e-debian e2e-cli e2e-traces demo bench install clean
 
 all: $(BUILD)/bin/hotpath $(BUILD)/lib/libhotpath.so
 
@@ -33,13 +33,17 @@ deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
-$(BUILD)/runtime/%.o: runtime/%.c $(wildcard runtime/*.h traces/*.h include/hotpath/*)
+$(BUILD)/runtime/%.o: runtime/%.c $(wildcard runtime/*.h traces/*.h optimizer/*.h optimizer/*.def include/hotpath/*)
 	@mkdir -p $(dir $@)
 	$(CC) $(RT_CFLAGS) -c $< -o $@
 
-$(BUILD)/traces/%.o: traces/%.c $(wildcard runtime/*.h traces/*.h include/hotpath/*)
+$(BUILD)/traces/%.o: traces/%.c $(wildcard runtime/*.h traces/*.h optimizer/*.h optimizer/*.def include/hotpath/*)
 	@mkdir -p $(dir $@)
-	$(CC) $(RT_CFLAGS) -Itraces -c $< -o $@
+	$(CC) $(RT_CFLAGS) -c $< -o $@
+
+$(BUILD)/optimizer/%.o: optimizer/%.c $(wildcard runtime/*.h optimizer/*.h optimizer/*.def include/hotpath/*)
+	@mkdir -p $(dir $@)
+	$(CC) $(RT_CFLAGS) -c $< -o $@
 
 $(BUILD)/runtime/%.o: runtime/%.S runtime/thread_layout.h
 	@mkdir -p $(dir $@)
@@ -53,7 +57,7 @@ $(BUILD)/lib/libhotpath_rt.a: $(RT_OBJS)
 	@mkdir -p $(dir $@)
 	ar rcs $@ $^
 
-$(BUILD)/bin/hotpath: $(INJ_SRCS) runtime/options.c $(wildcard injector/*.h include/hotpath/*)
+$(BUILD)/bin/hotpath: $(INJ_SRCS) runtime/options.c $(wildcard injector/*.h include/hotpath/* optimizer/*.def optimizer/opt.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $(INJ_SRCS) runtime/options.c
 
@@ -67,9 +71,10 @@ unit: all $(UNIT_TESTS)
 
 # Each case also runs with hotpath detaching every thread after 1 and 15 ms wherever the
 # threads are, with every head becoming a trace at once (--threshold 1 and 2), and with the
-# block cache alone (tests/e2e/run_*.sh: HOTPATH_VARIANTS).
+# block cache alone, and with a 16 KiB trace cache flushed again and again
+# (tests/e2e/run_*.sh: HOTPATH_VARIANTS).
 e2e-programs: all
-	HOTPATH_VARIANTS="--detach-after-ms 1;--detach-after-ms 15;--threshold 1;--threshold 2;--no-traces" \
+	HOTPATH_VARIANTS="--detach-after-ms 1;--detach-after-ms 15;--threshold 1;--threshold 2;--no-traces;--cache-size 16 --threshold 2" \
 	  bash tests/e2e/run_programs.sh $(BUILD)/bin/hotpath $(BUILD)/e2e-programs
 
 e2e-debian: all
@@ -79,9 +84,12 @@ e2e-debian: all
 e2e-cli: all
 	bash tests/e2e/run_cli.sh $(BUILD)/bin/hotpath $(BUILD)/e2e-cli
 
+e2e-traces: all
+	bash tests/e2e/run_traces.sh $(BUILD)/bin/hotpath $(BUILD)/e2e-traces
+
 test: deps
 	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory unit e2e-cli e2e-programs e2e-debian
+	@$(MAKE) --no-print-directory unit e2e-cli e2e-traces e2e-programs e2e-debian
 
 # ---- demo and benchmarks ----
 demo: deps

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include "elf_check.h"
 #include "hotpath/options.h"
+#include "opt.h"
 
 #define HOTPATH_VERSION "0.1.0"
 
@@ -103,6 +104,9 @@ static int cmd_run(int argc, char **argv)
         if (hp_options_set(&opts, name, value) != HP_OK) die(2, "bad value for option '%s': %s", a, value ? value : "");
         append(words, sizeof(words), name, value);
     }
+    char badpass[64];
+    if (opt_parse(opts.opt, badpass, sizeof(badpass)) < 0)
+        die(2, "--opt: no optimizer pass called '%s' (passes: see optimizer/passes.def)%s", badpass, "");
     if (i >= argc) die(2, "no program given (usage: hotpath run [OPTIONS] -- PROG [ARGS...])%s%s", "", "");
     char path[PATH_MAX], err[PATH_MAX + 256];
     int code;

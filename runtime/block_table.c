@@ -36,6 +36,9 @@ static int btab_block_overlaps(const hp_block_t *b, uint64_t lo, uint64_t hi)
     return 0;
 }
 
+static void btab_remove_if(int (*match)(const hp_block_t *, uint64_t, uint64_t), uint64_t lo,
+                           uint64_t hi, void (*fn)(hp_block_t *));
+
 static void btab_widen(const hp_block_t *b)
 {
     if (b->app_pc < tr_lo) tr_lo = b->app_pc;
@@ -105,13 +108,30 @@ int btab_overlaps(uint64_t lo, uint64_t hi)
     return 0;
 }
 
+static int btab_is_trace(const hp_block_t *b, uint64_t lo, uint64_t hi)
+{
+    (void)lo; (void)hi;
+    return b->is_trace;
+}
+
 void btab_remove_overlapping(uint64_t lo, uint64_t hi, void (*fn)(hp_block_t *))
 {
     if (hi <= tr_lo || lo >= tr_hi) return;
+    btab_remove_if(btab_block_overlaps, lo, hi, fn);
+}
+
+void btab_remove_traces(void (*fn)(hp_block_t *))
+{
+    btab_remove_if(btab_is_trace, 0, 0, fn);
+}
+
+static void btab_remove_if(int (*match)(const hp_block_t *, uint64_t, uint64_t), uint64_t lo,
+                           uint64_t hi, void (*fn)(hp_block_t *))
+{
     int removed = 0;
     for (uint64_t i = 0; i < btab_size; i++) {
         hp_block_t *b = btab_slots[i];
-        if (b && btab_block_overlaps(b, lo, hi)) {
+        if (b && match(b, lo, hi)) {
             btab_slots[i] = 0;
             btab_used--;
             fn(b);

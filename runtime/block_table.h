@@ -19,5 +19,7 @@ int btab_overlaps(uint64_t lo, uint64_t hi) HP_HIDDEN;
 /* btab_remove_overlapping: take every block translating bytes in [lo, hi) out of the
  * table and call fn on it; the block itself is not freed (threads may be running it). */
 void btab_remove_overlapping(uint64_t lo, uint64_t hi, void (*fn)(hp_block_t *)) HP_HIDDEN;
+/* btab_remove_traces: the same for every trace in the table. */
+void btab_remove_traces(void (*fn)(hp_block_t *)) HP_HIDDEN;
 
 #endif

@@ -39,7 +39,7 @@ void bb_add_exit(bb_ctx_t *c, uint32_t kind, uint64_t target, uint8_t *field, ui
 /* ---- actions: one per instruction kind ---- */
 
 /* Plain copy; a RIP-relative displacement is rewritten for the new address. */
-static hp_status_t bb_copy(bb_ctx_t *c, const ZydisDecodedInstruction *in,
+hp_status_t bb_copy(bb_ctx_t *c, const ZydisDecodedInstruction *in,
                            const ZydisDecodedOperand *ops, uint64_t pc, const uint8_t *code)
 {
     hp_memcpy(c->p, code, in->length);
@@ -129,10 +129,19 @@ static hp_status_t bb_call_direct(bb_ctx_t *c, const ZydisDecodedInstruction *in
     return HP_OK;
 }
 
+/* bb_ibl: the lookup template; its hit counter only when statistics are written. */
 uint8_t *bb_ibl(uint8_t *p)
 {
-    size_t n = (size_t)(hp_ibl_tmpl_end - hp_ibl_tmpl_begin);
+    size_t n = (size_t)(hp_ibl_tmpl_count - hp_ibl_tmpl_begin);
     hp_memcpy(p, hp_ibl_tmpl_begin, n);
+    p += n;
+    if (hp_rt.opts.stats_json[0]) {
+        n = (size_t)(hp_ibl_tmpl_count_end - hp_ibl_tmpl_count);
+        hp_memcpy(p, hp_ibl_tmpl_count, n);
+        p += n;
+    }
+    n = (size_t)(hp_ibl_tmpl_end - hp_ibl_tmpl_count_end);
+    hp_memcpy(p, hp_ibl_tmpl_count_end, n);
     return p + n;
 }
 
@@ -221,7 +230,7 @@ static hp_status_t bb_ret(bb_ctx_t *c, const ZydisDecodedInstruction *in,
  *   1: syscall ; movabs $app_next_pc,%rcx                                        */
 extern uint8_t hp_syscall_table[65536] HP_HIDDEN;
 
-static hp_status_t bb_syscall(bb_ctx_t *c, const ZydisDecodedInstruction *in,
+hp_status_t bb_syscall(bb_ctx_t *c, const ZydisDecodedInstruction *in,
                               const ZydisDecodedOperand *ops, uint64_t pc, const uint8_t *code)
 {
     (void)ops; (void)code;
@@ -318,6 +327,14 @@ int bb_cti_kind(bb_action_t act)
     if (act == bb_call_direct) return BB_CTI_CALL;
     if (act == bb_indirect || act == bb_ret) return BB_CTI_INDIRECT;
     return BB_CTI_NONE;
+}
+
+int bb_insn_kind(bb_ctx_t *c, const ZydisDecodedInstruction *in, const ZydisDecodedOperand *ops)
+{
+    bb_action_t act = bb_classify(c, in, ops);
+    if (act == bb_unsupported) return BB_K_UNSUPPORTED;
+    if (act == bb_syscall) return BB_K_SYSCALL;
+    return bb_cti_kind(act);
 }
 
 static int bb_xl_kind(bb_action_t act)
@@ -481,28 +498,14 @@ hp_status_t bb_translate(bb_ctx_t *c, uint64_t pc, const uint8_t *code, uint64_t
                          const char **why)
 {
     uint64_t cur = pc;
-    int nblk = 0;                          /* instructions in the current app block */
     long max = hp_rt.opts.max_block_insns > 0 ? hp_rt.opts.max_block_insns : 64;
     if (max > BB_XL - 2) max = BB_XL - 2;
     while (!c->ended) {
         ZydisDecodedInstruction in;
         ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
-        const uint8_t *src = code ? code + (cur - pc) : (const uint8_t *)cur;
+        const uint8_t *src = code + (cur - pc);
         uint64_t avail = limit > cur ? limit - cur : 0;
-        if (!code) {                       /* a trace: each block in its own mapping */
-            maps_region_t r;
-            if (maps_find_exec(cur, &r) != HP_OK) { *why = "trace code unmapped"; return HP_ERR_FAULT; }
-            avail = r.end - cur;
-        }
-        if (c->follow && (uint32_t)nblk == c->lens[c->fi]) {
-            /* a trace: this block ended without a control transfer (length cap, exits
-             * cap): the recorded next block must start right here */
-            if (c->fi + 1 >= c->nfollow) break;
-            if (c->follow[c->fi + 1] != cur) { *why = "trace path mismatch"; return HP_ERR_UNSUPPORTED; }
-            c->fi++;
-            nblk = 0;
-        }
-        if ((!c->follow && nblk >= max) || c->p + BB_SLACK > c->end || c->ended == 2 ||
+        if (c->n >= max || c->p + BB_SLACK > c->end || c->ended == 2 ||
             avail == 0 || c->overflow || c->n_xl + 2 >= c->cap_xl)
             break;
         if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&bb_decoder, src, avail > 15 ? 15 : avail, &in, ops))) {
@@ -513,26 +516,9 @@ hp_status_t bb_translate(bb_ctx_t *c, uint64_t pc, const uint8_t *code, uint64_t
         uint8_t *mark = c->p;
         int mark_exits = c->nexits;
         bb_xl(c, cur, mark, bb_xl_kind(act));
-        int cti = bb_cti_kind(act);
-        hp_status_t st;
-        if (c->follow && cti != BB_CTI_NONE && (uint32_t)nblk + 1 != c->lens[c->fi]) {
-            *why = "trace path mismatch";  /* a block's transfer must be its last insn */
-            return HP_ERR_UNSUPPORTED;
-        }
-        if (cti != BB_CTI_NONE && c->follow && c->fi + 1 < c->nfollow) {
-            st = trace_cti(c, cti, &in, ops, cur, c->follow[c->fi + 1]);
-            if (st == HP_OK) {             /* the trace goes on at the next block */
-                c->n++;
-                c->fi++;
-                nblk = 0;
-                cur = c->follow[c->fi];
-                continue;
-            }
-            return st;
-        }
-        st = act(c, &in, ops, cur, src);
+        hp_status_t st = act(c, &in, ops, cur, src);
         if (st != HP_OK) {
-            if (c->n == 0 || c->follow) { *why = c->why; return st; }
+            if (c->n == 0) { *why = c->why; return st; }
             c->p = mark;                   /* end the block before it */
             c->nexits = mark_exits;
             c->n_xl--;
@@ -542,7 +528,6 @@ hp_status_t bb_translate(bb_ctx_t *c, uint64_t pc, const uint8_t *code, uint64_t
         }
         cur += in.length;
         c->n++;
-        nblk++;
     }
     if (c->ended != 1) {                   /* fell off the end: jump to the next pc */
         uint8_t *field;

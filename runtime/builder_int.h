@@ -6,6 +6,7 @@
 #include "runtime.h"
 
 #define BB_RETS 64              /* `pushq ret(%rip)` constants in one translation */
+#define BB_COLD 64              /* out-of-line lookups of a trace's inline target checks */
 
 typedef struct {
     uint32_t kind;
@@ -22,26 +23,33 @@ typedef struct bb_ctx {
     int n_xl, cap_xl;
     struct { uint8_t *field; uint64_t value; } rets[BB_RETS];
     int nrets;
+    uint8_t *cold[BB_COLD];     /* rel32 fields of jumps to out-of-line lookups (traces) */
+    int ncold;
     int ended;                  /* a control transfer ended the translation */
     int overflow;               /* an array was full: the translation is abandoned */
     int n;                      /* app instructions translated */
     uint64_t cur;               /* after bb_translate: the app pc after the last one */
     const char *why;
-    /* trace building: the app pcs of the recorded blocks; follow[fi] is being translated */
-    const uint64_t *follow;
-    const uint32_t *lens;       /* instructions of each recorded block */
-    int nfollow, fi;
 } bb_ctx_t;
 
 typedef hp_status_t (*bb_action_t)(bb_ctx_t *c, const ZydisDecodedInstruction *in,
                                    const ZydisDecodedOperand *ops, uint64_t pc, const uint8_t *code);
 
-enum { BB_CTI_NONE, BB_CTI_JMP, BB_CTI_JCC, BB_CTI_LOOP, BB_CTI_CALL, BB_CTI_INDIRECT };
+enum { BB_CTI_NONE, BB_CTI_JMP, BB_CTI_JCC, BB_CTI_LOOP, BB_CTI_CALL, BB_CTI_INDIRECT,
+       BB_K_SYSCALL, BB_K_UNSUPPORTED };
+
+/* bb_insn_kind: how the builder treats `in`: BB_CTI_NONE (copied), a BB_CTI_* control
+ * transfer, BB_K_SYSCALL, or BB_K_UNSUPPORTED (c->why says why). */
+int bb_insn_kind(bb_ctx_t *c, const ZydisDecodedInstruction *in, const ZydisDecodedOperand *ops) HP_HIDDEN;
+/* bb_copy / bb_syscall: the builder's actions for a copied instruction (RIP-relative
+ * operands moved) and a system call (the inline filter), at app pc from bytes code. */
+hp_status_t bb_copy(bb_ctx_t *c, const ZydisDecodedInstruction *in, const ZydisDecodedOperand *ops,
+                    uint64_t pc, const uint8_t *code) HP_HIDDEN;
+hp_status_t bb_syscall(bb_ctx_t *c, const ZydisDecodedInstruction *in, const ZydisDecodedOperand *ops,
+                       uint64_t pc, const uint8_t *code) HP_HIDDEN;
 
 /* bb_translate: translate app code from pc into c (c->start..c->end reserved) until a
- * control transfer ends it; with c->follow, a control transfer whose recorded successor
- * is known goes through trace_cti and the translation goes on there. code: the bytes
- * (NULL: app memory itself), limit: end of readable code. */
+ * control transfer ends it. code: the bytes, limit: end of readable code. */
 hp_status_t bb_translate(bb_ctx_t *c, uint64_t pc, const uint8_t *code, uint64_t limit,
                          const char **why) HP_HIDDEN;
 /* bb_finish: stubs for c's exits, return-address constants; a new block object. */
@@ -56,10 +64,5 @@ hp_status_t bb_indirect_target(bb_ctx_t *c, const ZydisDecodedInstruction *in,
 void bb_xl(bb_ctx_t *c, uint64_t app_pc, uint8_t *at, int kind) HP_HIDDEN;
 int bb_cti_kind(bb_action_t act) HP_HIDDEN;
 
-/* trace_cti (traces/trace_emit.c): translate a control transfer of kind cti at app pc
- * whose recorded successor is `next`, so that the trace falls through to `next` and other
- * outcomes leave through exits. HP_ERR_UNSUPPORTED when next is not one of its outcomes. */
-hp_status_t trace_cti(bb_ctx_t *c, int cti, const ZydisDecodedInstruction *in,
-                      const ZydisDecodedOperand *ops, uint64_t pc, uint64_t next) HP_HIDDEN;
 
 #endif

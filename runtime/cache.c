@@ -3,7 +3,9 @@
  * Invariants: a unit is used for an app pc only when both of its ends lie within
  * CACHE_MAX_DIST of that pc; units are never unmapped (a whole flush just empties them), so
  * a stale cache address never points to unmapped memory. Units are placed below the code
- * first, to stay away from the brk heap that grows up after the executable. */
+ * first, to stay away from the brk heap that grows up after the executable. Traces have
+ * units of their own, so the trace cache can be flushed alone: its units are retired (still
+ * mapped and searchable for signals) and reused only when no thread can be inside them. */
 #include <sys/mman.h>
 #include "cache.h"
 #include "sys.h"
@@ -15,8 +17,11 @@
 
 #define CACHE_MAX_UNITS 512
 
+enum { CU_BLOCKS, CU_TRACES, CU_RETIRED };
+
 typedef struct {
     uint8_t *start, *cur, *end;
+    int kind;                   /* CU_*: blocks, live traces, or flushed traces */
     hp_block_t **blocks;        /* blocks in this unit, by address (allocation order) */
     uint32_t nblocks, capblocks;
 } cache_unit_t;
@@ -32,7 +37,7 @@ static int cache_unit_near(const cache_unit_t *u, uint64_t pc)
            cache_dist((uint64_t)u->end, pc) < CACHE_MAX_DIST;
 }
 
-static cache_unit_t *cache_new_unit(uint64_t pc)
+static cache_unit_t *cache_new_unit(uint64_t pc, int kind)
 {
     static const uint64_t offs[] = { 64, 128, 192, 256, 320, 384, 448, 32, 16 };
     if (cache_nunits == CACHE_MAX_UNITS) return 0;
@@ -56,6 +61,7 @@ static cache_unit_t *cache_new_unit(uint64_t pc)
             cache_unit_t *u = &cache_units[cache_nunits++];
             u->start = u->cur = m;
             u->end = u->start + CACHE_UNIT_SIZE;
+            u->kind = kind;
             hp_rt.stats.cache_units++;
             return u;
         }
@@ -63,14 +69,56 @@ static cache_unit_t *cache_new_unit(uint64_t pc)
     return 0;
 }
 
-uint8_t *cache_reserve(uint64_t app_pc, size_t max)
+uint8_t *cache_reserve_kind(uint64_t app_pc, size_t max, int traces)
 {
+    int kind = traces ? CU_TRACES : CU_BLOCKS;
     for (int i = cache_nunits - 1; i >= 0; i--) {
         cache_unit_t *u = &cache_units[i];
-        if (cache_unit_near(u, app_pc) && (size_t)(u->end - u->cur) >= max) return u->cur;
+        if (u->kind == kind && cache_unit_near(u, app_pc) && (size_t)(u->end - u->cur) >= max)
+            return u->cur;
     }
-    cache_unit_t *u = cache_new_unit(app_pc);
+    cache_unit_t *u = cache_new_unit(app_pc, kind);
     return u ? u->cur : 0;
+}
+
+uint8_t *cache_reserve(uint64_t app_pc, size_t max)
+{
+    return cache_reserve_kind(app_pc, max, 0);
+}
+
+uint64_t cache_trace_bytes(void)
+{
+    uint64_t n = 0;
+    for (int i = 0; i < cache_nunits; i++)
+        if (cache_units[i].kind == CU_TRACES) n += (uint64_t)(cache_units[i].cur - cache_units[i].start);
+    return n;
+}
+
+int cache_retire_traces(void)
+{
+    int n = 0;
+    for (int i = 0; i < cache_nunits; i++)
+        if (cache_units[i].kind == CU_TRACES) { cache_units[i].kind = CU_RETIRED; n++; }
+    return n;
+}
+
+void cache_reuse_retired(void (*release)(hp_block_t *))
+{
+    for (int i = 0; i < cache_nunits; i++) {
+        cache_unit_t *u = &cache_units[i];
+        if (u->kind != CU_RETIRED) continue;
+        for (uint32_t k = 0; k < u->nblocks; k++) release(u->blocks[k]);
+        u->nblocks = 0;
+        u->cur = u->start;
+        u->kind = CU_TRACES;
+    }
+}
+
+int cache_has_retired(void)
+{
+    for (int i = 0; i < cache_nunits; i++)
+        if (cache_units[i].kind == CU_RETIRED) return 1;
+    return 0;
 }
 
 void cache_commit(uint8_t *start, size_t used)
@@ -137,6 +185,7 @@ void cache_reset(void)
     for (int i = 0; i < cache_nunits; i++) {
         cache_units[i].cur = cache_units[i].start;
         cache_units[i].nblocks = 0;
+        if (cache_units[i].kind == CU_RETIRED) cache_units[i].kind = CU_TRACES;
     }
     hp_rt.stats.cache_flushes++;
 }

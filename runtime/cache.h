@@ -15,6 +15,23 @@
  * Must be followed by cache_commit before the next reserve. */
 uint8_t *cache_reserve(uint64_t app_pc, size_t max) HP_HIDDEN;
 
+/* cache_reserve_kind: the same in the units of traces (traces != 0) or of blocks. */
+uint8_t *cache_reserve_kind(uint64_t app_pc, size_t max, int traces) HP_HIDDEN;
+
+/* cache_trace_bytes: bytes used in the live trace units (the trace cache's size). */
+uint64_t cache_trace_bytes(void) HP_HIDDEN;
+
+/* cache_retire_traces: the live trace units become retired: nothing new goes there, their
+ * blocks stay findable. Returns how many. */
+int cache_retire_traces(void) HP_HIDDEN;
+
+/* cache_has_retired: 1 if some retired units wait to be reused. */
+int cache_has_retired(void) HP_HIDDEN;
+
+/* cache_reuse_retired: retired units become empty trace units; release(b) is called on each
+ * block they held first. Only when no thread can execute in them. */
+void cache_reuse_retired(void (*release)(hp_block_t *)) HP_HIDDEN;
+
 /* cache_commit: keep the first used bytes of the last reservation. */
 void cache_commit(uint8_t *start, size_t used) HP_HIDDEN;
 

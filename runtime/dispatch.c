@@ -82,6 +82,7 @@ void hp_dispatch(hp_thread_t *t)
 {
     hp_link_t *l = t->exit_rec;
     uint64_t pc;
+    __atomic_store_n(&t->dispatches, t->dispatches + 1, __ATOMIC_RELAXED);   /* trace_cache.c */
     if (t->detached) {                     /* back here from the entry tail: go native */
         dsp_go_native(t, t->rip);
         return;

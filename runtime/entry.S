@@ -176,7 +176,9 @@ hp_takeover_entry:
  * relative jumps. In: rcx = app target, app rcx in gs:T_SPILL_RCX.
  * Flags are kept with lahf/seto (no pushf), as DynamoRIO does. The slot is the low 16
  * bits of the target; the entry there and its neighbour are probed (ibl.c keeps a target
- * in one of the two). A flag-free probe (not/lea/jrcxz) measured slower on this machine. */
+ * in one of the two). A flag-free probe (not/lea/jrcxz) measured slower on this machine.
+ * The hit counter is copied only when statistics are asked for: its read-modify-write on
+ * one gs slot chains every lookup through store forwarding (interp 2.0x -> see PERFORMANCE). */
 
         .globl hp_ibl_tmpl_begin
         .hidden hp_ibl_tmpl_begin
@@ -204,7 +206,13 @@ hp_ibl_tmpl_begin:
         jmp *%gs:T_EXIT_ROUTINE
 2:      movq 8(%rdx), %rdx
         movq %rdx, %gs:T_IBL_JMP
+        .globl hp_ibl_tmpl_count
+        .hidden hp_ibl_tmpl_count
+hp_ibl_tmpl_count:                      /* copied only with --stats-json (bb_ibl) */
         addq $1, %gs:T_IBL_COUNT
+        .globl hp_ibl_tmpl_count_end
+        .hidden hp_ibl_tmpl_count_end
+hp_ibl_tmpl_count_end:
         addb $0x7f, %al
         sahf
         movq %gs:T_SPILL_RAX, %rax

@@ -11,13 +11,17 @@
 #include "threads.h"
 #include "trace.h"
 
+/* Invariant kept here and in dsp_link/trace_cache.c: a link is in X->incoming exactly when
+ * its `to` is X, so a block that comes back (a head after a trace flush) can be linked to
+ * again without a link appearing twice in one list. */
 void flush_unlink_incoming(hp_block_t *b)
 {
     for (hp_link_t *l = b->incoming; l; l = l->next_in) {
-        if (l->to != b) continue;                 /* relinked elsewhere since */
+        if (l->to != b) continue;
         emit_set_rel32(l->branch_rel32, (uint64_t)l->stub);
         l->to = 0;
     }
+    b->incoming = 0;
 }
 
 static void flush_block(hp_block_t *b)

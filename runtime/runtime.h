@@ -49,6 +49,8 @@ typedef enum {
     XL_SYSCALL,     /* the syscall filter: rcx and r11 are dead */
     XL_OTHER,       /* direct branches and calls: registers are the app's throughout */
     XL_END,         /* the fall-through exit after the last instruction */
+    XL_INEXACT,     /* a trace instruction a pass inserted or changed: no exact app state
+                       at its start (an asynchronous signal waits for an exact point) */
 } hp_xl_kind_t;
 
 typedef struct {
@@ -70,6 +72,7 @@ struct hp_block {
     hp_xl_t *xl;              /* one entry per app instruction, and XL_END, by cache_off */
     int is_trace;             /* a trace (traces/): several app blocks, app_pc is its head */
     int record_copy;          /* a private copy run while a trace is recorded: never linked */
+    struct hp_block *supersedes; /* a trace: the head's block it replaced (back on a flush) */
     uint32_t nranges;         /* a trace: the app ranges it translates */
     uint64_t (*ranges)[2];
     uint32_t n_insns;
@@ -124,6 +127,8 @@ typedef struct hp_thread {
     uint64_t *rec;
     uint32_t *rec_len;               /* instructions of each recorded block */
     int rec_n;
+    /* traces/trace_cache.c: dispatcher passes, and their number when traces were flushed */
+    uint64_t dispatches, flush_snap;
 } hp_thread_t;
 
 _Static_assert(__builtin_offsetof(hp_thread_t, spill_rax) == T_SPILL_RAX, "layout");
@@ -150,7 +155,9 @@ _Static_assert(__builtin_offsetof(hp_thread_t, rip) == T_CTX_RIP, "layout");
     X(indirect_misses) X(links_made) X(syscalls_seen) X(cache_units) X(cache_flushes) X(signal_handlers) X(signals_caught) X(signals_delivered) \
     X(threads_seen) X(blocks_invalidated) X(smc_rebuilds) \
     X(traces_built) X(trace_cache_bytes) X(trace_side_exits) X(traces_aborted) \
-    X(trace_inline_checks)
+    X(trace_inline_checks) X(cache_flushes_full) X(cache_flushes_phase) X(trace_cache_peak_bytes) \
+    /* one per optimizer pass (optimizer/passes.def): instructions removed or changed */ \
+    X(opt_dce)
 
 typedef struct {
 #define HP_STAT_FIELD(n) uint64_t n;
@@ -198,6 +205,7 @@ static inline void hp_simd_restore(hp_thread_t *t) { hp_xrstor(t->xsave_area); }
 /* Assembly entry points (entry.S). */
 extern char hp_cache_exit[] HP_HIDDEN;
 extern char hp_ibl_tmpl_begin[] HP_HIDDEN, hp_ibl_tmpl_end[] HP_HIDDEN;
+extern char hp_ibl_tmpl_count[] HP_HIDDEN, hp_ibl_tmpl_count_end[] HP_HIDDEN;
 
 /* hp_dispatch: called by entry.S on the runtime stack with the app context saved in t;
  * decides where the thread goes next and stores it in t->entry_pc (a cache pc, or an app

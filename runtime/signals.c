@@ -235,6 +235,8 @@ static uint64_t sig_translate(hp_thread_t *t, uint64_t pc, k_sigcontext_t *mc, i
         if (!sync) return 0;
         mc->rcx = t->spill_rcx;          /* faulted loading the target, pushing or popping */
         return app;
+    case XL_INEXACT:
+        return 0;
     case XL_SYSCALL: {
         const hp_xl_t *nx = x + 1 < b->xl + b->n_xl ? x + 1 : 0;
         uint64_t len = (nx ? nx->cache_off : b->body_size) - x->cache_off;

@@ -118,3 +118,18 @@ void threads_signal_others(hp_thread_t *self, int sig)
         if (t != self && t->state == TH_LIVE && t->tid && !t->detached)
             sys_call3(__NR_tgkill, pid, t->tid, sig);
 }
+
+void threads_snapshot_dispatches(void)
+{
+    for (hp_thread_t *t = th_all; t; t = t->next)
+        t->flush_snap = __atomic_load_n(&t->dispatches, __ATOMIC_RELAXED);
+}
+
+int threads_all_dispatched_since(const hp_thread_t *self)
+{
+    for (hp_thread_t *t = th_all; t; t = t->next) {
+        if (t == self || t->state != TH_LIVE || t->detached) continue;
+        if (__atomic_load_n(&t->dispatches, __ATOMIC_RELAXED) == t->flush_snap) return 0;
+    }
+    return 1;
+}

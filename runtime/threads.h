@@ -31,4 +31,13 @@ void threads_signal_others(hp_thread_t *self, int sig) HP_HIDDEN;
 /* threads_ibl_count: indirect lookups that hit in the cache, summed over all threads. */
 uint64_t threads_ibl_count(void) HP_HIDDEN;
 
+/* threads_snapshot_dispatches: remember every thread's dispatcher pass count (a trace
+ * flush). Caller holds the lock. */
+void threads_snapshot_dispatches(void) HP_HIDDEN;
+
+/* threads_all_dispatched_since: 1 if every live thread under hotpath but self has entered
+ * the dispatcher since the last snapshot, so none is still inside code retired then (a
+ * thread enters only fragments the tables hold). Caller holds the lock. */
+int threads_all_dispatched_since(const hp_thread_t *self) HP_HIDDEN;
+
 #endif

@@ -26,6 +26,7 @@ typedef struct tr_entry {
 } tr_entry_t;
 
 static tr_entry_t *tr_tab[TR_HASH];
+static int tr_threshold_shift;      /* the threshold doubles on each full-cache flush */
 static hp_ibl_entry_t *tr_empty_ibl;  /* all zero: every lookup misses while recording */
 
 static tr_entry_t *tr_get(uint64_t pc, int create)
@@ -45,7 +46,9 @@ static tr_entry_t *tr_get(uint64_t pc, int create)
 int trace_is_head_exit(const hp_link_t *l, const hp_block_t *to)
 {
     if (!hp_rt.opts.traces || l->kind != LINK_DIRECT || (to && to->is_trace)) return 0;
-    return l->from->is_trace || l->target < l->from->app_end;
+    if (!l->from->is_trace && l->target >= l->from->app_end) return 0;
+    tr_entry_t *e = tr_get(l->target, 0);
+    return !e || e->count >= 0;          /* a head no trace can start from is linked */
 }
 
 static void tr_stop(hp_thread_t *t)
@@ -85,6 +88,7 @@ static void tr_install(hp_thread_t *t, hp_block_t *b)
     hp_block_t *old = btab_lookup(b->app_pc);
     if (old) {
         btab_replace(old, b);
+        if (!old->is_trace) b->supersedes = old;
         flush_unlink_incoming(old);
     } else if (btab_insert(b) != HP_OK) {
         return;
@@ -99,13 +103,14 @@ static void tr_finish(hp_thread_t *t)
 {
     int n = t->rec_n;
     tr_stop(t);
+    trace_cache_before_build(t);
     while (n > 0) {
         hp_block_t *b;
         const char *why = "";
         hp_simd_save(t);
         hp_status_t st = trace_build(t->rec, t->rec_len, n, &b, &why);
         hp_simd_restore(t);
-        if (st == HP_OK) { tr_install(t, b); return; }
+        if (st == HP_OK) { tr_install(t, b); trace_cache_built(t); return; }
         if (n == 1) break;
         n = n / 2;                                      /* a shorter prefix */
     }
@@ -136,7 +141,7 @@ hp_block_t *trace_dispatch(hp_thread_t *t, const hp_link_t *l, uint64_t pc)
     }
     if (!l || !trace_is_head_exit(l, btab_lookup(pc))) return 0;
     tr_entry_t *e = tr_get(pc, 1);
-    if (!e || e->count < 0 || ++e->count < hp_rt.opts.threshold) return 0;
+    if (!e || e->count < 0 || ++e->count < hp_rt.opts.threshold << tr_threshold_shift) return 0;
     if (!t->rec) {
         size_t max = (size_t)hp_rt.opts.max_trace_blocks;   /* >= 1 (takeover.c) */
         t->rec = heap_alloc(sizeof(*t->rec) * max);
@@ -153,6 +158,17 @@ hp_block_t *trace_dispatch(hp_thread_t *t, const hp_link_t *l, uint64_t pc)
     t->rec_n = 1;
     t->ibl_table = tr_empty_ibl;
     return copy;
+}
+
+void trace_raise_threshold(void)
+{
+    if ((hp_rt.opts.threshold << tr_threshold_shift) < (1L << 20)) tr_threshold_shift++;
+}
+
+void trace_reset_heads(void)
+{
+    for (int h = 0; h < TR_HASH; h++)
+        for (tr_entry_t *e = tr_tab[h]; e; e = e->next) e->count = 0;
 }
 
 void trace_forget(uint64_t lo, uint64_t hi)

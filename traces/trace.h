@@ -27,4 +27,21 @@ void trace_forget(uint64_t lo, uint64_t hi) HP_HIDDEN;
 hp_status_t trace_build(const uint64_t *pcs, const uint32_t *lens, int n, hp_block_t **out,
                         const char **why) HP_HIDDEN;
 
+/* trace_reset_heads: every head counts from zero again (after a flush); a head no trace
+ * could start from may try again. Private copies are kept. Caller holds the lock. */
+void trace_reset_heads(void) HP_HIDDEN;
+
+/* trace_raise_threshold: heads need twice as many executions from now on (up to 2^20):
+ * after a full-cache flush, so a working set larger than the cache stops thrashing. */
+void trace_raise_threshold(void) HP_HIDDEN;
+
+/* trace_cache.c: the trace cache's limit in bytes (--cache-size); the check before a
+ * trace is built (reuse retired units if safe, flush when full); the bookkeeping after one
+ * is installed (peak size, phase changes); a flush of every trace (phase: 1 for a phase
+ * change, 0 for a full cache). Caller holds the lock. */
+uint64_t trace_cache_limit(void) HP_HIDDEN;
+void trace_cache_before_build(hp_thread_t *t) HP_HIDDEN;
+void trace_cache_built(hp_thread_t *t) HP_HIDDEN;
+void trace_cache_flush(hp_thread_t *t, int phase) HP_HIDDEN;
+
 #endif

@@ -57,6 +57,7 @@ expect_refusal "no program" "no program" "$H" run --verbose
 expect_refusal "unknown command" "unknown command" "$H" frobnicate
 
 "$H" --version | grep -q '^hotpath [0-9]' && ok "--version" || bad "--version" "no version line"
+expect_refusal "unknown optimizer pass" "no optimizer pass called 'bogus'" "$H" run --opt=dce,bogus -- "$OUT/hello"
 "$H" --help | grep -q -- '--stats-json' && ok "--help lists options" || bad "--help" "no option list"
 
 # Exit status, output and death by signal are the program's own.

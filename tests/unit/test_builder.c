@@ -8,6 +8,7 @@
 #include <cmocka.h>
 #include <Zydis/Zydis.h>
 #include "builder.h"
+#include "builder_int.h"
 #include "emit.h"
 #include "heap.h"
 #include "syscalls.h"
@@ -140,9 +141,23 @@ static void test_ret_uses_lookup(void **s)
     assert_int_equal(ins[1].ops[0].reg.value, ZYDIS_REGISTER_RCX);
     assert_int_equal(ins[2].in.mnemonic, ZYDIS_MNEMONIC_LEA);   /* the $0x10 */
     assert_int_equal(ins[2].ops[1].mem.disp.value, 0x10);
-    size_t tl = (size_t)(hp_ibl_tmpl_end - hp_ibl_tmpl_begin);
-    assert_memory_equal((uint8_t *)ins[3].addr, hp_ibl_tmpl_begin, tl);
+    uint8_t tmpl[256];
+    size_t tl = (size_t)(bb_ibl(tmpl) - tmpl);
+    assert_memory_equal((uint8_t *)ins[3].addr, tmpl, tl);
     assert_null(b->exits);                                      /* no stub: the lookup exits */
+}
+
+/* The lookup's hit counter is only copied when statistics are written. */
+static void test_ibl_counter_with_stats(void **s)
+{
+    (void)s;
+    uint8_t a[256], b[256];
+    size_t plain = (size_t)(bb_ibl(a) - a);
+    hp_rt.opts.stats_json[0] = 'x';
+    size_t counted = (size_t)(bb_ibl(b) - b);
+    hp_rt.opts.stats_json[0] = 0;
+    assert_int_equal(counted, plain + (size_t)(hp_ibl_tmpl_count_end - hp_ibl_tmpl_count));
+    assert_memory_equal(a, b, (size_t)(hp_ibl_tmpl_count - hp_ibl_tmpl_begin));
 }
 
 static void check_indirect(const uint8_t *code, size_t n, int is_call, ZydisOperandType optype)
@@ -161,8 +176,9 @@ static void check_indirect(const uint8_t *code, size_t n, int is_call, ZydisOper
         assert_int_equal(*(uint64_t *)slot, (uint64_t)app + n);
         k = 3;
     }
-    size_t tl = (size_t)(hp_ibl_tmpl_end - hp_ibl_tmpl_begin);
-    assert_memory_equal((uint8_t *)ins[k].addr, hp_ibl_tmpl_begin, tl);
+    uint8_t tmpl[256];
+    size_t tl = (size_t)(bb_ibl(tmpl) - tmpl);
+    assert_memory_equal((uint8_t *)ins[k].addr, tmpl, tl);
 }
 
 static void test_indirect_jmp_reg(void **s)
@@ -333,6 +349,7 @@ int main(void)
         cmocka_unit_test(test_jcc),
         cmocka_unit_test(test_call_direct_pushes_app_return),
         cmocka_unit_test(test_ret_uses_lookup),
+        cmocka_unit_test(test_ibl_counter_with_stats),
         cmocka_unit_test(test_indirect_jmp_reg),
         cmocka_unit_test(test_indirect_jmp_mem),
         cmocka_unit_test(test_indirect_call_rip),

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 #include <Zydis/Zydis.h>
 #include "builder.h"
+#include "builder_int.h"
 #include "syscalls.h"
 #include "trace.h"
 
@@ -121,10 +122,19 @@ static void test_indirect_checked_inline(void **s)
     hp_block_t *b = trace_of(c, sizeof(c), offs, lens, 2, HP_OK);
     insn_t ins[64];
     int n = decode_body(b, ins, 64), found = 0;
-    for (int i = 0; i + 1 < n; i++)
+    /* movabs $-target,%rcx ; lea (%rcx,%rdx),%rcx ; jrcxz (hit) ; jmp (out-of-line lookup) */
+    for (int i = 0; i + 3 < n; i++)
         if (ins[i].in.mnemonic == ZYDIS_MNEMONIC_MOV && ins[i].ops[1].type == ZYDIS_OPERAND_TYPE_IMMEDIATE &&
-            ins[i].ops[1].imm.value.u == (uint64_t)code + 2 && ins[i + 1].in.mnemonic == ZYDIS_MNEMONIC_CMP)
+            ins[i].ops[1].imm.value.u == (uint64_t)0 - ((uint64_t)code + 2) &&
+            ins[i + 1].in.mnemonic == ZYDIS_MNEMONIC_LEA && ins[i + 2].in.mnemonic == ZYDIS_MNEMONIC_JRCXZ &&
+            ins[i + 3].in.mnemonic == ZYDIS_MNEMONIC_JMP) {
             found = 1;
+            uint64_t miss = target_of(&ins[i + 3]);             /* after the body's end */
+            uint8_t tmpl[256];
+            size_t tl = (size_t)(bb_ibl(tmpl) - tmpl);
+            assert_true(miss > (uint64_t)ins[i + 3].addr);
+            assert_memory_equal((uint8_t *)miss + 3 + 9, tmpl, tl);   /* mov %rdx,%rcx; reload rdx */
+        }
     assert_true(found);
     assert_true(hp_rt.stats.trace_inline_checks > 0);
 }

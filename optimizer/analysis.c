@@ -1,0 +1,194 @@
+/* analysis.c — effects of one IR instruction from Zydis operand actions and cpu_flags,
+ * liveness over a trace, memory operand classes (analysis.h).
+ * Invariant: conservative; anything not understood is read, written and opaque. */
+#include "analysis.h"
+#include "heap.h"
+
+int an_reg_id(ZydisRegister r)
+{
+    switch (ZydisRegisterGetClass(r)) {
+    case ZYDIS_REGCLASS_GPR8: case ZYDIS_REGCLASS_GPR16:
+    case ZYDIS_REGCLASS_GPR32: case ZYDIS_REGCLASS_GPR64: {
+        ZydisRegister big = ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, r);
+        int id = ZydisRegisterGetId(big);
+        return id >= 0 && id < 16 ? id : -1;
+    }
+    default:
+        return -1;
+    }
+}
+
+static int an_is_barrier(const ZydisDecodedInstruction *in, const ZydisDecodedOperand *ops)
+{
+    if (in->attributes & ZYDIS_ATTRIB_HAS_LOCK) return 1;
+    switch (in->mnemonic) {
+    case ZYDIS_MNEMONIC_XCHG:
+        return ops[0].type == ZYDIS_OPERAND_TYPE_MEMORY || ops[1].type == ZYDIS_OPERAND_TYPE_MEMORY;
+    case ZYDIS_MNEMONIC_MFENCE: case ZYDIS_MNEMONIC_LFENCE: case ZYDIS_MNEMONIC_SFENCE:
+    case ZYDIS_MNEMONIC_SYSCALL: case ZYDIS_MNEMONIC_CPUID: case ZYDIS_MNEMONIC_RDTSC:
+    case ZYDIS_MNEMONIC_RDTSCP: case ZYDIS_MNEMONIC_SERIALIZE: case ZYDIS_MNEMONIC_PAUSE:
+    case ZYDIS_MNEMONIC_XGETBV: case ZYDIS_MNEMONIC_RDRAND: case ZYDIS_MNEMONIC_RDSEED:
+    case ZYDIS_MNEMONIC_RDPID: case ZYDIS_MNEMONIC_UD2: case ZYDIS_MNEMONIC_INT3:
+    case ZYDIS_MNEMONIC_INT: case ZYDIS_MNEMONIC_HLT:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* Instructions whose register and flag effects are fully described by their operands and
+ * cpu_flags and that touch no other state: integer ALU, moves, shifts, lea, setcc, cmov,
+ * push/pop, bit operations. Everything else is opaque. */
+static int an_is_modelled(const ZydisDecodedInstruction *in)
+{
+    switch (in->meta.category) {
+    case ZYDIS_CATEGORY_BINARY: case ZYDIS_CATEGORY_LOGICAL: case ZYDIS_CATEGORY_SHIFT:
+    case ZYDIS_CATEGORY_ROTATE: case ZYDIS_CATEGORY_DATAXFER: case ZYDIS_CATEGORY_CMOV:
+    case ZYDIS_CATEGORY_SETCC: case ZYDIS_CATEGORY_BITBYTE: case ZYDIS_CATEGORY_PUSH:
+    case ZYDIS_CATEGORY_POP: case ZYDIS_CATEGORY_NOP: case ZYDIS_CATEGORY_CONVERT:
+    case ZYDIS_CATEGORY_FLAGOP: case ZYDIS_CATEGORY_MISC: case ZYDIS_CATEGORY_COND_BR:
+    case ZYDIS_CATEGORY_UNCOND_BR: case ZYDIS_CATEGORY_CALL: case ZYDIS_CATEGORY_RET:
+        return in->mnemonic != ZYDIS_MNEMONIC_CPUID && in->mnemonic != ZYDIS_MNEMONIC_XLAT;
+    default:
+        return 0;
+    }
+}
+
+void an_effects(const ir_insn_t *i, an_effects_t *e)
+{
+    const ZydisDecodedInstruction *in = &i->zi;
+    hp_memset(e, 0, sizeof(*e));
+    e->exits = (uint8_t)ir_is_exit(i);
+    if (i->kind == IR_EXIT) return;                     /* our own jump: nothing of the app */
+    if (i->kind == IR_JCC) {                            /* reads the flags of its condition */
+        if (in->cpu_flags) e->fuse = in->cpu_flags->tested;
+        else e->fuse = AN_ALL_FLAGS;
+        return;
+    }
+    if (in->cpu_flags) {
+        e->fuse = in->cpu_flags->tested;
+        e->fdef = in->cpu_flags->modified | in->cpu_flags->set_0 | in->cpu_flags->set_1 |
+                  in->cpu_flags->undefined;
+    }
+    e->fuse &= AN_ALL_FLAGS;
+    e->fdef &= AN_ALL_FLAGS;
+    if ((in->meta.category == ZYDIS_CATEGORY_SHIFT || in->meta.category == ZYDIS_CATEGORY_ROTATE) &&
+        !(in->operand_count_visible >= 2 && i->ops[1].type == ZYDIS_OPERAND_TYPE_IMMEDIATE &&
+          (i->ops[1].imm.value.u & (in->operand_width == 64 ? 63 : 31)) != 0))
+        e->fuse |= e->fdef;                             /* a zero count leaves the flags */
+    for (int k = 0; k < in->operand_count; k++) {
+        const ZydisDecodedOperand *op = &i->ops[k];
+        int rd = op->actions & (ZYDIS_OPERAND_ACTION_READ | ZYDIS_OPERAND_ACTION_CONDREAD);
+        int wr = op->actions & (ZYDIS_OPERAND_ACTION_WRITE | ZYDIS_OPERAND_ACTION_CONDWRITE);
+        int cond_wr = (op->actions & ZYDIS_OPERAND_ACTION_CONDWRITE) != 0;
+        if (op->type == ZYDIS_OPERAND_TYPE_REGISTER) {
+            ZydisRegister r = op->reg.value;
+            if (r == ZYDIS_REGISTER_RIP || r == ZYDIS_REGISTER_EIP) continue;
+            if (r == ZYDIS_REGISTER_RFLAGS || r == ZYDIS_REGISTER_EFLAGS || r == ZYDIS_REGISTER_FLAGS)
+                continue;                                /* cpu_flags says which */
+            int id = an_reg_id(r);
+            if (id < 0) { e->opaque = 1; continue; }
+            if (rd) e->use |= AN_REG(id);
+            if (wr) {
+                int whole = (op->size == 64 || op->size == 32) && !cond_wr;
+                if (whole) e->def |= AN_REG(id);
+                else { e->def_part |= AN_REG(id); e->use |= AN_REG(id); }
+            }
+        } else if (op->type == ZYDIS_OPERAND_TYPE_MEMORY) {
+            int b = an_reg_id(op->mem.base), x = an_reg_id(op->mem.index);
+            if (b >= 0) e->use |= AN_REG(b);
+            if (x >= 0) e->use |= AN_REG(x);
+            if (op->mem.type == ZYDIS_MEMOP_TYPE_AGEN || in->meta.category == ZYDIS_CATEGORY_NOP) continue;
+            if (rd) e->mem_read = 1;
+            if (wr) e->mem_write = 1;
+            if (rd || wr) e->may_fault = 1;
+        }
+    }
+    if (in->mnemonic == ZYDIS_MNEMONIC_DIV || in->mnemonic == ZYDIS_MNEMONIC_IDIV) e->may_fault = 1;
+    e->barrier = (uint8_t)an_is_barrier(in, i->ops);
+    if (e->barrier) e->may_fault = 1;
+    if (i->kind == IR_COPY && !an_is_modelled(in)) e->opaque = 1;
+    if (e->opaque) {                                    /* assume the worst */
+        e->use = e->def_part = AN_ALL_REGS;
+        e->fuse = e->fdef = AN_ALL_FLAGS;
+        e->mem_read = e->mem_write = e->may_fault = 1;
+    }
+    if (i->kind == IR_CALL) {                           /* push of the return address */
+        e->use = e->def_part = AN_REG(AN_RSP);
+        e->def = 0;
+        e->fuse = e->fdef = 0;
+        e->mem_write = e->may_fault = 1;
+    }
+    if (i->kind == IR_SYSCALL) {
+        e->use = AN_REG(AN_RAX) | AN_REG(AN_RDI) | AN_REG(AN_RSI) | AN_REG(AN_RDX) |
+                 AN_REG(AN_R10) | AN_REG(AN_R8) | AN_REG(AN_R9);
+        e->def = AN_REG(AN_RAX) | AN_REG(AN_RCX) | AN_REG(AN_R11);
+        e->mem_read = e->mem_write = e->may_fault = e->barrier = 1;
+    }
+}
+
+void an_liveness(const ir_trace_t *t, an_regs_t *live_regs, an_flags_t *live_flags)
+{
+    an_regs_t r = AN_ALL_REGS;               /* after the end: whatever runs next reads all */
+    an_flags_t f = AN_ALL_FLAGS;
+    for (int k = t->n - 1; k >= 0; k--) {
+        an_effects_t e;
+        an_effects(&t->insn[k], &e);
+        if (e.exits) { r = AN_ALL_REGS; f = AN_ALL_FLAGS; }
+        live_regs[k] = r;
+        live_flags[k] = f;
+        r = (r & ~e.def) | e.use;
+        f = (f & ~e.fdef) | e.fuse;
+    }
+}
+
+void an_mem(const ir_insn_t *i, an_mem_t *m)
+{
+    hp_memset(m, 0, sizeof(*m));
+    m->cls = AN_MEM_NONE;
+    m->base = -1;
+    m->op = -1;
+    if (i->kind != IR_COPY) return;
+    for (int k = 0; k < i->zi.operand_count; k++) {
+        const ZydisDecodedOperand *op = &i->ops[k];
+        if (op->type != ZYDIS_OPERAND_TYPE_MEMORY || op->mem.type == ZYDIS_MEMOP_TYPE_AGEN) continue;
+        if (i->zi.meta.category == ZYDIS_CATEGORY_NOP) continue;
+        m->op = k;
+        m->size = op->size / 8;
+        int seg = op->mem.segment == ZYDIS_REGISTER_FS || op->mem.segment == ZYDIS_REGISTER_GS;
+        int b = an_reg_id(op->mem.base);
+        if (!seg && op->mem.index == ZYDIS_REGISTER_NONE && (b == AN_RSP || b == AN_RBP) &&
+            op->mem.base != ZYDIS_REGISTER_ESP && op->mem.base != ZYDIS_REGISTER_EBP) {
+            m->cls = AN_MEM_STACK;
+            m->base = b;
+            m->disp = op->mem.disp.value;
+        } else if (!seg && op->mem.base == ZYDIS_REGISTER_RIP) {
+            m->cls = AN_MEM_ABS;
+            m->disp = (int64_t)(i->app_pc + i->len + (uint64_t)op->mem.disp.value);
+        } else if (!seg && op->mem.base == ZYDIS_REGISTER_NONE && op->mem.index == ZYDIS_REGISTER_NONE) {
+            m->cls = AN_MEM_ABS;
+            m->disp = op->mem.disp.value;
+        } else {
+            m->cls = AN_MEM_UNKNOWN;
+        }
+        return;
+    }
+}
+
+int an_inexact_region(ir_trace_t *t, int k, an_regs_t regs, an_flags_t flags, int apply)
+{
+    int end = k;
+    for (int j = k + 1; j < t->n && (regs || flags); j++) {
+        an_effects_t e;
+        an_effects(&t->insn[j], &e);
+        if ((e.use & regs) || (e.fuse & flags)) return 0;     /* read: not dead after all */
+        if (e.may_fault || e.barrier || e.opaque || e.exits) return 0;
+        regs &= ~e.def;
+        flags &= ~e.fdef;
+        end = j;
+    }
+    if (regs || flags) return 0;                              /* the end of the trace */
+    if (apply)
+        for (int j = k + 1; j <= end; j++) t->insn[j].flags |= IR_F_INEXACT;
+    return 1;
+}

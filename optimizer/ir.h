@@ -1,0 +1,110 @@
+/* ir.h — the trace IR, shared by trace building (traces/) and the optimizer passes.
+ *
+ * A trace is the recorded path as a straight list of instructions, each with the app
+ * address it comes from, its encoding and its Zydis decoding. Control flow is explicit:
+ * the path falls through from one instruction to the next; an instruction of an exit kind
+ * (IR_JCC, IR_LOOP, IR_IND miss, IR_EXIT, IR_SYSCALL seen by the runtime) leaves the
+ * trace to an app address. Direct jumps of the path are gone; direct calls are IR_CALL
+ * (the return address push, the callee follows); indirect branches and returns are IR_IND
+ * with the recorded target, checked inline.
+ *
+ * Invariants:
+ * - bytes/zi/ops always agree: change an instruction only through ir_set_insn (which
+ *   encodes and decodes again). A RIP-relative operand is encoded as if the instruction
+ *   sat at app_pc; the emitter moves it.
+ * - app_pc of an inserted instruction (IR_F_NEW) is the app pc of the original instruction
+ *   it stands before: the app state there is described by the xl map of that pc.
+ * - the last instruction ends the trace (IR_EXIT, or IR_IND without a recorded target).
+ * - an IR_EXIT's app_pc is its target: the state there is the app's state at the target
+ *   (a signal delivered at the exit must not re-run the call or loop before it).
+ * - only IR_COPY and IR_SYSCALL instructions are app computation; the other kinds are the
+ *   trace's own control flow and keep every app register and flag (except IR_CALL's push
+ *   and IR_IND's rsp/target effects, which are the app's own). */
+#ifndef HOTPATH_IR_H
+#define HOTPATH_IR_H
+#include <stdint.h>
+#include <Zydis/Zydis.h>
+#include "hotpath/status.h"
+
+typedef enum {
+    IR_COPY,      /* an app instruction, executed as is */
+    IR_JCC,       /* leaves to target when condition cc holds; else the path goes on */
+    IR_LOOP,      /* jrcxz/jecxz/loop*: bytes are the app instruction; see IR_F_TAKEN_STAYS */
+    IR_CALL,      /* a direct call on the path: pushes the app return address `target` */
+    IR_IND,       /* indirect jmp/call or ret (zi/ops): target = recorded successor (0: none,
+                     the lookup alone ends the trace) */
+    IR_SYSCALL,   /* syscall: filtered inline (the runtime sees the calls it must) */
+    IR_EXIT,      /* leaves to target: the end of the trace */
+} ir_kind_t;
+
+enum {
+    IR_F_NEW = 1,          /* inserted by a pass, not an app instruction */
+    IR_F_TAKEN_STAYS = 2,  /* IR_LOOP: the path went on at the taken target; leaves at the
+                              fall-through (without: goes on at the fall-through, leaves at
+                              target) */
+    IR_F_INEXACT = 4,      /* app state at this instruction differs from native (a pass moved
+                              work): a fault here must be recovered (see optimizer/README.md) */
+};
+
+typedef struct ir_insn {
+    uint8_t kind;               /* ir_kind_t */
+    uint8_t cc;                 /* IR_JCC: condition code (low nibble of a jcc opcode) */
+    uint8_t len;                /* length of bytes */
+    uint8_t flags;              /* IR_F_* */
+    uint8_t bytes[16];          /* the encoding (as if at app_pc) */
+    uint64_t app_pc;
+    uint64_t target;            /* IR_JCC/IR_LOOP/IR_EXIT: where the exit goes; IR_CALL: the
+                                   return address pushed; IR_IND: the recorded target */
+    struct ir_insn *comp;       /* exits: compensation code run before leaving (a pass's) */
+    int ncomp;
+    ZydisDecodedInstruction zi;
+    ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+} ir_insn_t;
+
+typedef struct {
+    ir_insn_t *insn;
+    int n, cap;
+    uint64_t head;              /* app pc of the first instruction (the trace head) */
+    int napp;                   /* app instructions the path holds (for statistics) */
+} ir_trace_t;
+
+/* ir_init / ir_free: an empty trace with room for cap instructions / release its memory
+ * (compensation lists included). */
+hp_status_t ir_init(ir_trace_t *t, int cap);
+void ir_free(ir_trace_t *t);
+
+/* ir_decode: decode the instruction at bytes (up to avail bytes) into i (kind IR_COPY,
+ * app_pc pc). HP_ERR_DECODE when it is not a valid instruction. */
+hp_status_t ir_decode(ir_insn_t *i, uint64_t pc, const uint8_t *bytes, uint64_t avail);
+
+/* ir_append / ir_insert: add a copy of *i at the end / before index at; returns the new
+ * slot or NULL when the trace is full. */
+ir_insn_t *ir_append(ir_trace_t *t, const ir_insn_t *i);
+ir_insn_t *ir_insert(ir_trace_t *t, int at, const ir_insn_t *i);
+
+/* ir_remove: delete instruction at (its compensation list too). */
+void ir_remove(ir_trace_t *t, int at);
+
+/* ir_set_insn: re-encode i from an encoder request (RIP-relative memory operands take the
+ * absolute address as displacement), keeping app_pc, kind and flags. */
+hp_status_t ir_set_insn(ir_insn_t *i, const ZydisEncoderRequest *req);
+
+/* ir_build_path: the IR of the recorded path: blocks at pcs[0..n) of lens[i] app
+ * instructions each, read from app memory. A path the code cannot take (a recorded block
+ * that is not an outcome of the previous one's branch, a branch inside a block) or an
+ * instruction a trace cannot hold: HP_ERR_UNSUPPORTED with *why. */
+hp_status_t ir_build_path(ir_trace_t *t, const uint64_t *pcs, const uint32_t *lens, int n,
+                          const char **why);
+
+/* ir_is_exit: 1 if i can leave the trace. */
+static inline int ir_is_exit(const ir_insn_t *i)
+{
+    return i->kind == IR_JCC || i->kind == IR_LOOP || i->kind == IR_IND ||
+           i->kind == IR_EXIT || i->kind == IR_SYSCALL;
+}
+
+/* ir_format: one line of text for i ("0x401000  add rax, rbx" or "exit -> 0x..."); for
+ * tests and --verbose dumps. */
+void ir_format(const ir_insn_t *i, char *buf, int cap);
+
+#endif

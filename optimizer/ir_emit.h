@@ -1,0 +1,12 @@
+/* ir_emit.h — writing a trace's IR into the code cache. */
+#ifndef HOTPATH_IR_EMIT_H
+#define HOTPATH_IR_EMIT_H
+#include "ir.h"
+#include "builder_int.h"
+
+/* ir_emit: write the code of trace t into c (a reservation, exits and map arrays set up by
+ * the caller), then the out-of-line code; the caller finishes with bb_finish. On failure
+ * *why says why (the caller abandons the reservation). */
+hp_status_t ir_emit(bb_ctx_t *c, const ir_trace_t *t, const char **why) HP_HIDDEN;
+
+#endif

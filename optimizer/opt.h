@@ -1,0 +1,24 @@
+/* opt.h — the pass manager: runs the enabled passes (passes.def, --opt=LIST, --no-opt) over
+ * a trace's IR in a fixed order and counts what each changed (opt_<pass> statistics).
+ * Invariant: passes are deterministic functions of the IR (no clocks, no addresses of
+ * runtime memory), so the same path always gives the same code. */
+#ifndef HOTPATH_OPT_H
+#define HOTPATH_OPT_H
+#include "ir.h"
+
+/* opt_pass_fn: transform t in place; returns how many instructions it removed or changed. */
+typedef int (*opt_pass_fn)(ir_trace_t *t);
+
+#define PASS(name, fn, stat, help) int fn(ir_trace_t *t);
+#include "passes.def"
+#undef PASS
+
+/* opt_parse: which passes `list` turns on ("all", "none", or names separated by commas),
+ * as a bit mask in passes.def order. -1 (and *bad = the unknown name) when a name is not a
+ * pass. No libc: the hotpath command and the runtime both call it. */
+long opt_parse(const char *list, char *bad, int bad_len);
+
+/* opt_run: run the passes enabled by hp_rt.opts.opt over t, adding to their statistics. */
+void opt_run(ir_trace_t *t);
+
+#endif

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# run_traces.sh — end-to-end checks of the trace cache's management, read from the
+# statistics: tests/programs/trace_churn (a stable loop, then a burst of 96 new hot loops,
+# then 4 threads running them) must print what it prints natively, and
+#   - by default the burst after the stable stretch is a phase change (cache_flushes_phase);
+#   - with --no-phase-flush there is none;
+#   - with --cache-size 16 (KiB) the cache fills and is flushed (cache_flushes_full) and its
+#     live size stays under the limit, also with every head a trace (--threshold 1) while
+#     threads run traces.
+# Usage: run_traces.sh HOTPATH_BIN OUTDIR
+set -u
+H=$(realpath "$1"); OUT=$2
+mkdir -p "$OUT"; OUT=$(realpath "$OUT")
+SRC=$(dirname "$(realpath "$0")")/../programs
+pass=0; fail=0
+ok()  { echo "PASS $1"; pass=$((pass+1)); }
+bad() { echo "FAIL $1: $2"; fail=$((fail+1)); }
+
+gcc -O2 -pthread -o "$OUT/trace_churn" "$SRC/trace_churn.c" || { echo "FAIL build"; exit 1; }
+"$OUT/trace_churn" >"$OUT/native.txt"
+
+# check NAME "OPTIONS" PYTHON-CONDITION: same output as native, and the condition on the
+# statistics d holds.
+check() {
+  local name=$1 opts=$2 cond=$3
+  # shellcheck disable=SC2086
+  "$H" run $opts --stats-json "$OUT/s.json" -- "$OUT/trace_churn" >"$OUT/hp.txt" 2>"$OUT/err.txt"
+  local rc=$?
+  if [ $rc -ne 0 ] || ! cmp -s "$OUT/native.txt" "$OUT/hp.txt"; then
+    bad "$name" "rc=$rc, output differs: $(diff "$OUT/native.txt" "$OUT/hp.txt" | head -3)"; return
+  fi
+  if python3 - "$OUT/s.json" "$cond" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+ok = eval(sys.argv[2], {}, {"d": d})
+if not ok or d["detached"]:
+    print({k: d[k] for k in d if k.startswith(("cache", "trace"))}); sys.exit(1)
+PY
+  then ok "$name"; else bad "$name" "statistics: $cond"; fi
+}
+
+check "phase change flushes" "" 'd["cache_flushes_phase"] >= 1'
+check "--no-phase-flush" "--no-phase-flush" 'd["cache_flushes_phase"] == 0 and d["traces_built"] > 96'
+check "full cache flushes" "--cache-size 16" \
+      'd["cache_flushes_full"] >= 1 and d["trace_cache_peak_bytes"] <= 16384'
+check "full cache, every head a trace, threads" "--cache-size 16 --threshold 1" \
+      'd["cache_flushes_full"] >= 5 and d["trace_cache_peak_bytes"] <= 16384'
+check "--no-opt" "--no-opt --cache-size 16" 'd["cache_flushes_full"] >= 1 and d["opt_dce"] == 0'
+check "optimizer on" "" 'd["opt_dce"] > 0'
+
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]

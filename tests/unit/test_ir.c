@@ -1,0 +1,276 @@
+/* test_ir.c — the trace IR: construction from a recorded path (kinds, recorded directions,
+ * the end of a trace), the container operations, re-encoding (RIP-relative operands keep
+ * their absolute address), emission into the cache (map entries, exits, out-of-line
+ * lookups), the pass manager's list parsing and the dce pass. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <cmocka.h>
+#include <Zydis/Zydis.h>
+#include "builder.h"
+#include "builder_int.h"
+#include "cache.h"
+#include "ir.h"
+#include "ir_emit.h"
+#include "opt.h"
+#include "syscalls.h"
+
+static uint8_t *code;     /* app code: an executable mapping the IR builder reads */
+
+static void build(ir_trace_t *t, const uint8_t *bytes, size_t n, const uint64_t *offs,
+                  const uint32_t *lens, int nb, hp_status_t expect)
+{
+    memset(code, 0xcc, 4096);
+    memcpy(code, bytes, n);
+    uint64_t pcs[8];
+    for (int i = 0; i < nb; i++) pcs[i] = (uint64_t)code + offs[i];
+    const char *why = "";
+    assert_int_equal(ir_init(t, 64), HP_OK);
+    assert_int_equal(ir_build_path(t, pcs, lens, nb, &why), expect);
+}
+
+/* Path: 0: add %rbx,%rax ; jz 7 (not taken) | 5: call 12 | 12: nop ; ret (to 10) |
+ * 10: jmp *%rax (the end). */
+static void test_build_kinds(void **s)
+{
+    (void)s;
+    static const uint8_t bytes[] = {
+        0x48, 0x01, 0xd8,             /* 0: add %rbx,%rax */
+        0x74, 0x02,                   /* 3: jz 7 */
+        0xe8, 0x02, 0x00, 0x00, 0x00, /* 5: call 12 */
+        0xff, 0xe0,                   /* 10: jmp *%rax */
+        0x90, 0xc3,                   /* 12: nop ; ret */
+    };
+    const uint64_t offs[] = { 0, 5, 12, 10 };
+    const uint32_t lens[] = { 2, 1, 2, 1 };
+    ir_trace_t t;
+    build(&t, bytes, 14, offs, lens, 4, HP_OK);
+    assert_int_equal(t.head, (uint64_t)code);
+    assert_int_equal(t.napp, 6);
+    assert_int_equal(t.n, 6);
+    assert_int_equal(t.insn[0].kind, IR_COPY);
+    assert_int_equal(t.insn[0].zi.mnemonic, ZYDIS_MNEMONIC_ADD);
+    assert_int_equal(t.insn[1].kind, IR_JCC);
+    assert_int_equal(t.insn[1].cc, 0x4);                         /* leaves when z: to 7 */
+    assert_int_equal(t.insn[1].target, (uint64_t)code + 7);
+    assert_int_equal(t.insn[2].kind, IR_CALL);
+    assert_int_equal(t.insn[2].target, (uint64_t)code + 10);     /* the return address */
+    assert_int_equal(t.insn[3].zi.mnemonic, ZYDIS_MNEMONIC_NOP);
+    assert_int_equal(t.insn[4].kind, IR_IND);                    /* the ret, checked */
+    assert_int_equal(t.insn[4].target, (uint64_t)code + 10);
+    assert_int_equal(t.insn[5].kind, IR_IND);                    /* last: lookup only */
+    assert_int_equal(t.insn[5].target, 0);
+    ir_free(&t);
+}
+
+static void test_build_taken_and_end(void **s)
+{
+    (void)s;
+    /* 0: add ; jz 7 (taken) | 7: inc %rax ; (block ends by length) */
+    static const uint8_t c[] = { 0x48, 0x01, 0xd8, 0x74, 0x02, 0x90, 0x90, 0x48, 0xff, 0xc0 };
+    const uint64_t offs[] = { 0, 7 };
+    const uint32_t lens[] = { 2, 1 };
+    ir_trace_t t;
+    build(&t, c, sizeof(c), offs, lens, 2, HP_OK);
+    assert_int_equal(t.n, 4);
+    assert_int_equal(t.insn[1].kind, IR_JCC);
+    assert_int_equal(t.insn[1].cc, 0x5);                         /* inverted: leaves when nz */
+    assert_int_equal(t.insn[1].target, (uint64_t)code + 5);
+    assert_int_equal(t.insn[3].kind, IR_EXIT);                   /* falls off: exit at 10 */
+    assert_int_equal(t.insn[3].target, (uint64_t)code + 10);
+    ir_free(&t);
+    const uint64_t bad[] = { 0, 6 };                             /* not an outcome of the jz */
+    build(&t, c, sizeof(c), bad, lens, 2, HP_ERR_UNSUPPORTED);
+    ir_free(&t);
+}
+
+/* A trace ending at a call: the push, then an exit whose map pc is the callee (a signal
+ * there must not run the call again). */
+static void test_end_at_call(void **s)
+{
+    (void)s;
+    static const uint8_t c[] = { 0xe8, 0x10, 0x00, 0x00, 0x00 };     /* 0: call 0x15 */
+    const uint64_t offs[] = { 0 };
+    const uint32_t lens[] = { 1 };
+    ir_trace_t t;
+    build(&t, c, sizeof(c), offs, lens, 1, HP_OK);
+    assert_int_equal(t.n, 2);
+    assert_int_equal(t.insn[0].kind, IR_CALL);
+    assert_int_equal(t.insn[1].kind, IR_EXIT);
+    assert_int_equal(t.insn[1].target, (uint64_t)code + 0x15);
+    assert_int_equal(t.insn[1].app_pc, (uint64_t)code + 0x15);
+    ir_free(&t);
+}
+
+static void test_insert_remove(void **s)
+{
+    (void)s;
+    ir_trace_t t;
+    ir_insn_t a, b;
+    assert_int_equal(ir_init(&t, 2), HP_OK);
+    static const uint8_t nop[] = { 0x90 }, inc[] = { 0x48, 0xff, 0xc0 };
+    assert_int_equal(ir_decode(&a, 0x1000, nop, 1), HP_OK);
+    assert_int_equal(ir_decode(&b, 0x1001, inc, 3), HP_OK);
+    assert_non_null(ir_append(&t, &b));
+    assert_non_null(ir_insert(&t, 0, &a));
+    assert_null(ir_append(&t, &a));                              /* full */
+    assert_int_equal(t.insn[0].app_pc, 0x1000);
+    assert_int_equal(t.insn[1].zi.mnemonic, ZYDIS_MNEMONIC_INC);
+    ir_remove(&t, 0);
+    assert_int_equal(t.n, 1);
+    assert_int_equal(t.insn[0].app_pc, 0x1001);
+    ir_free(&t);
+}
+
+/* Re-encoding a RIP-relative load at another length keeps its absolute address. */
+static void test_set_insn_rip_relative(void **s)
+{
+    (void)s;
+    static const uint8_t ld[] = { 0x48, 0x8b, 0x05, 0x10, 0x00, 0x00, 0x00 };  /* mov 0x10(%rip),%rax */
+    ir_insn_t i;
+    assert_int_equal(ir_decode(&i, 0x400000, ld, sizeof(ld)), HP_OK);
+    ZydisEncoderRequest req;
+    assert_true(ZYAN_SUCCESS(ZydisEncoderDecodedInstructionToEncoderRequest(&i.zi, i.ops, i.zi.operand_count_visible, &req)));
+    req.operands[0].reg.value = ZYDIS_REGISTER_R9;               /* now needs REX.R */
+    req.operands[1].mem.displacement = 0x400000 + 7 + 0x10;      /* absolute */
+    assert_int_equal(ir_set_insn(&i, &req), HP_OK);
+    assert_int_equal(i.ops[0].reg.value, ZYDIS_REGISTER_R9);
+    uint64_t abs = 0;
+    ZydisCalcAbsoluteAddress(&i.zi, &i.ops[1], i.app_pc, &abs);
+    assert_int_equal(abs, 0x400017);
+}
+
+/* Emission: one map entry per IR instruction at its first byte, the jcc to a stub whose
+ * link goes to the exit target, the final exit, and nothing else in between. */
+static void test_emit(void **s)
+{
+    (void)s;
+    static const uint8_t c[] = { 0x48, 0x01, 0xd8, 0x74, 0x02, 0x90, 0x90, 0x48, 0xff, 0xc0 };
+    const uint64_t offs[] = { 0, 7 };
+    const uint32_t lens[] = { 2, 1 };
+    ir_trace_t t;
+    build(&t, c, sizeof(c), offs, lens, 2, HP_OK);
+    bb_ctx_t ctx;
+    bb_exit_t exits[8];
+    hp_xl_t xl[16];
+    memset(&ctx, 0, sizeof(ctx));
+    ctx.exits = exits;
+    ctx.cap_exits = 8;
+    ctx.xl = xl;
+    ctx.cap_xl = 16;
+    ctx.start = ctx.p = cache_reserve((uint64_t)code, 4096);
+    assert_non_null(ctx.start);
+    ctx.end = ctx.start + 4096;
+    const char *why;
+    assert_int_equal(ir_emit(&ctx, &t, &why), HP_OK);
+    assert_int_equal(ctx.n_xl, 4);
+    assert_int_equal(xl[0].app_pc, (uint64_t)code);
+    assert_int_equal(xl[0].cache_off, 0);
+    assert_int_equal(xl[0].kind, XL_COPY);
+    assert_memory_equal(ctx.start, c, 3);                        /* add copied as is */
+    assert_int_equal(xl[1].kind, XL_OTHER);
+    assert_int_equal(xl[3].kind, XL_END);
+    assert_int_equal(ctx.nexits, 2);
+    assert_int_equal(exits[0].target, (uint64_t)code + 5);
+    assert_int_equal(exits[1].target, (uint64_t)code + 10);
+    ZydisDecoder d;
+    ZydisDecodedInstruction in;
+    ZydisDecoderInit(&d, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+    uint8_t *jcc = ctx.start + xl[1].cache_off;
+    while (*jcc == 0x90 || (jcc[0] == 0x66 && jcc[1] == 0x90) || (jcc[0] == 0x0f && jcc[1] == 0x1f)) {
+        assert_true(ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(&d, 0, jcc, 15, &in)));
+        jcc += in.length;                                        /* alignment before a field */
+    }
+    assert_true(ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(&d, 0, jcc, 15, &in)));
+    assert_int_equal(in.mnemonic, ZYDIS_MNEMONIC_JNZ);
+    assert_ptr_equal(jcc + 2, exits[0].field);
+    cache_commit(ctx.start, (size_t)(ctx.p - ctx.start));
+    ir_free(&t);
+}
+
+static void test_opt_parse(void **s)
+{
+    (void)s;
+    char bad[32];
+    assert_true(opt_parse("all", bad, sizeof(bad)) > 0);
+    assert_int_equal(opt_parse("none", bad, sizeof(bad)), 0);
+    assert_int_equal(opt_parse("", bad, sizeof(bad)), 0);
+    assert_int_equal(opt_parse("dce", bad, sizeof(bad)), 1);
+    assert_int_equal(opt_parse("dce,bogus", bad, sizeof(bad)), -1);
+    assert_string_equal(bad, "bogus");
+    assert_int_equal(opt_parse("dce,,dce", bad, sizeof(bad)), -1);
+}
+
+static void test_dce_removes_nops(void **s)
+{
+    (void)s;
+    /* 0: nop ; nopw 0(%rax,%rax) ; mov %rax,%rax ; mov %eax,%eax (not a no-op) ; inc */
+    static const uint8_t c[] = { 0x90, 0x66, 0x0f, 0x1f, 0x44, 0x00, 0x00, 0x48, 0x89, 0xc0,
+                                 0x89, 0xc0, 0x48, 0xff, 0xc0 };
+    const uint64_t offs[] = { 0 };
+    const uint32_t lens[] = { 5 };
+    ir_trace_t t;
+    build(&t, c, sizeof(c), offs, lens, 1, HP_OK);
+    assert_int_equal(t.n, 6);
+    assert_int_equal(opt_pass_dce(&t), 2);                       /* the head's nop stays */
+    assert_int_equal(t.n, 4);
+    assert_int_equal(t.insn[0].zi.mnemonic, ZYDIS_MNEMONIC_NOP);
+    assert_int_equal(t.insn[1].zi.mnemonic, ZYDIS_MNEMONIC_MOV);   /* 32-bit: zero-extends */
+    assert_int_equal(t.insn[2].zi.mnemonic, ZYDIS_MNEMONIC_INC);
+    ir_free(&t);
+}
+
+/* Dead computations go, unless a fault could see the stale value; the region where the
+ * state differs from native is marked inexact. */
+static void test_dce_dead_values(void **s)
+{
+    (void)s;
+    static const uint8_t c[] = {
+        0x90,                               /* 0: nop (the head stays) */
+        0xb9, 0x01, 0x00, 0x00, 0x00,       /* 1: mov $1,%ecx   (dead: overwritten at 11) */
+        0x85, 0xc0,                         /* 6: test %eax,%eax (flags dead: cmp at 16) */
+        0x01, 0xd8,                         /* 8: add %ebx,%eax  (flags dead, eax live) */
+        0x90,                               /* 10: nop */
+        0xb9, 0x02, 0x00, 0x00, 0x00,       /* 11: mov $2,%ecx */
+        0x39, 0xca,                         /* 16: cmp %ecx,%edx */
+        0xbe, 0x01, 0x00, 0x00, 0x00,       /* 18: mov $1,%esi   (dead, but a load follows) */
+        0x8b, 0x07,                         /* 23: mov (%rdi),%eax */
+        0xbe, 0x02, 0x00, 0x00, 0x00,       /* 25: mov $2,%esi */
+    };
+    const uint64_t offs[] = { 0 };
+    const uint32_t lens[] = { 11 };
+    ir_trace_t t;
+    build(&t, c, sizeof(c), offs, lens, 1, HP_OK);
+    assert_int_equal(t.n, 12);                          /* 11 and the exit */
+    assert_int_equal(opt_pass_dce(&t), 3);              /* the nop, mov $1,%ecx, test */
+    assert_int_equal(t.n, 9);
+    assert_int_equal(t.insn[1].app_pc, (uint64_t)code + 8);     /* add */
+    assert_true(t.insn[1].flags & IR_F_INEXACT);       /* ecx and the flags are stale */
+    assert_true(t.insn[2].flags & IR_F_INEXACT);       /* mov $2,%ecx: ecx still stale */
+    assert_false(t.insn[3].flags & IR_F_INEXACT);      /* cmp: exact again */
+    assert_int_equal(t.insn[4].app_pc, (uint64_t)code + 18);    /* mov $1,%esi stays */
+    ir_free(&t);
+}
+
+int main(void)
+{
+    hp_options_default(&hp_rt.opts);
+    builder_init();
+    syscalls_init();
+    code = mmap(0, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_build_kinds),
+        cmocka_unit_test(test_build_taken_and_end),
+        cmocka_unit_test(test_end_at_call),
+        cmocka_unit_test(test_insert_remove),
+        cmocka_unit_test(test_set_insn_rip_relative),
+        cmocka_unit_test(test_emit),
+        cmocka_unit_test(test_opt_parse),
+        cmocka_unit_test(test_dce_removes_nops),
+        cmocka_unit_test(test_dce_dead_values),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
