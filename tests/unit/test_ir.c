@@ -198,7 +198,8 @@ static void test_opt_parse(void **s)
     assert_true(opt_parse("all", bad, sizeof(bad)) > 0);
     assert_int_equal(opt_parse("none", bad, sizeof(bad)), 0);
     assert_int_equal(opt_parse("", bad, sizeof(bad)), 0);
-    assert_int_equal(opt_parse("dce", bad, sizeof(bad)), 1);
+    assert_int_equal(opt_parse("dce", bad, sizeof(bad)), 4);
+    assert_int_equal(opt_parse("constprop,rle", bad, sizeof(bad)), 3);
     assert_int_equal(opt_parse("dce,bogus", bad, sizeof(bad)), -1);
     assert_string_equal(bad, "bogus");
     assert_int_equal(opt_parse("dce,,dce", bad, sizeof(bad)), -1);
