@@ -57,7 +57,7 @@ static void bench_help(void)
 "                         opt      hotpath run -- PROG ARGS (everything on)\n"
 "                         NAME=OPTIONS   hotpath run OPTIONS -- PROG ARGS  (t1=--threshold 1)\n"
 "                         NAME:COMMAND   COMMAND PROG ARGS  (vg:valgrind --tool=none,\n"
-"                                        qemu:qemu-x86_64, odd:env LC_ALL=tr_TR.UTF-8)\n"
+"                                        qemu:qemu-x86_64, odd:env FOO=1)\n"
 "                       OPTIONS and COMMAND are split into words like sh does (quotes).\n"
 "  --variant SPEC       add one variant; SPEC may contain commas. Repeatable.\n"
 "  --hotpath-args ARGS  hotpath run options added to every hotpath variant\n"
@@ -332,7 +332,8 @@ static void run_suite(bench_t *b, const args_t *a, bench_suite_t *s)
         for (size_t i = 0; i < s->nruns; i++) print_entry(&s->runs[i]);
         exit(0);
     }
-    if (s->ngens && a->data && mkdir(a->data, 0755) != 0 && errno != EEXIST)
+    if (s->ngens && !a->data) usage_error("--data DIR is needed: the suite has gen entries");
+    if (s->ngens && mkdir(a->data, 0755) != 0 && errno != EEXIST)
         usage_error("cannot create %s: %s", a->data, strerror(errno));
     for (size_t i = 0; i < s->ngens; i++) run_generator(&s->gens[i], a->data);
     b->cases = calloc(s->nruns, sizeof(*b->cases));
@@ -373,7 +374,8 @@ static void run_program(bench_t *b, char **argv)
     b->cases = calloc(1, sizeof(*b->cases));
     if (!argv[0] || !b->cases) usage_error("out of memory");
     bench_case_t *c = &b->cases[b->ncases++];
-    c->name = argv[0];
+    const char *slash = strrchr(argv[0], '/');
+    c->name = slash ? slash + 1 : argv[0];
     c->argv = argv;
     char cmd[1024];
     bench_format_command(b, 0, c, cmd, sizeof(cmd));
@@ -400,6 +402,12 @@ int bench_main(int argc, char **argv, const char *version)
     b.variants[0].kind = BENCH_V_NATIVE;
     b.nvariants = 1;
     parse_args(argc, argv, &b, &a);
+    const char *env = getenv("HOTPATH_OPTIONS");   /* it reaches every hotpath variant */
+    hp_options_t o;
+    char bad[128];
+    hp_options_default(&o);
+    if (env && hp_options_parse_string(&o, env, bad, sizeof(bad)) != HP_OK)
+        usage_error("HOTPATH_OPTIONS: unknown or malformed option '%s'", bad);
     variants_add_list(&b, a.variants ? a.variants : "blocks,traces,opt");
     for (size_t i = 0; i < a.nextra; i++) variant_add(&b, a.extra[i]);
     ssize_t n = readlink("/proc/self/exe", b.self, sizeof(b.self) - 1);

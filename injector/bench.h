@@ -92,9 +92,8 @@ void bench_report_summarise(const bench_t *b, bench_case_t *c);
 void bench_report_case(FILE *f, const bench_t *b, const bench_case_t *c);
 
 /* bench_report_suite_row / bench_report_suite: the side-by-side table of a suite (native
- * seconds, then each variant's ratio and spread), one row, or all rows and the geometric
- * mean per variant over the cases without a mismatch in it. */
-void bench_report_suite_header(FILE *f, const bench_t *b);
+ * seconds, then each variant's ratio and spread), one row, or the header, all rows and the
+ * geometric mean per variant over the cases without a mismatch in it. */
 void bench_report_suite_row(FILE *f, const bench_t *b, const bench_case_t *c);
 void bench_report_suite(FILE *f, const bench_t *b);
 

@@ -70,16 +70,16 @@ void bench_report_case(FILE *f, const bench_t *b, const bench_case_t *c)
     }
 }
 
-/* The suite table: one column per non-native variant, wide enough for "1.234 (1.000-1.500)";
- * the last one unpadded (no trailing blanks). */
+/* The suite table: one column per non-native variant, wide enough for
+ * "12.345 (10.000-15.000)" (valgrind, qemu); the last one unpadded (no trailing blanks). */
 static int column_width(const bench_t *b, size_t v)
 {
     int w = (int)strlen(b->variants[v].name);
     if (v + 1 == b->nvariants) return 0;
-    return w < 21 ? 21 : w;
+    return w < 22 ? 22 : w;
 }
 
-void bench_report_suite_header(FILE *f, const bench_t *b)
+static void suite_header(FILE *f, const bench_t *b)
 {
     fprintf(f, "%-18s %9s", "benchmark", "native_s");
     for (size_t v = 1; v < b->nvariants; v++) fprintf(f, "  %-*s", column_width(b, v), b->variants[v].name);
@@ -123,7 +123,7 @@ double bench_report_geomean(const bench_t *b, size_t v, size_t *used)
 
 void bench_report_suite(FILE *f, const bench_t *b)
 {
-    bench_report_suite_header(f, b);
+    suite_header(f, b);
     for (size_t i = 0; i < b->ncases; i++) bench_report_suite_row(f, b, &b->cases[i]);
     fprintf(f, "%-18s %9s", "geometric mean", "");
     for (size_t v = 1; v < b->nvariants; v++) {
@@ -173,6 +173,13 @@ static void json_num(FILE *f, double x)
     else fputs("null", f);
 }
 
+/* json_field: `, "key": x` (a number). */
+static void json_field(FILE *f, const char *key, double x)
+{
+    fprintf(f, ", \"%s\": ", key);
+    json_num(f, x);
+}
+
 static void json_machine(FILE *f)
 {
     char cpu[256] = "unknown", line[512];
@@ -209,12 +216,10 @@ static void json_case(FILE *f, const bench_t *b, const bench_case_t *c)
         const bench_run_t *r = &c->runs[i];
         fprintf(f, "%s\n      {\"variant\": ", i ? "," : "");
         json_str(f, b->variants[r->variant].name);
-        fprintf(f, ", \"round\": %d, \"warmup\": %s, \"seconds\": ", r->round, r->warmup ? "true" : "false");
-        json_num(f, r->secs);
-        fputs(", \"user_s\": ", f);
-        json_num(f, r->user);
-        fputs(", \"sys_s\": ", f);
-        json_num(f, r->sys);
+        fprintf(f, ", \"round\": %d, \"warmup\": %s", r->round, r->warmup ? "true" : "false");
+        json_field(f, "seconds", r->secs);
+        json_field(f, "user_s", r->user);
+        json_field(f, "sys_s", r->sys);
         fprintf(f, ", \"exit\": %d, \"signal\": %d, \"timed_out\": %s, \"stdout_bytes\": %llu, "
                    "\"stdout_fnv1a64\": \"%016llx\", \"stdout_match\": %s}",
                 r->exit_code, r->signo, r->timed_out ? "true" : "false", r->out_bytes, r->hash,
@@ -225,18 +230,12 @@ static void json_case(FILE *f, const bench_t *b, const bench_case_t *c)
         const bench_stats_t *s = &c->stats[v];
         fprintf(f, "%s\n      {\"variant\": ", v ? "," : "");
         json_str(f, b->variants[v].name);
-        fputs(", \"median_s\": ", f);
-        json_num(f, s->median);
-        fputs(", \"min_s\": ", f);
-        json_num(f, s->min);
-        fputs(", \"max_s\": ", f);
-        json_num(f, s->max);
-        fputs(", \"ratio\": ", f);
-        json_num(f, s->ratio);
-        fputs(", \"ratio_min\": ", f);
-        json_num(f, s->ratio_min);
-        fputs(", \"ratio_max\": ", f);
-        json_num(f, s->ratio_max);
+        json_field(f, "median_s", s->median);
+        json_field(f, "min_s", s->min);
+        json_field(f, "max_s", s->max);
+        json_field(f, "ratio", s->ratio);
+        json_field(f, "ratio_min", s->ratio_min);
+        json_field(f, "ratio_max", s->ratio_max);
         fprintf(f, ", \"pairs\": %zu, \"runs\": %d, \"mismatches\": %d, \"status\": \"%s\"}",
                 s->pairs, c->total[v], c->mismatches[v],
                 c->native_failed ? "native-fail" : c->mismatches[v] ? "mismatch" : "ok");
@@ -255,7 +254,7 @@ int bench_report_json(const char *path, const bench_t *b)
     json_str(f, b->version);
     fprintf(f, ", \"date\": \"%s\",\n", date);
     json_machine(f);
-    fprintf(f, "  \"runs\": %d, \"warmup\": %d, \"timeout_s\": %d, \"ok\": %s,\n", b->runs, b->warmup,
+    fprintf(f, "  \"runs_per_variant\": %d, \"warmup\": %d, \"timeout_s\": %d, \"ok\": %s,\n", b->runs, b->warmup,
             b->timeout_s, b->failed ? "false" : "true");
     fputs("  \"variants\": [", f);
     static const char *const kinds[] = { "native", "hotpath", "wrapper" };

@@ -58,26 +58,27 @@ int bench_svg_write(const char *path, const bench_t *b)
     double step = top <= 2 ? 0.25 : top <= 5 ? 0.5 : top <= 20 ? 2 : top <= 50 ? 5 : 10;
     int nticks = (int)(top / step) + 1;
     top = nticks * step;
-    double bar_w = 14, gap = 18, left = 60, right = 20, plot_h = 300, top_m = 50;
+    double bar_w = 14, gap = 18, left = 60, right = 20, plot_h = 300, top_m = 66;
     double group_w = (double)(nser ? nser : 1) * bar_w + gap;
     double width = left + right + (double)ngroups * group_w;
     double legend_w = 0;
     for (size_t v = 1; v < b->nvariants; v++) legend_w += 30 + 7.0 * (double)strlen(b->variants[v].name);
     if (width < legend_w + left + right) width = legend_w + left + right;
-    if (width < 360) width = 360;
+    if (width < 420) width = 420;          /* the title's width */
     double height = top_m + plot_h + 130;
     FILE *f = fopen(path, "w");
     if (!f) return -1;
     fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
                "font-family=\"sans-serif\" font-size=\"11\">\n", width, height);
     fprintf(f, "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n");
-    fprintf(f, "<text x=\"%.0f\" y=\"18\" font-size=\"13\">time / native time (lower is "
-               "faster); whiskers: smallest and largest ratio of a paired round</text>\n", left);
+    fprintf(f, "<text x=\"10\" y=\"18\" font-size=\"13\">time / native time (lower is "
+               "faster)</text>\n<text x=\"10\" y=\"34\" fill=\"#555\">whiskers: smallest and "
+               "largest ratio of a run to native's in its round</text>\n");
     /* legend */
     double lx = left;
     for (size_t v = 1; v < b->nvariants; v++) {
-        fprintf(f, "<rect x=\"%.1f\" y=\"28\" width=\"10\" height=\"10\" fill=\"%s\"/>"
-                   "<text x=\"%.1f\" y=\"37\">", lx, colours[(v - 1) % NCOLOURS], lx + 14);
+        fprintf(f, "<rect x=\"%.1f\" y=\"44\" width=\"10\" height=\"10\" fill=\"%s\"/>"
+                   "<text x=\"%.1f\" y=\"53\">", lx, colours[(v - 1) % NCOLOURS], lx + 14);
         xml_text(f, b->variants[v].name);
         fputs("</text>\n", f);
         lx += 30 + 7.0 * (double)strlen(b->variants[v].name);
@@ -118,7 +119,8 @@ int bench_svg_write(const char *path, const bench_t *b)
                         cx, Y(r.lo), Y(r.hi), cx - 3, Y(r.lo), cx + 3, cx - 3, Y(r.hi), cx + 3);
             }
         }
-        const char *label = g == b->ncases ? "geometric mean" : b->cases[g].name;
+        char label[25];                      /* what fits under the chart */
+        snprintf(label, sizeof(label), "%s", g == b->ncases ? "geometric mean" : b->cases[g].name);
         double lxg = gx + (double)nser * bar_w / 2;
         fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" transform=\"rotate(-45 %.1f %.1f)\">",
                 lxg, y0 + 14, lxg, y0 + 14);

@@ -43,7 +43,7 @@ else bad "bench -n 2" "rc=$rc $(cat "$OUT/ok.out" "$OUT/ok.err" | head -20)"; fi
 if python3 - "$OUT/ok.json" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
-assert d["tool"] == "hotpath bench" and d["runs"] == 2 and d["warmup"] == 1 and d["ok"] is True, d
+assert d["tool"] == "hotpath bench" and d["runs_per_variant"] == 2 and d["warmup"] == 1 and d["ok"] is True, d
 assert set(d["machine"]) >= {"cpu", "cpus", "kernel"}, d["machine"]
 names = [v["name"] for v in d["variants"]]
 assert names == ["native", "blocks", "traces", "opt"], names
