@@ -13,13 +13,16 @@ RT_CFLAGS := $(CFLAGS) -fPIC -fvisibility=hidden -mgeneral-regs-only -fno-stack-
 RT_SRCS := $(wildcard runtime/*.c traces/*.c optimizer/*.c)
 RT_ASM  := runtime/entry.S
 RT_OBJS := $(RT_SRCS:%.c=$(BUILD)/%.o) $(RT_ASM:%.S=$(BUILD)/%.o)
-INJ_SRCS := injector/hotpath.c injector/elf_check.c optimizer/opt_parse.c
+INJ_SRCS := injector/hotpath.c injector/elf_check.c injector/bench.c injector/bench_run.c \
+            injector/bench_report.c injector/bench_svg.c injector/bench_stats.c injector/bench_suite.c \
+            optimizer/opt_parse.c
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 
 APT_PKGS := gcc g++ make libzydis-dev libzycore-dev libelf-dev linux-libc-dev libcmocka-dev \
             $(shell cat tests/e2e/PACKAGES benchmarks/PACKAGES 2>/dev/null)
 
-.PHONY: all deps test unit e2e e2e-programs e2e-debian e2e-cli e2e-traces demo bench install clean
+.PHONY: all deps test unit e2e e2e-programs e2e-debian e2e-cli e2e-traces e2e-bench demo bench \
+        bench-peers install clean
 
 all: $(BUILD)/bin/hotpath $(BUILD)/lib/libhotpath.so
 
@@ -59,12 +62,18 @@ $(BUILD)/lib/libhotpath_rt.a: $(RT_OBJS)
 
 $(BUILD)/bin/hotpath: $(INJ_SRCS) runtime/options.c $(wildcard injector/*.h include/hotpath/* optimizer/*.def optimizer/opt.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $(INJ_SRCS) runtime/options.c
+	$(CC) $(CFLAGS) -o $@ $(INJ_SRCS) runtime/options.c -lm
 
 # ---- tests ----
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/lib/libhotpath_rt.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/lib/libhotpath_rt.a -lZydis -lcmocka
+
+# Tests of the bench command's parts link that part of the injector, not the runtime (the
+# shorter stem makes this rule win over the one above for test_bench_*).
+$(BUILD)/tests/test_bench_%: tests/unit/test_bench_%.c injector/bench_%.c injector/bench_%.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Iinjector -o $@ $< injector/bench_$*.c -lcmocka -lm
 
 unit: all $(UNIT_TESTS)
 	@fail=0; for t in $(UNIT_TESTS); do echo "== $$t"; $$t || fail=1; done; exit $$fail
@@ -87,9 +96,12 @@ e2e-cli: all
 e2e-traces: all
 	bash tests/e2e/run_traces.sh $(BUILD)/bin/hotpath $(BUILD)/e2e-traces
 
+e2e-bench: all
+	bash tests/e2e/run_bench.sh $(BUILD)/bin/hotpath $(BUILD)/e2e-bench
+
 test: deps
 	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory unit e2e-cli e2e-traces e2e-programs e2e-debian
+	@$(MAKE) --no-print-directory unit e2e-cli e2e-traces e2e-bench e2e-programs e2e-debian
 
 # ---- demo and benchmarks ----
 demo: deps
@@ -100,9 +112,19 @@ demo: deps
 	@echo "== under hotpath"; bash -c 'TIMEFORMAT="%R s"; time $(BUILD)/bin/hotpath run --stats-json $(BUILD)/demo/stats.json -- $(BUILD)/demo/demo 40'
 	@echo "== statistics"; cat $(BUILD)/demo/stats.json
 
+# BENCH_ARGS: more benchmarks/run.sh options, e.g. make bench BENCH_ARGS="--filter 'fib|xz' -n 3".
 bench: deps
 	@$(MAKE) --no-print-directory all
-	bash benchmarks/run.sh $(BUILD)/bin/hotpath $(BUILD)/bench
+	bash benchmarks/run.sh $(BUILD)/bin/hotpath $(BUILD)/bench $(BENCH_ARGS)
+
+# The suite under hotpath and the tools one would use instead (valgrind --tool=none,
+# qemu-x86_64, DynamoRIO's drrun if DYNAMORIO_HOME is set), installed here, not by deps.
+# They are slow (10-50x): 3 runs by default; BENCH_ARGS="-n 1 --filter ..." for less.
+PEER_PKGS := valgrind qemu-user
+bench-peers: deps
+	@$(MAKE) --no-print-directory deps APT_PKGS="$(PEER_PKGS)"
+	@$(MAKE) --no-print-directory all
+	bash benchmarks/run.sh $(BUILD)/bin/hotpath $(BUILD)/bench-peers --peers -n 3 $(BENCH_ARGS)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib

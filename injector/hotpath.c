@@ -1,6 +1,7 @@
 /* hotpath.c — the `hotpath` command: `hotpath run [OPTIONS] -- PROG [ARGS]` execs PROG with
  * the runtime (libhotpath.so) preloaded, so PID, exit status and death by signal are the
  * program's own. Options come from the command line and HOTPATH_OPTIONS (options.def).
+ * `hotpath bench` is bench.c.
  * Invariant: every refusal is one line on stderr and a non-zero exit; nothing runs then. */
 #include <errno.h>
 #include <limits.h>
@@ -8,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "bench.h"
 #include "elf_check.h"
 #include "hotpath/options.h"
 #include "opt.h"
@@ -32,6 +34,7 @@ static void help_line(const char *name, int takes_value, const char *help)
 static void usage(FILE *f)
 {
     fprintf(f, "usage: hotpath run [OPTIONS] -- PROG [ARGS...]\n"
+               "       hotpath bench [BENCH-OPTIONS] -- PROG [ARGS...]   (hotpath bench --help)\n"
                "       hotpath --help | --version\n");
 }
 
@@ -41,6 +44,9 @@ static void help(void)
     printf("\nRuns PROG (a dynamically linked x86-64 program) from hotpath's code cache.\n"
            "Options (also read from HOTPATH_OPTIONS; a flag FOO is cleared by --no-FOO):\n");
     hp_options_help(help_line);
+    printf("\nhotpath bench runs PROG natively and under hotpath variants, interleaved, checks\n"
+           "that every run's output and exit status match native, and prints median times and\n"
+           "ratios to native (--json, --svg; --suite FILE for a benchmark suite).\n");
 }
 
 /* find_runtime: libhotpath.so beside us: <dir of hotpath>/../lib/libhotpath.so. */
@@ -130,6 +136,7 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) { help(); return 0; }
     if (!strcmp(argv[1], "--version")) { printf("hotpath %s\n", HOTPATH_VERSION); return 0; }
     if (!strcmp(argv[1], "run")) return cmd_run(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "bench")) return bench_main(argc - 2, argv + 2, HOTPATH_VERSION);
     fprintf(stderr, "hotpath: error: unknown command '%s' (see hotpath --help)\n", argv[1]);
     return 2;
 }
