@@ -142,6 +142,16 @@ void an_liveness(const ir_trace_t *t, an_regs_t *live_regs, an_flags_t *live_fla
     }
 }
 
+int an_reaching_def(const ir_trace_t *t, int k, int reg)
+{
+    for (int j = k - 1; j >= 0; j--) {
+        an_effects_t e;
+        an_effects(&t->insn[j], &e);
+        if ((e.def | e.def_part) & AN_REG(reg)) return j;
+    }
+    return -1;
+}
+
 void an_mem(const ir_insn_t *i, an_mem_t *m)
 {
     hp_memset(m, 0, sizeof(*m));

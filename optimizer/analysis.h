@@ -56,6 +56,11 @@ void an_liveness(const ir_trace_t *t, an_regs_t *live_regs, an_flags_t *live_fla
  * apply, marks the region's instructions IR_F_INEXACT. */
 int an_inexact_region(ir_trace_t *t, int k, an_regs_t regs, an_flags_t flags, int apply);
 
+/* an_reaching_def: def-use: the index of the instruction that last writes register `reg`
+ * (an AN_* id, whole or in part) before instruction k on the trace, or -1 when its value at
+ * k comes from before the trace. */
+int an_reaching_def(const ir_trace_t *t, int k, int reg);
+
 /* Memory operand classes. */
 typedef enum {
     AN_MEM_NONE,            /* no memory operand */

@@ -182,6 +182,18 @@ hp_status_t ir_build_path(ir_trace_t *t, const uint64_t *pcs, const uint32_t *le
     return HP_OK;
 }
 
+void ir_cut(ir_trace_t *t, int k)
+{
+    ir_insn_t *i = &t->insn[k];
+    int keep = k + 1;
+    if (i->kind == IR_IND) i->target = 0;                     /* the lookup ends it */
+    while (t->n > keep) ir_remove(t, t->n - 1);
+    if (i->kind == IR_CALL) {                                 /* the push, then the callee */
+        uint64_t callee = i->app_pc + i->len + (uint64_t)i->ops[0].imm.value.s;
+        ir_add(t, IR_EXIT, callee, callee);                   /* (room: we just removed) */
+    }
+}
+
 /* ---- text ---- */
 
 static void ir_puts(char *buf, int cap, int *n, const char *s)

@@ -61,11 +61,25 @@ typedef struct ir_insn {
     ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
 } ir_insn_t;
 
+/* A stack slot a loop keeps in a register (pass_promote.c). */
+#define IR_MAX_PROMO 4
+typedef struct {
+    int reg;                    /* the register holding it (hardware number) */
+    int base;                   /* the slot: [base + disp], size bytes (4 or 8) */
+    int64_t disp;
+    int size;
+} ir_promo_t;
+
 typedef struct {
     ir_insn_t *insn;
     int n, cap;
     uint64_t head;              /* app pc of the first instruction (the trace head) */
     int napp;                   /* app instructions the path holds (for statistics) */
+    /* a loop (the last instruction is an IR_EXIT to head) whose stack slots live in
+       registers: a preheader saves the registers' app values in the thread (T_PROMO) and
+       loads the slots; the loop jumps back past it; every exit restores the registers */
+    int npromo;
+    ir_promo_t promo[IR_MAX_PROMO];
 } ir_trace_t;
 
 /* ir_init / ir_free: an empty trace with room for cap instructions / release its memory
@@ -84,6 +98,10 @@ ir_insn_t *ir_insert(ir_trace_t *t, int at, const ir_insn_t *i);
 
 /* ir_remove: delete instruction at (its compensation list too). */
 void ir_remove(ir_trace_t *t, int at);
+
+/* ir_cut: end the trace at instruction k, an IR_CALL (the push stays, then an exit to the
+ * callee) or an IR_IND (its lookup ends the trace): what followed is dropped. */
+void ir_cut(ir_trace_t *t, int k);
 
 /* ir_set_insn: re-encode i from an encoder request (RIP-relative memory operands take the
  * absolute address as displacement), keeping app_pc, kind and flags. */

@@ -34,17 +34,83 @@ static void ie_check_target(bb_ctx_t *c, uint64_t next)
     hp_rt.stats.trace_inline_checks++;
 }
 
-/* ie_emit_cold: the lookups of the inline checks' misses, after the body. No map entries:
- * a signal there is delivered after single-stepping into the next fragment. */
-static void ie_emit_cold(bb_ctx_t *c)
+/* ie_restore: a promoted loop's registers get their app values back (before leaving). */
+static void ie_restore(bb_ctx_t *c, const ir_trace_t *t)
+{
+    for (int i = 0; i < t->npromo; i++)
+        c->p = emit_gs_load(c->p, t->promo[i].reg, T_PROMO + 8 * (uint32_t)i);
+}
+
+/* ie_exit_jcc / ie_exit_jmp: leave to target when cc holds / always; with promoted
+ * registers the jcc goes to out-of-line code that restores them first. */
+static void ie_exit_jcc(bb_ctx_t *c, const ir_trace_t *t, int cc, uint64_t target)
+{
+    uint8_t *field;
+    if (!t->npromo) {
+        c->p = emit_exit_jcc(c->p, cc, &field);
+        bb_add_exit(c, LINK_DIRECT, target, field, 0);
+        return;
+    }
+    if (c->ncold_exits == BB_COLD) { c->overflow = 1; return; }
+    c->p = emit_jcc_rel32(c->p, cc, &c->cold_exits[c->ncold_exits].field);
+    c->cold_exits[c->ncold_exits++].target = target;
+}
+
+static void ie_exit_jmp(bb_ctx_t *c, const ir_trace_t *t, uint64_t target)
+{
+    uint8_t *field;
+    ie_restore(c, t);
+    c->p = emit_exit_jmp(c->p, &field);
+    bb_add_exit(c, LINK_DIRECT, target, field, 0);
+}
+
+/* ie_emit_cold: the lookups of the inline checks' misses and the exits that restore
+ * promoted registers, after the body. No map entries: a signal there is delivered after
+ * single-stepping into the next fragment (or the dispatcher). */
+static void ie_emit_cold(bb_ctx_t *c, const ir_trace_t *t)
 {
     for (int i = 0; i < c->ncold; i++) {
-        if (c->p + 256 > c->end) { c->overflow = 1; return; }
+        if (c->p + 320 > c->end) { c->overflow = 1; return; }
         emit_set_rel32(c->cold[i], (uint64_t)c->p);
         c->p = emit_u8(c->p, 0x48); c->p = emit_u8(c->p, 0x89); c->p = emit_u8(c->p, 0xd1); /* mov %rdx,%rcx */
         c->p = emit_gs_load(c->p, R_RDX, T_SPILL_RDX);
+        ie_restore(c, t);
         c->p = bb_ibl(c->p);
     }
+    for (int i = 0; i < c->ncold_exits; i++) {
+        if (c->p + 128 > c->end) { c->overflow = 1; return; }
+        emit_set_rel32(c->cold_exits[i].field, (uint64_t)c->p);
+        ie_exit_jmp(c, t, c->cold_exits[i].target);
+    }
+}
+
+/* ie_preheader: save the registers a promoted loop borrows, then load the slots into them
+ * (map kind XL_PREHEAD: a fault loading a slot is reported at the head). */
+static hp_status_t ie_preheader(bb_ctx_t *c, const ir_trace_t *t)
+{
+    for (int i = 0; i < t->npromo; i++)
+        c->p = emit_gs_store(c->p, t->promo[i].reg, T_PROMO + 8 * (uint32_t)i);
+    c->promo_lo = (uint32_t)(c->p - c->start);
+    bb_xl(c, t->head, c->p, XL_PREHEAD);
+    for (int i = 0; i < t->npromo; i++) {
+        const ir_promo_t *pr = &t->promo[i];
+        ZydisEncoderRequest req;
+        hp_memset(&req, 0, sizeof(req));
+        req.machine_mode = ZYDIS_MACHINE_MODE_LONG_64;
+        req.mnemonic = ZYDIS_MNEMONIC_MOV;
+        req.operand_count = 2;
+        req.operands[0].type = ZYDIS_OPERAND_TYPE_REGISTER;
+        req.operands[0].reg.value = ZydisRegisterEncode(pr->size == 8 ? ZYDIS_REGCLASS_GPR64 : ZYDIS_REGCLASS_GPR32,
+                                                        (ZyanU8)pr->reg);
+        req.operands[1].type = ZYDIS_OPERAND_TYPE_MEMORY;
+        req.operands[1].mem.base = ZydisRegisterEncode(ZYDIS_REGCLASS_GPR64, (ZyanU8)pr->base);
+        req.operands[1].mem.displacement = pr->disp;
+        req.operands[1].mem.size = (ZyanU16)pr->size;
+        ZyanUSize len = 16;
+        if (!ZYAN_SUCCESS(ZydisEncoderEncodeInstruction(&req, c->p, &len))) return HP_ERR_ENCODE;
+        c->p += len;
+    }
+    return HP_OK;
 }
 
 /* jrcxz/loop with an 8-bit displacement: the app instruction, then the exits. */
@@ -83,24 +149,27 @@ static int ie_xl_kind(const ir_insn_t *i)
 hp_status_t ir_emit(bb_ctx_t *c, const ir_trace_t *t, const char **why)
 {
     *why = "translation too large";
+    uint8_t *body = 0;
+    if (t->npromo) {
+        if (ie_preheader(c, t) != HP_OK) { *why = "cannot encode a promoted slot load"; return HP_ERR_ENCODE; }
+        body = c->p;
+    }
     for (int k = 0; k < t->n; k++) {
         const ir_insn_t *i = &t->insn[k];
         uint8_t *field;
         if (c->p + 512 > c->end || c->overflow) return HP_ERR_NOMEM;
+        if (i->kind == IR_SYSCALL && t->npromo) { *why = "system call in a promoted loop"; return HP_ERR_UNSUPPORTED; }
         if (i->ncomp) { *why = "compensation code not supported"; return HP_ERR_UNSUPPORTED; }
         bb_xl(c, i->app_pc, c->p, ie_xl_kind(i));
         switch (i->kind) {
         case IR_COPY:
             if (bb_copy(c, &i->zi, i->ops, i->app_pc, i->bytes) != HP_OK) { *why = c->why; return HP_ERR_ENCODE; }
             break;
-        case IR_SYSCALL:
-            bb_syscall(c, &i->zi, i->ops, i->app_pc, i->bytes);
-            break;
         case IR_JCC:
-            c->p = emit_exit_jcc(c->p, i->cc, &field);
-            bb_add_exit(c, LINK_DIRECT, i->target, field, 0);
+            ie_exit_jcc(c, t, i->cc, i->target);
             break;
         case IR_LOOP:
+            if (t->npromo) { *why = "loop instruction in a promoted loop"; return HP_ERR_UNSUPPORTED; }
             ie_loop(c, i);
             break;
         case IR_CALL:
@@ -108,17 +177,30 @@ hp_status_t ir_emit(bb_ctx_t *c, const ir_trace_t *t, const char **why)
             break;
         case IR_IND:
             if (bb_indirect_target(c, &i->zi, i->ops, i->app_pc) != HP_OK) { *why = c->why; return HP_ERR_UNSUPPORTED; }
-            if (i->target) ie_check_target(c, i->target);
-            else c->p = bb_ibl(c->p);
+            if (i->target) {
+                ie_check_target(c, i->target);
+            } else {
+                ie_restore(c, t);
+                c->p = bb_ibl(c->p);
+            }
             break;
         case IR_EXIT:
-            c->p = emit_exit_jmp(c->p, &field);
-            bb_add_exit(c, LINK_DIRECT, i->target, field, 0);
+            if (body && k == t->n - 1 && i->target == t->head) {   /* the loop goes round */
+                c->p = emit_jmp_rel32(c->p, &field);
+                emit_set_rel32(field, (uint64_t)body);
+            } else {
+                ie_exit_jmp(c, t, i->target);
+            }
+            break;
+        case IR_SYSCALL:
+            if (t->npromo) { *why = "system call in a promoted loop"; return HP_ERR_UNSUPPORTED; }
+            bb_syscall(c, &i->zi, i->ops, i->app_pc, i->bytes);
             break;
         }
     }
     c->n = t->napp;
-    ie_emit_cold(c);
+    c->promo_hi = (uint32_t)(c->p - c->start);
+    ie_emit_cold(c, t);
     if (c->overflow) return HP_ERR_NOMEM;
     return HP_OK;
 }

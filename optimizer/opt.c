@@ -13,8 +13,10 @@ void opt_run(ir_trace_t *t)
         if (mask < 0) mask = 0;            /* the hotpath command refuses bad lists first */
     }
     int p = 0;
-#define PASS(name, fn, stat, help) \
+    opt_pass_fn off_fn;
+#define PASS(name, fn, off, stat, help) \
     if (mask & (1L << p)) hp_rt.stats.stat += (uint64_t)fn(t); \
+    else if ((off_fn = (off))) off_fn(t); \
     p++;
 #include "passes.def"
 #undef PASS

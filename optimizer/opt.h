@@ -9,9 +9,11 @@
 /* opt_pass_fn: transform t in place; returns how many instructions it removed or changed. */
 typedef int (*opt_pass_fn)(ir_trace_t *t);
 
-#define PASS(name, fn, stat, help) int fn(ir_trace_t *t);
+#define PASS(name, fn, off, stat, help) int fn(ir_trace_t *t);
 #include "passes.def"
 #undef PASS
+int opt_cut_calls(ir_trace_t *t);
+int opt_cut_ind(ir_trace_t *t);
 
 /* opt_parse: which passes `list` turns on ("all", "none", or names separated by commas),
  * as a bit mask in passes.def order. -1 (and *bad = the unknown name) when a name is not a

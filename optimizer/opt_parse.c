@@ -4,7 +4,7 @@
 #include "opt.h"
 
 static const char *const opt_names[] = {
-#define PASS(name, fn, stat, help) name,
+#define PASS(name, fn, off, stat, help) name,
 #include "passes.def"
 #undef PASS
 };

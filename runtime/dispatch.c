@@ -21,7 +21,7 @@
  * to the target itself, or to a far-jump trampoline written before it is published. */
 static void dsp_link(hp_link_t *l, hp_block_t *to)
 {
-    if (l->kind != LINK_DIRECT || l->to || !hp_rt.opts.link || to->invalid) return;
+    if (l->kind != LINK_DIRECT || l->to || !hp_rt.opts.link || to->invalid || l->from->invalid) return;
     if (l->from->record_copy || to->record_copy || trace_is_head_exit(l, to)) return;
     uint64_t dest = (uint64_t)to->cache_pc;
     if (!cache_reachable((uint64_t)l->branch_rel32 + 4, dest)) {
@@ -82,7 +82,6 @@ void hp_dispatch(hp_thread_t *t)
 {
     hp_link_t *l = t->exit_rec;
     uint64_t pc;
-    __atomic_store_n(&t->dispatches, t->dispatches + 1, __ATOMIC_RELAXED);   /* trace_cache.c */
     if (t->detached) {                     /* back here from the entry tail: go native */
         dsp_go_native(t, t->rip);
         return;
@@ -141,6 +140,9 @@ void hp_dispatch(hp_thread_t *t)
         t->entry_pc = (uint64_t)b->cache_pc;
         t->exit_rec = &t->resume_link;    /* a second pass (signal meanwhile) goes on here */
     }
+    /* trace_cache.c: a locked pass is over; from here on this thread uses no fragment or
+       link it found before and enters only what the tables hold now */
+    __atomic_store_n(&t->dispatches, t->dispatches + 1, __ATOMIC_RELAXED);
     hp_unlock(&hp_rt.lock);                /* no block: dsp_build detached the thread */
     if (t->detached) dsp_go_native(t, t->rip);
 }

@@ -51,6 +51,7 @@ typedef enum {
     XL_END,         /* the fall-through exit after the last instruction */
     XL_INEXACT,     /* a trace instruction a pass inserted or changed: no exact app state
                        at its start (an asynchronous signal waits for an exact point) */
+    XL_PREHEAD,     /* a promoted loop's preheader: a fault there is reported at the head */
 } hp_xl_kind_t;
 
 typedef struct {
@@ -73,6 +74,9 @@ struct hp_block {
     int is_trace;             /* a trace (traces/): several app blocks, app_pc is its head */
     int record_copy;          /* a private copy run while a trace is recorded: never linked */
     struct hp_block *supersedes; /* a trace: the head's block it replaced (back on a flush) */
+    uint8_t npromo;           /* a promoted loop: registers whose app values are in t->promo */
+    uint8_t promo_reg[4];     /*   (register numbers, hardware order) while the thread is */
+    uint32_t promo_lo, promo_hi; /* between these cache offsets (the loop body) */
     uint32_t nranges;         /* a trace: the app ranges it translates */
     uint64_t (*ranges)[2];
     uint32_t n_insns;
@@ -97,7 +101,8 @@ typedef struct hp_thread {
     uint8_t *xsave_area;
     uint64_t ibl_count;
     uint64_t pending;
-    uint8_t pad0[T_CTX - T_PENDING - 8];
+    uint64_t promo[4];               /* the app's values of a promoted trace's registers */
+    uint8_t pad0[T_CTX - T_PROMO - 32];
     uint64_t gpr[16];
     uint64_t rflags;
     uint64_t rip;
@@ -145,6 +150,7 @@ _Static_assert(__builtin_offsetof(hp_thread_t, rt_stack) == T_RT_STACK, "layout"
 _Static_assert(__builtin_offsetof(hp_thread_t, xsave_area) == T_XSAVE_AREA, "layout");
 _Static_assert(__builtin_offsetof(hp_thread_t, ibl_count) == T_IBL_COUNT, "layout");
 _Static_assert(__builtin_offsetof(hp_thread_t, pending) == T_PENDING, "layout");
+_Static_assert(__builtin_offsetof(hp_thread_t, promo) == T_PROMO, "layout");
 _Static_assert(__builtin_offsetof(hp_thread_t, gpr) == T_CTX, "layout");
 _Static_assert(__builtin_offsetof(hp_thread_t, rflags) == T_CTX_FLAGS, "layout");
 _Static_assert(__builtin_offsetof(hp_thread_t, rip) == T_CTX_RIP, "layout");
@@ -157,7 +163,8 @@ _Static_assert(__builtin_offsetof(hp_thread_t, rip) == T_CTX_RIP, "layout");
     X(traces_built) X(trace_cache_bytes) X(trace_side_exits) X(traces_aborted) \
     X(trace_inline_checks) X(cache_flushes_full) X(cache_flushes_phase) X(trace_cache_peak_bytes) \
     /* one per optimizer pass (optimizer/passes.def): instructions removed or changed */ \
-    X(opt_constprop) X(opt_rle) X(opt_dce)
+    X(opt_inline_calls) X(opt_inline_ind) X(opt_straighten) X(opt_constprop) X(opt_rle) \
+    X(opt_promote) X(opt_dce)
 
 typedef struct {
 #define HP_STAT_FIELD(n) uint64_t n;

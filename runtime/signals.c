@@ -217,10 +217,25 @@ static uint64_t *sig_greg(k_sigcontext_t *mc, int r)
 
 /* sig_translate: the app pc of cache pc `pc` if the thread's state there is the app's
  * (fixing spilled rcx into mc for a fault), else 0. sync: the instruction at pc faulted. */
+static uint64_t sig_translate_at(hp_thread_t *t, const hp_block_t *b, uint64_t pc,
+                                 k_sigcontext_t *mc, int sync);
+
+/* sig_translate: ... and for a promoted loop, the registers it borrows get the app's values
+ * back (from t->promo) whenever the thread leaves the cache at an app pc. */
 static uint64_t sig_translate(hp_thread_t *t, uint64_t pc, k_sigcontext_t *mc, int sync)
 {
     hp_block_t *b = cache_find_block(pc);
     if (!b) return 0;
+    uint64_t app = sig_translate_at(t, b, pc, mc, sync);
+    uint64_t off = pc - (uint64_t)b->cache_start;
+    if (app && b->npromo && off >= b->promo_lo && off < b->promo_hi)
+        for (int i = 0; i < b->npromo; i++) *sig_greg(mc, b->promo_reg[i]) = t->promo[i];
+    return app;
+}
+
+static uint64_t sig_translate_at(hp_thread_t *t, const hp_block_t *b, uint64_t pc,
+                                 k_sigcontext_t *mc, int sync)
+{
     if (pc == (uint64_t)b->cache_pc) return b->app_pc;
     uint64_t off = pc - (uint64_t)b->cache_start;
     if (off >= b->body_size || !b->n_xl) return 0;
@@ -237,6 +252,8 @@ static uint64_t sig_translate(hp_thread_t *t, uint64_t pc, k_sigcontext_t *mc, i
         return app;
     case XL_INEXACT:
         return 0;
+    case XL_PREHEAD:                     /* loads of promoted slots: before the loop's */
+        return sync ? b->app_pc : 0;     /* first access (the registers are saved first) */
     case XL_SYSCALL: {
         const hp_xl_t *nx = x + 1 < b->xl + b->n_xl ? x + 1 : 0;
         uint64_t len = (nx ? nx->cache_off : b->body_size) - x->cache_off;

@@ -22,6 +22,7 @@
 #define T_XSAVE_AREA    0x068  /* 64-byte aligned XSAVE area for app SIMD state */
 #define T_IBL_COUNT     0x070  /* indirect branches executed through the in-cache lookup */
 #define T_PENDING       0x078  /* nonzero: signals wait to be delivered (signals.c) */
+#define T_PROMO         0x080  /* 4 slots: app values of registers a promoted loop borrows */
 
 #define T_CTX           0x100  /* app general registers, hardware order rax..r15 */
 #define T_CTX_RSP       (T_CTX + 4 * 8)

@@ -125,10 +125,10 @@ void threads_snapshot_dispatches(void)
         t->flush_snap = __atomic_load_n(&t->dispatches, __ATOMIC_RELAXED);
 }
 
-int threads_all_dispatched_since(const hp_thread_t *self)
+int threads_all_dispatched_since(void)
 {
     for (hp_thread_t *t = th_all; t; t = t->next) {
-        if (t == self || t->state != TH_LIVE || t->detached) continue;
+        if (t->state != TH_LIVE || t->detached) continue;
         if (__atomic_load_n(&t->dispatches, __ATOMIC_RELAXED) == t->flush_snap) return 0;
     }
     return 1;

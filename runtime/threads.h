@@ -35,9 +35,10 @@ uint64_t threads_ibl_count(void) HP_HIDDEN;
  * flush). Caller holds the lock. */
 void threads_snapshot_dispatches(void) HP_HIDDEN;
 
-/* threads_all_dispatched_since: 1 if every live thread under hotpath but self has entered
- * the dispatcher since the last snapshot, so none is still inside code retired then (a
- * thread enters only fragments the tables hold). Caller holds the lock. */
-int threads_all_dispatched_since(const hp_thread_t *self) HP_HIDDEN;
+/* threads_all_dispatched_since: 1 if every live thread under hotpath (the caller too) has
+ * finished a locked dispatcher pass since the last snapshot, so none is inside code
+ * retired then, or holds a link or block record of it: after such a pass a thread enters
+ * only fragments the tables hold. Caller holds the lock. */
+int threads_all_dispatched_since(void) HP_HIDDEN;
 
 #endif

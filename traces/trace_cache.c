@@ -9,8 +9,9 @@
  * A flush takes every trace out of the tables (the head blocks they replaced come back), unlinks what jumps into it and what it
  * linked to, resets the head counters, and retires its units. Threads may still be running
  * a flushed trace: the units are reused only once every other thread has passed the
- * dispatcher since the flush (threads.c counts the passes); until then new traces go to new
- * units. Invariants: caller holds hp_rt.lock; a retired fragment's memory and records stay
+ * dispatcher since the flush (threads.c counts locked passes; the flushing thread's own
+ * pass counts only once it is over, since it may still hold a flushed trace's exit record);
+ * until then new traces go to new units. Invariants: caller holds hp_rt.lock; a retired fragment's memory and records stay
  * intact until reuse, so a thread still inside leaves through its (unlinked) exits. */
 #include "trace.h"
 #include "block_table.h"
@@ -97,12 +98,12 @@ void trace_cache_flush(hp_thread_t *t, int phase)
         hp_rt.stats.cache_flushes_full++;
         trace_raise_threshold();            /* a working set bigger than the cache: only */
     }                                       /* hotter paths become traces from now on */
-    if (threads_all_dispatched_since(t)) cache_reuse_retired(tc_release);
+    (void)t;        /* reuse waits for the next pass: this one may still hold their links */
 }
 
 void trace_cache_before_build(hp_thread_t *t)
 {
-    if (cache_has_retired() && threads_all_dispatched_since(t)) cache_reuse_retired(tc_release);
+    if (cache_has_retired() && threads_all_dispatched_since()) cache_reuse_retired(tc_release);
     uint64_t limit = trace_cache_limit();
     if (cache_trace_bytes() + limit / 8 > limit) trace_cache_flush(t, 0);   /* room for one more */
 }

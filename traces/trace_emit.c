@@ -65,6 +65,10 @@ hp_status_t trace_build(const uint64_t *pcs, const uint32_t *lens, int n, hp_blo
     if (st == HP_OK) {
         hp_block_t *b = *out;
         b->is_trace = 1;
+        b->npromo = (uint8_t)ir.npromo;
+        for (int i = 0; i < ir.npromo; i++) b->promo_reg[i] = (uint8_t)ir.promo[i].reg;
+        b->promo_lo = c->promo_lo;
+        b->promo_hi = c->promo_hi;
         b->cache_start = c->start;
         b->cache_size = (uint32_t)(c->p - c->start);
         st = tr_ranges(b);

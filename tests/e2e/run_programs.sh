@@ -62,6 +62,9 @@ case_builds() {
         riprel)
             echo "riprel_pie|-O2 -fPIE -pie"
             echo "riprel_nopie|-O2 -fno-pie -no-pie" ;;
+        promote_loop)
+            echo "promote_loop|-O0"
+            echo "promote_loop_O2|-O2" ;;
         recursion | funcptr | jumptable | setjmp | exceptions | varargs | retaddr | regs_gpr)
             echo "$src|-O2"
             echo "${src}_O0|-O0" ;;

@@ -13,6 +13,7 @@
 #include "builder.h"
 #include "builder_int.h"
 #include "cache.h"
+#include "analysis.h"
 #include "ir.h"
 #include "ir_emit.h"
 #include "opt.h"
@@ -198,8 +199,8 @@ static void test_opt_parse(void **s)
     assert_true(opt_parse("all", bad, sizeof(bad)) > 0);
     assert_int_equal(opt_parse("none", bad, sizeof(bad)), 0);
     assert_int_equal(opt_parse("", bad, sizeof(bad)), 0);
-    assert_int_equal(opt_parse("dce", bad, sizeof(bad)), 4);
-    assert_int_equal(opt_parse("constprop,rle", bad, sizeof(bad)), 3);
+    assert_int_equal(opt_parse("dce", bad, sizeof(bad)), 64);
+    assert_int_equal(opt_parse("constprop,rle", bad, sizeof(bad)), 24);
     assert_int_equal(opt_parse("dce,bogus", bad, sizeof(bad)), -1);
     assert_string_equal(bad, "bogus");
     assert_int_equal(opt_parse("dce,,dce", bad, sizeof(bad)), -1);
@@ -256,6 +257,87 @@ static void test_dce_dead_values(void **s)
     ir_free(&t);
 }
 
+/* straighten: a loop's last branch back to the head is inverted to fall through to a jump
+ * round; inline_calls off: the trace ends at the call, after the push. */
+static void test_straighten_and_cut(void **s)
+{
+    (void)s;
+    static const uint8_t loop[] = { 0x48, 0xff, 0xc8, 0x75, 0xfb };   /* 0: dec %rax ; jnz 0 */
+    const uint64_t offs[] = { 0 };
+    const uint32_t lens[] = { 2 };
+    ir_trace_t t;
+    build(&t, loop, sizeof(loop), offs, lens, 1, HP_OK);
+    assert_int_equal(t.insn[1].kind, IR_JCC);
+    assert_int_equal(t.insn[1].target, (uint64_t)code);        /* to the head ... */
+    assert_int_equal(t.insn[2].target, (uint64_t)code + 5);    /* ... else out */
+    assert_int_equal(opt_pass_straighten(&t), 1);
+    assert_int_equal(t.insn[1].cc, 0x4);                       /* jz: leaves at the end */
+    assert_int_equal(t.insn[1].target, (uint64_t)code + 5);
+    assert_int_equal(t.insn[2].kind, IR_EXIT);
+    assert_int_equal(t.insn[2].target, (uint64_t)code);        /* goes round */
+    ir_free(&t);
+    /* 0: call 10 | 10: inc %rax ; ret -> 5: (path ends there) */
+    static const uint8_t call[] = { 0xe8, 0x05, 0x00, 0x00, 0x00, 0x90, 0x90, 0x90, 0x90, 0x90,
+                                    0x48, 0xff, 0xc0, 0xc3 };
+    const uint64_t offs2[] = { 0, 10, 5 };
+    const uint32_t lens2[] = { 1, 2, 1 };
+    build(&t, call, sizeof(call), offs2, lens2, 3, HP_OK);
+    assert_int_equal(opt_pass_inline_calls(&t), 1);
+    assert_int_equal(opt_pass_inline_ind(&t), 1);             /* the ret */
+    assert_int_equal(opt_cut_calls(&t), 1);
+    assert_int_equal(t.n, 2);
+    assert_int_equal(t.insn[0].kind, IR_CALL);
+    assert_int_equal(t.insn[1].kind, IR_EXIT);
+    assert_int_equal(t.insn[1].target, (uint64_t)code + 10);
+    ir_free(&t);
+}
+
+/* Effects, liveness and def-use on a small sequence. */
+static void test_analysis(void **s)
+{
+    (void)s;
+    static const uint8_t c[] = {
+        0x48, 0x89, 0xd8,                   /* 0: mov %rbx,%rax */
+        0x48, 0x01, 0xc8,                   /* 3: add %rcx,%rax */
+        0x88, 0xc2,                         /* 6: mov %al,%dl (partial write of rdx) */
+        0x48, 0x8b, 0x4d, 0xf8,             /* 8: mov -8(%rbp),%rcx */
+        0x48, 0x89, 0x07,                   /* 12: mov %rax,(%rdi) */
+    };
+    const uint64_t offs[] = { 0 };
+    const uint32_t lens[] = { 5 };
+    ir_trace_t t;
+    build(&t, c, sizeof(c), offs, lens, 1, HP_OK);
+    an_effects_t e;
+    an_effects(&t.insn[1], &e);
+    assert_int_equal(e.use, AN_REG(AN_RAX) | AN_REG(AN_RCX));
+    assert_int_equal(e.def, AN_REG(AN_RAX));
+    assert_true(e.fdef & ZYDIS_CPUFLAG_ZF);
+    assert_false(e.may_fault);
+    an_effects(&t.insn[2], &e);
+    assert_int_equal(e.def_part, AN_REG(AN_RDX));
+    assert_true(e.use & AN_REG(AN_RDX));
+    an_effects(&t.insn[4], &e);
+    assert_true(e.mem_write && e.may_fault);
+    an_mem_t m;
+    an_mem(&t.insn[3], &m);
+    assert_int_equal(m.cls, AN_MEM_STACK);
+    assert_int_equal(m.base, AN_RBP);
+    assert_int_equal(m.disp, -8);
+    assert_int_equal(m.size, 8);
+    an_mem(&t.insn[4], &m);
+    assert_int_equal(m.cls, AN_MEM_UNKNOWN);
+    an_regs_t live[8];
+    an_flags_t flive[8];
+    an_liveness(&t, live, flive);
+    assert_true(live[0] & AN_REG(AN_RAX));                     /* rax read by the add */
+    assert_false(live[2] & AN_REG(AN_RCX));                     /* rcx overwritten at 8 */
+    assert_true(flive[4] & ZYDIS_CPUFLAG_ZF);                  /* exit at the end: live */
+    assert_int_equal(an_reaching_def(&t, 4, AN_RAX), 1);
+    assert_int_equal(an_reaching_def(&t, 4, AN_RCX), 3);
+    assert_int_equal(an_reaching_def(&t, 2, AN_RDI), -1);
+    ir_free(&t);
+}
+
 int main(void)
 {
     hp_options_default(&hp_rt.opts);
@@ -272,6 +354,8 @@ int main(void)
         cmocka_unit_test(test_opt_parse),
         cmocka_unit_test(test_dce_removes_nops),
         cmocka_unit_test(test_dce_dead_values),
+        cmocka_unit_test(test_straighten_and_cut),
+        cmocka_unit_test(test_analysis),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

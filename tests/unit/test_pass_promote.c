@@ -1,0 +1,184 @@
+/* test_pass_promote.c — loop register promotion: on a -O0 style loop the [rbp+disp] slots
+ * go to registers the trace does not use (loads become moves, stores also set the
+ * register, read-modify-writes compute in the register and store), a store through another
+ * pointer reloads them, a loop that writes rbp or is not a loop is left alone, and the
+ * emitted loop has its preheader, jumps back past it and restores the registers on exits. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <cmocka.h>
+#include <Zydis/Zydis.h>
+#include "builder.h"
+#include "builder_int.h"
+#include "cache.h"
+#include "ir.h"
+#include "ir_emit.h"
+#include "opt.h"
+#include "syscalls.h"
+
+static uint8_t *code;
+
+static void build(ir_trace_t *t, const uint8_t *bytes, size_t n, uint32_t len)
+{
+    memset(code, 0xcc, 4096);
+    memcpy(code, bytes, n);
+    uint64_t pcs[1] = { (uint64_t)code };
+    uint32_t lens[1] = { len };
+    const char *why = "";
+    assert_int_equal(ir_init(t, 64), HP_OK);
+    assert_int_equal(ir_build_path(t, pcs, lens, 1, &why), HP_OK);
+    opt_pass_straighten(t);                  /* a loop: the branch back falls through */
+}
+
+/* 0: mov -0xc(%rbp),%eax ; add %eax,-0x8(%rbp) ; addl $1,-0xc(%rbp) ;
+ *    mov -0xc(%rbp),%eax ; cmp -0x10(%rbp),%eax ; jl 0                  */
+static const uint8_t loop[] = {
+    0x8b, 0x45, 0xf4,                   /* 0: mov -0xc(%rbp),%eax */
+    0x01, 0x45, 0xf8,                   /* 3: add %eax,-0x8(%rbp) */
+    0x83, 0x45, 0xf4, 0x01,             /* 6: addl $1,-0xc(%rbp) */
+    0x8b, 0x45, 0xf4,                   /* 10: mov -0xc(%rbp),%eax */
+    0x3b, 0x45, 0xf0,                   /* 13: cmp -0x10(%rbp),%eax */
+    0x7c, 0xee,                         /* 16: jl 0 */
+};
+
+static int is_reg(const ir_insn_t *i, int op, ZydisRegister r)
+{
+    return i->ops[op].type == ZYDIS_OPERAND_TYPE_REGISTER && i->ops[op].reg.value == r;
+}
+
+static void test_promotes_loop_slots(void **s)
+{
+    (void)s;
+    ir_trace_t t;
+    build(&t, loop, sizeof(loop), 6);
+    assert_int_equal(t.insn[t.n - 1].kind, IR_EXIT);             /* a loop: back to the head */
+    assert_int_equal(t.insn[t.n - 1].target, (uint64_t)code);
+    assert_int_equal(t.insn[t.n - 2].kind, IR_JCC);              /* leaves when not less */
+    assert_int_equal(t.insn[t.n - 2].cc, 0xd);
+    int changed = opt_pass_promote(&t);
+    assert_int_equal(t.npromo, 1);                               /* -0xc: 3 uses; others 1 */
+    assert_int_equal(t.promo[0].disp, -0xc);
+    assert_int_equal(t.promo[0].size, 4);
+    assert_int_equal(t.promo[0].reg, 11);                        /* r11: unused by the loop */
+    assert_int_equal(changed, 3);
+    /* mov %r11d,%eax ; add %eax,-8(%rbp) ; add $1,%r11d ; mov %r11d,-0xc(%rbp) (new) ;
+       mov %r11d,%eax ; cmp -0x10(%rbp),%eax ; jge-exit ; exit->head */
+    assert_int_equal(t.n, 8);
+    assert_true(is_reg(&t.insn[0], 1, ZYDIS_REGISTER_R11D));
+    assert_int_equal(t.insn[1].ops[0].type, ZYDIS_OPERAND_TYPE_MEMORY);   /* not promoted */
+    assert_int_equal(t.insn[2].zi.mnemonic, ZYDIS_MNEMONIC_ADD);
+    assert_true(is_reg(&t.insn[2], 0, ZYDIS_REGISTER_R11D));
+    assert_true(t.insn[3].flags & IR_F_NEW);                     /* the write-through store */
+    assert_int_equal(t.insn[3].ops[0].type, ZYDIS_OPERAND_TYPE_MEMORY);
+    assert_int_equal(t.insn[3].ops[0].mem.disp.value, -0xc);
+    assert_true(is_reg(&t.insn[3], 1, ZYDIS_REGISTER_R11D));
+    assert_true(is_reg(&t.insn[4], 1, ZYDIS_REGISTER_R11D));
+    ir_free(&t);
+}
+
+static void test_store_through_pointer_reloads(void **s)
+{
+    (void)s;
+    static const uint8_t c[] = {
+        0x8b, 0x45, 0xf4,               /* 0: mov -0xc(%rbp),%eax */
+        0x89, 0x07,                     /* 3: mov %eax,(%rdi)  (may alias) */
+        0x8b, 0x45, 0xf4,               /* 5: mov -0xc(%rbp),%eax */
+        0x3b, 0x45, 0xf0,               /* 8: cmp -0x10(%rbp),%eax */
+        0x7c, 0xf3,                     /* 11: jl 0 */
+    };
+    ir_trace_t t;
+    build(&t, c, sizeof(c), 5);
+    assert_true(opt_pass_promote(&t) > 0);
+    assert_int_equal(t.insn[1].zi.mnemonic, ZYDIS_MNEMONIC_MOV);        /* the store */
+    assert_true(t.insn[2].flags & IR_F_NEW);                            /* then a reload */
+    assert_true(is_reg(&t.insn[2], 0, ZYDIS_REGISTER_R11D));
+    assert_int_equal(t.insn[2].ops[1].mem.disp.value, -0xc);
+    ir_free(&t);
+}
+
+static void test_refusals(void **s)
+{
+    (void)s;
+    ir_trace_t t;
+    static const uint8_t writes_rbp[] = {
+        0x8b, 0x45, 0xf4, 0x8b, 0x45, 0xf4, 0x48, 0x89, 0xe5,   /* ...; mov %rsp,%rbp */
+        0x3b, 0x45, 0xf0, 0x7c, 0xf2 };
+    build(&t, writes_rbp, sizeof(writes_rbp), 5);
+    assert_int_equal(opt_pass_promote(&t), 0);
+    assert_int_equal(t.npromo, 0);
+    ir_free(&t);
+    build(&t, loop, sizeof(loop) - 2, 5);                        /* no branch back: no loop */
+    assert_int_equal(opt_pass_promote(&t), 0);
+    ir_free(&t);
+    static const uint8_t mixed[] = {                             /* -0xc read as 4 and 8 bytes */
+        0x8b, 0x45, 0xf4, 0x48, 0x8b, 0x45, 0xf4, 0x8b, 0x45, 0xf4, 0x7c, 0xf4 };
+    build(&t, mixed, sizeof(mixed), 4);
+    assert_int_equal(opt_pass_promote(&t), 0);
+    ir_free(&t);
+}
+
+/* The emitted loop: saves r11 in the thread, loads the slot, body, jumps back to the body
+ * (not the preheader); the side exit restores r11 out of line. */
+static void test_emit_promoted(void **s)
+{
+    (void)s;
+    ir_trace_t t;
+    build(&t, loop, sizeof(loop), 6);
+    assert_true(opt_pass_promote(&t) > 0);
+    bb_ctx_t ctx;
+    bb_exit_t exits[8];
+    hp_xl_t xl[32];
+    memset(&ctx, 0, sizeof(ctx));
+    ctx.exits = exits;
+    ctx.cap_exits = 8;
+    ctx.xl = xl;
+    ctx.cap_xl = 32;
+    ctx.start = ctx.p = cache_reserve((uint64_t)code, 4096);
+    ctx.end = ctx.start + 4096;
+    const char *why;
+    assert_int_equal(ir_emit(&ctx, &t, &why), HP_OK);
+    ZydisDecoder d;
+    ZydisDecodedInstruction in;
+    ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+    ZydisDecoderInit(&d, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+    assert_true(ZYAN_SUCCESS(ZydisDecoderDecodeFull(&d, ctx.start, 15, &in, ops)));
+    assert_int_equal(ops[0].mem.segment, ZYDIS_REGISTER_GS);                 /* save r11 */
+    assert_int_equal(ops[0].mem.disp.value, T_PROMO);
+    assert_int_equal(ops[1].reg.value, ZYDIS_REGISTER_R11);
+    uint8_t *load = ctx.start + ctx.promo_lo;
+    assert_true(ZYAN_SUCCESS(ZydisDecoderDecodeFull(&d, load, 15, &in, ops)));
+    assert_int_equal(ops[0].reg.value, ZYDIS_REGISTER_R11D);                 /* load slot */
+    assert_int_equal(ops[1].mem.disp.value, -0xc);
+    uint8_t *body = load + in.length;
+    assert_int_equal(xl[1].cache_off, (uint32_t)(body - ctx.start));         /* head map */
+    assert_int_equal(xl[0].kind, XL_PREHEAD);
+    /* the last body instruction jumps back to the body */
+    uint8_t *p = ctx.start + xl[ctx.n_xl - 1].cache_off;
+    assert_true(ZYAN_SUCCESS(ZydisDecoderDecodeFull(&d, p, 15, &in, ops)));
+    assert_int_equal(in.mnemonic, ZYDIS_MNEMONIC_JMP);
+    assert_ptr_equal(p + in.length + ops[0].imm.value.s, body);
+    /* the side exit: one exit record whose branch is in restore code after the body */
+    assert_int_equal(ctx.nexits, 1);
+    assert_true(exits[0].field > ctx.start + ctx.promo_hi);
+    assert_int_equal(exits[0].target, (uint64_t)code + sizeof(loop));
+    cache_commit(ctx.start, (size_t)(ctx.p - ctx.start));
+    ir_free(&t);
+}
+
+int main(void)
+{
+    hp_options_default(&hp_rt.opts);
+    builder_init();
+    syscalls_init();
+    code = mmap(0, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_promotes_loop_slots),
+        cmocka_unit_test(test_store_through_pointer_reloads),
+        cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_emit_promoted),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
