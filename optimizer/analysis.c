@@ -36,21 +36,25 @@ static int an_is_barrier(const ZydisDecodedInstruction *in, const ZydisDecodedOp
     }
 }
 
-/* Instructions whose register and flag effects are fully described by their operands and
- * cpu_flags and that touch no other state: integer ALU, moves, shifts, lea, setcc, cmov,
- * push/pop, bit operations. Everything else is opaque. */
-static int an_is_modelled(const ZydisDecodedInstruction *in)
+/* Instructions whose effects the operands do not describe (system state, I/O, segment
+ * bases, save areas of unknown size, transactions): opaque. Everything else is modelled by
+ * its operands and cpu_flags; vector, mask and x87 registers are not tracked (an
+ * instruction touching them may raise a floating-point exception: may_fault). */
+static int an_is_opaque(const ZydisDecodedInstruction *in)
 {
     switch (in->meta.category) {
-    case ZYDIS_CATEGORY_BINARY: case ZYDIS_CATEGORY_LOGICAL: case ZYDIS_CATEGORY_SHIFT:
-    case ZYDIS_CATEGORY_ROTATE: case ZYDIS_CATEGORY_DATAXFER: case ZYDIS_CATEGORY_CMOV:
-    case ZYDIS_CATEGORY_SETCC: case ZYDIS_CATEGORY_BITBYTE: case ZYDIS_CATEGORY_PUSH:
-    case ZYDIS_CATEGORY_POP: case ZYDIS_CATEGORY_NOP: case ZYDIS_CATEGORY_CONVERT:
-    case ZYDIS_CATEGORY_FLAGOP: case ZYDIS_CATEGORY_MISC: case ZYDIS_CATEGORY_COND_BR:
-    case ZYDIS_CATEGORY_UNCOND_BR: case ZYDIS_CATEGORY_CALL: case ZYDIS_CATEGORY_RET:
-        return in->mnemonic != ZYDIS_MNEMONIC_CPUID && in->mnemonic != ZYDIS_MNEMONIC_XLAT;
+    case ZYDIS_CATEGORY_SYSTEM: case ZYDIS_CATEGORY_IO: case ZYDIS_CATEGORY_IOSTRINGOP:
+    case ZYDIS_CATEGORY_INTERRUPT: case ZYDIS_CATEGORY_SYSCALL: case ZYDIS_CATEGORY_SYSRET:
+    case ZYDIS_CATEGORY_SEGOP: case ZYDIS_CATEGORY_XSAVE: case ZYDIS_CATEGORY_XSAVEOPT:
+    case ZYDIS_CATEGORY_RDWRFSGS: case ZYDIS_CATEGORY_SGX: case ZYDIS_CATEGORY_VTX:
+    case ZYDIS_CATEGORY_PT: case ZYDIS_CATEGORY_UINTR: case ZYDIS_CATEGORY_TSX_LDTRK:
+    case ZYDIS_CATEGORY_AMX_TILE: case ZYDIS_CATEGORY_KEYLOCKER: case ZYDIS_CATEGORY_KEYLOCKER_WIDE:
+    case ZYDIS_CATEGORY_PCONFIG: case ZYDIS_CATEGORY_MPX: case ZYDIS_CATEGORY_PKU:
+    case ZYDIS_CATEGORY_SMAP: case ZYDIS_CATEGORY_CET: case ZYDIS_CATEGORY_ENQCMD:
+    case ZYDIS_CATEGORY_HRESET: case ZYDIS_CATEGORY_SERIALIZE: case ZYDIS_CATEGORY_INVALID:
+        return 1;
     default:
-        return 0;
+        return in->mnemonic == ZYDIS_MNEMONIC_CPUID || in->mnemonic == ZYDIS_MNEMONIC_XLAT;
     }
 }
 
@@ -87,7 +91,15 @@ void an_effects(const ir_insn_t *i, an_effects_t *e)
             if (r == ZYDIS_REGISTER_RFLAGS || r == ZYDIS_REGISTER_EFLAGS || r == ZYDIS_REGISTER_FLAGS)
                 continue;                                /* cpu_flags says which */
             int id = an_reg_id(r);
-            if (id < 0) { e->opaque = 1; continue; }
+            if (id < 0) {
+                ZydisRegisterClass rc = ZydisRegisterGetClass(r);
+                if (rc == ZYDIS_REGCLASS_SEGMENT || rc == ZYDIS_REGCLASS_CONTROL ||
+                    rc == ZYDIS_REGCLASS_DEBUG || rc == ZYDIS_REGCLASS_TABLE || rc == ZYDIS_REGCLASS_TEST)
+                    e->opaque = 1;
+                else
+                    e->may_fault = 1;                    /* vector/x87/mask: FP exceptions */
+                continue;
+            }
             if (rd) e->use |= AN_REG(id);
             if (wr) {
                 int whole = (op->size == 64 || op->size == 32) && !cond_wr;
@@ -107,7 +119,7 @@ void an_effects(const ir_insn_t *i, an_effects_t *e)
     if (in->mnemonic == ZYDIS_MNEMONIC_DIV || in->mnemonic == ZYDIS_MNEMONIC_IDIV) e->may_fault = 1;
     e->barrier = (uint8_t)an_is_barrier(in, i->ops);
     if (e->barrier) e->may_fault = 1;
-    if (i->kind == IR_COPY && !an_is_modelled(in)) e->opaque = 1;
+    if (i->kind == IR_COPY && an_is_opaque(in)) e->opaque = 1;
     if (e->opaque) {                                    /* assume the worst */
         e->use = e->def_part = AN_ALL_REGS;
         e->fuse = e->fdef = AN_ALL_FLAGS;

@@ -5,8 +5,10 @@
  * Invariants: everything is conservative: a register or flag the analysis cannot account
  * for counts as read and written; an exit of the trace makes every register and flag
  * live (the code it goes to may read anything); an instruction with effects the analysis
- * does not model (vector registers, segment bases, system instructions) is `opaque` and
- * passes must leave it and what it touches alone. */
+ * does not model (segment bases, system state, I/O, save areas, transactions) is `opaque`
+ * and passes must leave it and what it touches alone. Vector, mask and x87 registers are
+ * not tracked: instructions on them are modelled by their general-register, flag and
+ * memory operands and count as may_fault (floating-point exceptions). */
 #ifndef HOTPATH_ANALYSIS_H
 #define HOTPATH_ANALYSIS_H
 #include "ir.h"

@@ -1,7 +1,8 @@
-/* pass_dce.c — dead code: instructions with no effect on the app state are removed: the
+/* pass_dce.c — dead code and dead flags: instructions with no effect on the app state are removed: the
  * no-op forms compilers use for alignment (nop, nopw/nopl, mov of a 64-bit register to
  * itself), and computations whose every result (registers and flags) is overwritten before
  * any read or exit, that write no memory and cannot fault.
+ * Dead flags: `add`/`sub`/`inc`/`dec` of a register whose flags are dead become `lea`.
  * Exactness: a no-op changes nothing. A removed computation leaves its registers and flags
  * stale until they are overwritten; that region may hold no instruction that can fault, no
  * barrier and no exit, and is marked inexact (an_inexact_region), so signals, faults and
@@ -39,6 +40,61 @@ static int dce_dead(const ir_insn_t *i, an_regs_t live, an_flags_t flive)
     return !((e.def | e.def_part) & live) && !(e.fdef & flive);
 }
 
+/* dce_lea: `add`/`sub` of an immediate or `add` of a register, `inc`, `dec` on a 32- or
+ * 64-bit register whose flags are dead become `lea` (no flags: the flags stay stale until
+ * overwritten, an inexact region). Returns 1 if changed. */
+static int dce_lea(ir_trace_t *t, int k, an_flags_t flive)
+{
+    ir_insn_t *i = &t->insn[k];
+    const ZydisDecodedInstruction *in = &i->zi;
+    if (i->kind != IR_COPY || (in->operand_width != 32 && in->operand_width != 64)) return 0;
+    if (in->attributes & ZYDIS_ATTRIB_HAS_LOCK) return 0;
+    if (i->ops[0].type != ZYDIS_OPERAND_TYPE_REGISTER) return 0;
+    int64_t disp = 0;
+    ZydisRegister index = ZYDIS_REGISTER_NONE;
+    switch (in->mnemonic) {
+    case ZYDIS_MNEMONIC_INC: disp = 1; break;
+    case ZYDIS_MNEMONIC_DEC: disp = -1; break;
+    case ZYDIS_MNEMONIC_ADD: case ZYDIS_MNEMONIC_SUB:
+        if (i->ops[1].type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
+            disp = i->ops[1].imm.value.s;
+            if (in->mnemonic == ZYDIS_MNEMONIC_SUB) disp = -disp;
+            if (disp != (int32_t)disp) return 0;
+        } else if (i->ops[1].type == ZYDIS_OPERAND_TYPE_REGISTER && in->mnemonic == ZYDIS_MNEMONIC_ADD) {
+            index = ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, i->ops[1].reg.value);
+            if (index == ZYDIS_REGISTER_RSP) return 0;           /* not an index register */
+        } else {
+            return 0;
+        }
+        break;
+    default:
+        return 0;
+    }
+    an_effects_t e;
+    an_effects(i, &e);
+    if (e.fdef & flive) return 0;
+    ZydisRegister dst = i->ops[0].reg.value;
+    ZydisRegister base = ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, dst);
+    if (base == ZYDIS_REGISTER_RSP) return 0;
+    if (!an_inexact_region(t, k, 0, e.fdef, 0)) return 0;
+    ZydisEncoderRequest req;
+    hp_memset(&req, 0, sizeof(req));
+    req.machine_mode = ZYDIS_MACHINE_MODE_LONG_64;
+    req.mnemonic = ZYDIS_MNEMONIC_LEA;
+    req.operand_count = 2;
+    req.operands[0].type = ZYDIS_OPERAND_TYPE_REGISTER;
+    req.operands[0].reg.value = dst;
+    req.operands[1].type = ZYDIS_OPERAND_TYPE_MEMORY;
+    req.operands[1].mem.base = base;
+    req.operands[1].mem.index = index;
+    req.operands[1].mem.scale = index == ZYDIS_REGISTER_NONE ? 0 : 1;
+    req.operands[1].mem.displacement = disp;
+    req.operands[1].mem.size = 8;                       /* (what Zydis takes for lea) */
+    if (ir_set_insn(i, &req) != HP_OK) return 0;
+    an_inexact_region(t, k, 0, e.fdef, 1);
+    return 1;
+}
+
 int opt_pass_dce(ir_trace_t *t)
 {
     int removed = 0;
@@ -53,10 +109,16 @@ int opt_pass_dce(ir_trace_t *t)
         an_liveness(t, live, flive);
         for (int k = t->n - 1; k >= 1; k--) {           /* backwards: indices below stay valid */
             ir_insn_t *i = &t->insn[k];
-            if (!dce_dead(i, live[k], flive[k])) continue;
+            if (!dce_dead(i, live[k], flive[k])) {
+                if (round == 0) removed += dce_lea(t, k, flive[k]);   /* dead flags */
+                continue;
+            }
             an_effects_t e;
             an_effects(i, &e);
-            if (!an_inexact_region(t, k, e.def | e.def_part, e.fdef, 1)) continue;
+            if (!an_inexact_region(t, k, e.def | e.def_part, e.fdef, 1)) {
+                if (round == 0) removed += dce_lea(t, k, flive[k]);   /* still: dead flags */
+                continue;
+            }
             ir_remove(t, k);
             removed++;
             changed = 1;

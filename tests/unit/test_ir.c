@@ -234,7 +234,8 @@ static void test_dce_dead_values(void **s)
         0x90,                               /* 0: nop (the head stays) */
         0xb9, 0x01, 0x00, 0x00, 0x00,       /* 1: mov $1,%ecx   (dead: overwritten at 11) */
         0x85, 0xc0,                         /* 6: test %eax,%eax (flags dead: cmp at 16) */
-        0x01, 0xd8,                         /* 8: add %ebx,%eax  (flags dead, eax live) */
+        0x01, 0xd8,                         /* 8: add %ebx,%eax  (flags dead; eax dead too, but
+                                               the load at 23 could fault before it is rewritten) */
         0x90,                               /* 10: nop */
         0xb9, 0x02, 0x00, 0x00, 0x00,       /* 11: mov $2,%ecx */
         0x39, 0xca,                         /* 16: cmp %ecx,%edx */
@@ -247,13 +248,18 @@ static void test_dce_dead_values(void **s)
     ir_trace_t t;
     build(&t, c, sizeof(c), offs, lens, 1, HP_OK);
     assert_int_equal(t.n, 12);                          /* 11 and the exit */
-    assert_int_equal(opt_pass_dce(&t), 3);              /* the nop, mov $1,%ecx, test */
+    assert_int_equal(opt_pass_dce(&t), 4);              /* nop, mov $1,%ecx, test; add->lea */
     assert_int_equal(t.n, 9);
-    assert_int_equal(t.insn[1].app_pc, (uint64_t)code + 8);     /* add */
+    assert_int_equal(t.insn[1].app_pc, (uint64_t)code + 8);     /* add: its flags are dead */
+    assert_int_equal(t.insn[1].zi.mnemonic, ZYDIS_MNEMONIC_LEA);
+    assert_int_equal(t.insn[1].ops[0].reg.value, ZYDIS_REGISTER_EAX);
+    assert_int_equal(t.insn[1].ops[1].mem.base, ZYDIS_REGISTER_RAX);
+    assert_int_equal(t.insn[1].ops[1].mem.index, ZYDIS_REGISTER_RBX);
     assert_true(t.insn[1].flags & IR_F_INEXACT);       /* ecx and the flags are stale */
     assert_true(t.insn[2].flags & IR_F_INEXACT);       /* mov $2,%ecx: ecx still stale */
-    assert_false(t.insn[3].flags & IR_F_INEXACT);      /* cmp: exact again */
+    assert_true(t.insn[3].flags & IR_F_INEXACT);       /* cmp: the lea left the flags stale */
     assert_int_equal(t.insn[4].app_pc, (uint64_t)code + 18);    /* mov $1,%esi stays */
+    assert_false(t.insn[4].flags & IR_F_INEXACT);      /* exact again after the cmp */
     ir_free(&t);
 }
 
