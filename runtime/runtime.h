@@ -163,7 +163,7 @@ _Static_assert(__builtin_offsetof(hp_thread_t, rip) == T_CTX_RIP, "layout");
     X(traces_built) X(trace_cache_bytes) X(trace_side_exits) X(traces_aborted) \
     X(trace_inline_checks) X(cache_flushes_full) X(cache_flushes_phase) X(trace_cache_peak_bytes) \
     /* one per optimizer pass (optimizer/passes.def): instructions removed or changed */ \
-    X(opt_inline_calls) X(opt_inline_ind) X(opt_straighten) X(opt_constprop) X(opt_rle) \
+    X(opt_inline_calls) X(opt_inline_ind) X(opt_straighten) X(opt_rle) X(opt_constprop) \
     X(opt_promote) X(opt_dce)
 
 typedef struct {
