@@ -75,7 +75,7 @@ static void ie_emit_cold(bb_ctx_t *c, const ir_trace_t *t)
         c->p = emit_u8(c->p, 0x48); c->p = emit_u8(c->p, 0x89); c->p = emit_u8(c->p, 0xd1); /* mov %rdx,%rcx */
         c->p = emit_gs_load(c->p, R_RDX, T_SPILL_RDX);
         ie_restore(c, t);
-        c->p = bb_ibl(c->p);
+        c->p = bb_ibl_trace(c->p);
     }
     for (int i = 0; i < c->ncold_exits; i++) {
         if (c->p + 128 > c->end) { c->overflow = 1; return; }
@@ -181,7 +181,7 @@ hp_status_t ir_emit(bb_ctx_t *c, const ir_trace_t *t, const char **why)
                 ie_check_target(c, i->target);
             } else {
                 ie_restore(c, t);
-                c->p = bb_ibl(c->p);
+                c->p = bb_ibl_trace(c->p);
             }
             break;
         case IR_EXIT:

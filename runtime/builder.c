@@ -146,6 +146,27 @@ uint8_t *bb_ibl(uint8_t *p)
 }
 
 /* mov <operand of an indirect jmp/call>, %rcx — with the app's rcx still in place. */
+/* bb_ibl_trace: the lookup for an exit of a trace: the template probing the traces' table
+ * (T_IBL_TTABLE) and missing through T_IBL_TREC, so the dispatcher counts the target as a
+ * trace head. The two gs displacements of the copy are rewritten. */
+uint8_t *bb_ibl_trace(uint8_t *p)
+{
+    static const uint8_t table[] = { 0x65, 0x48, 0x03, 0x14, 0x25, T_IBL_TABLE, 0, 0, 0 };
+    static const uint8_t rec[] = { 0x65, 0x48, 0x8b, 0x04, 0x25, T_IBL_REC, 0, 0, 0 };
+    uint8_t *end = bb_ibl(p);
+    if (!hp_rt.opts.trace_ibl) return end;
+    for (uint8_t *q = p; q + sizeof(table) <= end; q++) {
+        int is_table = 1, is_rec = 1;
+        for (unsigned k = 0; k < sizeof(table); k++) {
+            if (q[k] != table[k]) is_table = 0;
+            if (q[k] != rec[k]) is_rec = 0;
+        }
+        if (is_table) q[5] = T_IBL_TTABLE;
+        if (is_rec) q[5] = T_IBL_TREC;
+    }
+    return end;
+}
+
 hp_status_t bb_load_target(bb_ctx_t *c, const ZydisDecodedInstruction *in,
                            const ZydisDecodedOperand *op, uint64_t pc)
 {

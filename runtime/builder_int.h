@@ -60,6 +60,7 @@ hp_status_t bb_finish(bb_ctx_t *c, uint64_t pc, uint64_t end_pc, int n_insns, hp
 void bb_add_exit(bb_ctx_t *c, uint32_t kind, uint64_t target, uint8_t *field, uint32_t len) HP_HIDDEN;
 void bb_push_return(bb_ctx_t *c, uint64_t ret) HP_HIDDEN;
 uint8_t *bb_ibl(uint8_t *p) HP_HIDDEN;
+uint8_t *bb_ibl_trace(uint8_t *p) HP_HIDDEN;
 /* bb_indirect_target: spill rcx and put the app target of an indirect jmp/call or ret in
  * rcx (a call also pushes its app return address; a ret pops). */
 hp_status_t bb_indirect_target(bb_ctx_t *c, const ZydisDecodedInstruction *in,

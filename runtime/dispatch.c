@@ -22,7 +22,7 @@
 static void dsp_link(hp_link_t *l, hp_block_t *to)
 {
     if (l->kind != LINK_DIRECT || l->to || !hp_rt.opts.link || to->invalid || l->from->invalid) return;
-    if (l->from->record_copy || to->record_copy || trace_is_head_exit(l, to)) return;
+    if (l->from->record_copy || to->record_copy || trace_is_head_exit(l, to->app_pc, to)) return;
     uint64_t dest = (uint64_t)to->cache_pc;
     if (!cache_reachable((uint64_t)l->branch_rel32 + 4, dest)) {
         uint8_t *tramp = cache_reserve((uint64_t)l->branch_rel32, EMIT_FAR_JMP_LEN);
@@ -134,7 +134,10 @@ void hp_dispatch(hp_thread_t *t)
     if (!b) b = dsp_build(t, pc);
     if (b) {
         if (l && l->kind == LINK_DIRECT) dsp_link(l, b);
-        if (l && l->kind == LINK_INDIRECT && hp_rt.opts.ibl && !b->record_copy)
+        if (l == &hp_rt.ibl_trace_link && hp_rt.opts.ibl && !b->record_copy &&
+            !trace_is_head_exit(l, pc, b))            /* a trace, or a head given up */
+            ibl_insert_trace(pc, (uint64_t)b->cache_pc);
+        else if (l && l->kind == LINK_INDIRECT && hp_rt.opts.ibl && !b->record_copy)
             ibl_insert(t, pc, (uint64_t)b->cache_pc);
         t->rip = pc;
         t->entry_pc = (uint64_t)b->cache_pc;

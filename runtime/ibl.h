@@ -15,11 +15,14 @@ typedef struct {
 /* ibl_insert: make lookups of app_pc jump to cache_pc, evicting an older target that
  * shares its slots if both are taken (the evicted one misses once and comes back). */
 hp_status_t ibl_insert(hp_thread_t *t, uint64_t app_pc, uint64_t cache_pc) HP_HIDDEN;
-/* ibl_remove: drop app_pc's entry if it jumps to cache_pc. */
+/* ibl_insert_trace: the same in the traces' table (cache_pc a trace, or a block whose head
+ * cannot become a trace, so its misses stop). */
+void ibl_insert_trace(uint64_t app_pc, uint64_t cache_pc) HP_HIDDEN;
+/* ibl_remove: drop app_pc's entries (both tables) if they jump to cache_pc. */
 void ibl_remove(uint64_t app_pc, uint64_t cache_pc) HP_HIDDEN;
 /* ibl_lookup: the C view of a probe (for tests): cache pc or 0. */
 uint64_t ibl_lookup(uint64_t app_pc) HP_HIDDEN;
-/* ibl_clear: empty the table (whole flush). */
+/* ibl_clear: empty the tables (whole flush). */
 void ibl_clear(hp_thread_t *t) HP_HIDDEN;
 /* ibl_table: the shared table (what T_IBL_TABLE normally holds). */
 void *ibl_table(void) HP_HIDDEN;

@@ -93,7 +93,7 @@ typedef struct hp_thread {
     uint64_t entry_pc;
     uint64_t ibl_target;
     void *ibl_table;
-    uint64_t reserved0;
+    void *ibl_ttable;
     uint64_t ibl_jmp;
     uint64_t exit_routine;
     hp_link_t *ibl_rec;
@@ -102,7 +102,8 @@ typedef struct hp_thread {
     uint64_t ibl_count;
     uint64_t pending;
     uint64_t promo[4];               /* the app's values of a promoted trace's registers */
-    uint8_t pad0[T_CTX - T_PROMO - 32];
+    hp_link_t *ibl_trec;
+    uint8_t pad0[T_CTX - T_IBL_TREC - 8];
     uint64_t gpr[16];
     uint64_t rflags;
     uint64_t rip;
@@ -151,6 +152,8 @@ _Static_assert(__builtin_offsetof(hp_thread_t, xsave_area) == T_XSAVE_AREA, "lay
 _Static_assert(__builtin_offsetof(hp_thread_t, ibl_count) == T_IBL_COUNT, "layout");
 _Static_assert(__builtin_offsetof(hp_thread_t, pending) == T_PENDING, "layout");
 _Static_assert(__builtin_offsetof(hp_thread_t, promo) == T_PROMO, "layout");
+_Static_assert(__builtin_offsetof(hp_thread_t, ibl_trec) == T_IBL_TREC, "layout");
+_Static_assert(__builtin_offsetof(hp_thread_t, ibl_ttable) == T_IBL_TTABLE, "layout");
 _Static_assert(__builtin_offsetof(hp_thread_t, gpr) == T_CTX, "layout");
 _Static_assert(__builtin_offsetof(hp_thread_t, rflags) == T_CTX_FLAGS, "layout");
 _Static_assert(__builtin_offsetof(hp_thread_t, rip) == T_CTX_RIP, "layout");
@@ -182,6 +185,7 @@ typedef struct {
     int exit_code;                   /* -1 until the app exits */
     char detach_reason[96];          /* the first detach's reason ("" if none) */
     hp_link_t ibl_link;              /* the record T_IBL_REC points to */
+    hp_link_t ibl_trace_link;        /* T_IBL_TREC: a miss in the traces' table (a trace exit) */
     hp_lock_t lock;                  /* the dispatcher lock: tables, builder, links, registry */
     int detaching;                   /* every thread is being detached */
     uint64_t samples[4];             /* where sampled threads were: traces, blocks, runtime, native */

@@ -101,6 +101,7 @@ int hp_takeover_c(uint64_t *image)
         return 0;
     }
     hp_rt.ibl_link.kind = LINK_INDIRECT;
+    hp_rt.ibl_trace_link.kind = LINK_INDIRECT;
     t->tid = (int)sys_gettid();
     t->start_link.target = image[17];
     hp_memcpy(t->gpr, image, 16 * sizeof(uint64_t));

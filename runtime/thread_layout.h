@@ -14,7 +14,7 @@
 #define T_ENTRY_PC      0x028  /* where hp_cache_enter jumps: cache pc, or app pc on detach */
 #define T_IBL_TARGET    0x030  /* app target of an indirect branch that missed the table */
 #define T_IBL_TABLE     0x038  /* hp_ibl_entry_t *: the shared indirect lookup table */
-/* 0x040 reserved */
+#define T_IBL_TTABLE    0x040  /* hp_ibl_entry_t *: the lookup table of traces' exits (traces only) */
 #define T_IBL_JMP       0x048  /* scratch: the cache pc an indirect lookup hit jumps to */
 #define T_EXIT_ROUTINE  0x050  /* address of hp_cache_exit */
 #define T_IBL_REC       0x058  /* hp_link_t * used by indirect-lookup misses */
@@ -23,6 +23,7 @@
 #define T_IBL_COUNT     0x070  /* indirect branches executed through the in-cache lookup */
 #define T_PENDING       0x078  /* nonzero: signals wait to be delivered (signals.c) */
 #define T_PROMO         0x080  /* 4 slots: app values of registers a promoted loop borrows */
+#define T_IBL_TREC      0x0a0  /* hp_link_t * used by misses of the traces' lookup table */
 
 #define T_CTX           0x100  /* app general registers, hardware order rax..r15 */
 #define T_CTX_RSP       (T_CTX + 4 * 8)

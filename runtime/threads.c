@@ -68,6 +68,7 @@ hp_thread_t *threads_new(void)
     t->self = t;
     t->exit_routine = (uint64_t)hp_cache_exit;
     t->ibl_rec = &hp_rt.ibl_link;
+    t->ibl_trec = &hp_rt.ibl_trace_link;
     t->start_link.kind = LINK_START;
     t->resume_link.kind = LINK_RESUME;
     t->state = TH_LIVE;

@@ -43,12 +43,19 @@ static tr_entry_t *tr_get(uint64_t pc, int create)
     return e;
 }
 
-int trace_is_head_exit(const hp_link_t *l, const hp_block_t *to)
+int trace_is_head_exit(const hp_link_t *l, uint64_t pc, const hp_block_t *to)
 {
-    if (!hp_rt.opts.traces || l->kind != LINK_DIRECT || (to && to->is_trace)) return 0;
+    if (!hp_rt.opts.traces || (to && to->is_trace)) return 0;
+    if (l == &hp_rt.ibl_trace_link) return !trace_no_trace_at(pc);   /* a trace's lookup */
+    if (l->kind != LINK_DIRECT) return 0;
     if (!l->from->is_trace && l->target >= l->from->app_end) return 0;
-    tr_entry_t *e = tr_get(l->target, 0);
-    return !e || e->count >= 0;          /* a head no trace can start from is linked */
+    return !trace_no_trace_at(l->target);   /* a head no trace can start from is linked */
+}
+
+int trace_no_trace_at(uint64_t pc)
+{
+    tr_entry_t *e = tr_get(pc, 0);
+    return e && e->count < 0;
 }
 
 static void tr_stop(hp_thread_t *t)
@@ -94,6 +101,7 @@ static void tr_install(hp_thread_t *t, hp_block_t *b)
         return;
     }
     ibl_insert(t, b->app_pc, (uint64_t)b->cache_pc);
+    ibl_insert_trace(b->app_pc, (uint64_t)b->cache_pc);
     hp_rt.stats.traces_built++;
 }
 
@@ -139,7 +147,7 @@ hp_block_t *trace_dispatch(hp_thread_t *t, const hp_link_t *l, uint64_t pc)
         tr_finish(t);
         return 0;
     }
-    if (!l || !trace_is_head_exit(l, btab_lookup(pc))) return 0;
+    if (!l || !trace_is_head_exit(l, pc, btab_lookup(pc))) return 0;
     tr_entry_t *e = tr_get(pc, 1);
     if (!e || e->count < 0 || ++e->count < hp_rt.opts.threshold << tr_threshold_shift) return 0;
     if (!t->rec) {

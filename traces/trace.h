@@ -5,9 +5,14 @@
 #define HOTPATH_TRACE_H
 #include "runtime.h"
 
-/* trace_is_head_exit: 1 if exit l leads to a trace head (a backward direct branch, or any
- * exit of a trace) and must stay unlinked until its target is a trace itself. */
-int trace_is_head_exit(const hp_link_t *l, const hp_block_t *to) HP_HIDDEN;
+/* trace_is_head_exit: 1 if exit l to app pc `pc` (block `to`, or NULL if none yet) leads
+ * to a trace head (a backward direct branch, any direct exit of a trace, or a miss in the
+ * traces' lookup table) and must stay unlinked, or out of that table, until its target is
+ * a trace itself or no trace can start there. */
+int trace_is_head_exit(const hp_link_t *l, uint64_t pc, const hp_block_t *to) HP_HIDDEN;
+
+/* trace_no_trace_at: 1 if building a trace at pc failed (it stays a block). Lock held. */
+int trace_no_trace_at(uint64_t pc) HP_HIDDEN;
 
 /* trace_dispatch: the trace part of a dispatcher pass for thread t arriving at app pc
  * through exit l (NULL: a system call, a signal, a resume). Counts heads, starts, extends

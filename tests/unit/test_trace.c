@@ -130,8 +130,10 @@ static void test_indirect_checked_inline(void **s)
             ins[i + 3].in.mnemonic == ZYDIS_MNEMONIC_JMP) {
             found = 1;
             uint64_t miss = target_of(&ins[i + 3]);             /* after the body's end */
-            uint8_t tmpl[256];
-            size_t tl = (size_t)(bb_ibl(tmpl) - tmpl);
+            uint8_t tmpl[256], plain[256];
+            size_t tl = (size_t)(bb_ibl_trace(tmpl) - tmpl);   /* probes the traces' table */
+            assert_int_equal((size_t)(bb_ibl(plain) - plain), tl);
+            assert_memory_not_equal(tmpl, plain, tl);
             assert_true(miss > (uint64_t)ins[i + 3].addr);
             assert_memory_equal((uint8_t *)miss + 3 + 9, tmpl, tl);   /* mov %rdx,%rcx; reload rdx */
         }
@@ -162,17 +164,17 @@ static void test_head_rules(void **s)
     l.kind = LINK_DIRECT;
     l.from = &from;
     l.target = 0x1000;                                   /* backward: a head */
-    assert_true(trace_is_head_exit(&l, &to));
-    assert_false(trace_is_head_exit(&l, &trace));        /* unless it is a trace already */
+    assert_true(trace_is_head_exit(&l, l.target, &to));
+    assert_false(trace_is_head_exit(&l, l.target, &trace));        /* unless it is a trace already */
     l.target = 0x1040;                                   /* forward: not a head */
-    assert_false(trace_is_head_exit(&l, &to));
+    assert_false(trace_is_head_exit(&l, l.target, &to));
     l.from = &trace;                                     /* any exit of a trace is */
-    assert_true(trace_is_head_exit(&l, &to));
+    assert_true(trace_is_head_exit(&l, l.target, &to));
     l.kind = LINK_INDIRECT;
-    assert_false(trace_is_head_exit(&l, &to));
+    assert_false(trace_is_head_exit(&l, l.target, &to));
     hp_rt.opts.traces = 0;
     l.kind = LINK_DIRECT;
-    assert_false(trace_is_head_exit(&l, &to));
+    assert_false(trace_is_head_exit(&l, l.target, &to));
     hp_rt.opts.traces = 1;
 }
 
