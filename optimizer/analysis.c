@@ -71,11 +71,12 @@ void an_effects(const ir_insn_t *i, an_effects_t *e)
     }
     if (in->cpu_flags) {
         e->fuse = in->cpu_flags->tested;
-        e->fdef = in->cpu_flags->modified | in->cpu_flags->set_0 | in->cpu_flags->set_1 |
-                  in->cpu_flags->undefined;
+        e->fdef = in->cpu_flags->modified | in->cpu_flags->set_0 | in->cpu_flags->set_1;
+        e->fundef = in->cpu_flags->undefined & ~e->fdef;
     }
     e->fuse &= AN_ALL_FLAGS;
     e->fdef &= AN_ALL_FLAGS;
+    e->fundef &= AN_ALL_FLAGS;
     if ((in->meta.category == ZYDIS_CATEGORY_SHIFT || in->meta.category == ZYDIS_CATEGORY_ROTATE) &&
         !(in->operand_count_visible >= 2 && i->ops[1].type == ZYDIS_OPERAND_TYPE_IMMEDIATE &&
           (i->ops[1].imm.value.u & (in->operand_width == 64 ? 63 : 31)) != 0))
@@ -102,7 +103,9 @@ void an_effects(const ir_insn_t *i, an_effects_t *e)
             }
             if (rd) e->use |= AN_REG(id);
             if (wr) {
-                int whole = (op->size == 64 || op->size == 32) && !cond_wr;
+                /* bsf/bsr leave the destination alone when the source is 0 */
+                int keeps = in->mnemonic == ZYDIS_MNEMONIC_BSF || in->mnemonic == ZYDIS_MNEMONIC_BSR;
+                int whole = (op->size == 64 || op->size == 32) && !cond_wr && !keeps;
                 if (whole) e->def |= AN_REG(id);
                 else { e->def_part |= AN_REG(id); e->use |= AN_REG(id); }
             }
@@ -123,6 +126,7 @@ void an_effects(const ir_insn_t *i, an_effects_t *e)
     if (e->opaque) {                                    /* assume the worst */
         e->use = e->def_part = AN_ALL_REGS;
         e->fuse = e->fdef = AN_ALL_FLAGS;
+        e->fundef = 0;
         e->mem_read = e->mem_write = e->may_fault = 1;
     }
     if (i->kind == IR_CALL) {                           /* push of the return address */

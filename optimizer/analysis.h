@@ -31,7 +31,10 @@ typedef struct {
     an_regs_t def;          /* registers written whole (64 bits, or 32 zero-extending) */
     an_regs_t def_part;     /* registers written in part (8/16 bits): also in use */
     an_flags_t fuse;        /* flags read */
-    an_flags_t fdef;        /* flags written (set, cleared, modified or left undefined) */
+    an_flags_t fdef;        /* flags surely written (set, cleared or modified) */
+    an_flags_t fundef;      /* flags left undefined: some CPUs keep their old value, so they
+                               do not end a flag's life, but removing or changing the
+                               instruction changes them: they must be dead for that too */
     uint8_t mem_read;       /* reads memory (not lea's address computation) */
     uint8_t mem_write;      /* writes memory */
     uint8_t may_fault;      /* can raise a synchronous signal (memory access, division, ...) */

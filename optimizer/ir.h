@@ -80,6 +80,7 @@ typedef struct {
        loads the slots; the loop jumps back past it; every exit restores the registers */
     int npromo;
     ir_promo_t promo[IR_MAX_PROMO];
+    int threads;                /* other threads may share memory: no promotion */
 } ir_trace_t;
 
 /* ir_init / ir_free: an empty trace with room for cap instructions / release its memory

@@ -155,7 +155,7 @@ static int cp_eval(const cp_state_t *st, const ir_insn_t *i, ZydisRegister *dst,
     an_effects(i, &e);
     if (e.opaque || e.mem_read || e.mem_write || e.may_fault || e.barrier) return 0;
     *dst = o[0].reg.value;
-    *fw = e.fdef;
+    *fw = e.fdef | e.fundef;
     switch (in->mnemonic) {
     case ZYDIS_MNEMONIC_MOV:
         if (nv != 2 || !cp_operand(st, &o[1], w, &a)) return 0;

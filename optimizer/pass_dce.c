@@ -37,7 +37,7 @@ static int dce_dead(const ir_insn_t *i, an_regs_t live, an_flags_t flive)
     if (e.mem_write || e.may_fault || e.barrier || e.opaque || e.exits) return 0;
     if ((e.def | e.def_part) & AN_REG(AN_RSP)) return 0;
     if (!(e.def | e.def_part | e.fdef)) return 0;       /* no result: not a computation */
-    return !((e.def | e.def_part) & live) && !(e.fdef & flive);
+    return !((e.def | e.def_part) & live) && !((e.fdef | e.fundef) & flive);
 }
 
 /* dce_lea: `add`/`sub` of an immediate or `add` of a register, `inc`, `dec` on a 32- or
@@ -72,11 +72,11 @@ static int dce_lea(ir_trace_t *t, int k, an_flags_t flive)
     }
     an_effects_t e;
     an_effects(i, &e);
-    if (e.fdef & flive) return 0;
+    if ((e.fdef | e.fundef) & flive) return 0;
     ZydisRegister dst = i->ops[0].reg.value;
     ZydisRegister base = ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, dst);
     if (base == ZYDIS_REGISTER_RSP) return 0;
-    if (!an_inexact_region(t, k, 0, e.fdef, 0)) return 0;
+    if (!an_inexact_region(t, k, 0, e.fdef | e.fundef, 0)) return 0;
     ZydisEncoderRequest req;
     hp_memset(&req, 0, sizeof(req));
     req.machine_mode = ZYDIS_MACHINE_MODE_LONG_64;
@@ -91,7 +91,7 @@ static int dce_lea(ir_trace_t *t, int k, an_flags_t flive)
     req.operands[1].mem.displacement = disp;
     req.operands[1].mem.size = 8;                       /* (what Zydis takes for lea) */
     if (ir_set_insn(i, &req) != HP_OK) return 0;
-    an_inexact_region(t, k, 0, e.fdef, 1);
+    an_inexact_region(t, k, 0, e.fdef | e.fundef, 1);
     return 1;
 }
 
@@ -115,7 +115,7 @@ int opt_pass_dce(ir_trace_t *t)
             }
             an_effects_t e;
             an_effects(i, &e);
-            if (!an_inexact_region(t, k, e.def | e.def_part, e.fdef, 1)) {
+            if (!an_inexact_region(t, k, e.def | e.def_part, e.fdef | e.fundef, 1)) {
                 if (round == 0) removed += dce_lea(t, k, flive[k]);   /* still: dead flags */
                 continue;
             }

@@ -13,6 +13,10 @@
  * head, and the store after a register read-modify-write (an inserted instruction) is not
  * a translatable point: the slot was read at the loop's entry, so it faults only if the
  * stack is unmapped under the loop.
+ * Memory others can write: a slot is promoted only if the loop itself stores to it (a
+ * loop that only reads a location may be waiting for another thread or process to write
+ * it), and only while the process has one thread (trace_build says so; when a second
+ * thread starts, promoted traces are flushed: traces/trace_cache.c).
  * Applies only when rbp is not written in the trace, there is no opaque instruction, system
  * call or loop instruction, and each promoted slot is only accessed with one size at one
  * offset by the forms handled here; a store through any other pointer (or the stack
@@ -28,6 +32,7 @@ typedef struct {
     int size;
     int uses;
     int bad;                    /* accessed in a form or size we do not handle */
+    int written;                /* the loop stores to it (only such slots are promoted) */
     int reg;                    /* chosen register, or -1 */
 } pr_slot_t;
 
@@ -155,7 +160,7 @@ static int pr_reload(ir_trace_t *t, int k, const pr_slot_t *slots, int nslots)
 
 int opt_pass_promote(ir_trace_t *t)
 {
-    if (t->n < 2 || t->npromo) return 0;
+    if (t->n < 2 || t->npromo || t->threads) return 0;
     ir_insn_t *last = &t->insn[t->n - 1];
     if (last->kind != IR_EXIT || last->target != t->head) return 0;
     pr_slot_t slots[PR_MAX_SLOTS];
@@ -183,7 +188,9 @@ int opt_pass_promote(ir_trace_t *t)
             pr_find(slots, nslots - 1, m.disp, m.size, &overlap);   /* mark the others */
         }
         s->uses++;
-        if (pr_form(i, &m) == PR_NONE) s->bad = 1;
+        int form = pr_form(i, &m);
+        if (form == PR_NONE) s->bad = 1;
+        if (form == PR_STORE || form == PR_RMW) s->written = 1;
     }
     /* not rax, rcx, rdx: exit stubs, inline checks and lookups borrow them */
     static const int order[] = { AN_R11, AN_R10, AN_R9, AN_R8, AN_R15, AN_R14, AN_R13, AN_R12,
@@ -193,7 +200,8 @@ int opt_pass_promote(ir_trace_t *t)
     while (npromo < IR_MAX_PROMO) {                      /* most used first */
         int best = -1;
         for (int k = 0; k < nslots; k++)
-            if (!slots[k].bad && slots[k].reg < 0 && slots[k].uses >= 2 && (best < 0 || slots[k].uses > slots[best].uses))
+            if (!slots[k].bad && slots[k].written && slots[k].reg < 0 && slots[k].uses >= 2 &&
+                (best < 0 || slots[k].uses > slots[best].uses))
                 best = k;
         if (best < 0) break;
         while (next < (int)(sizeof(order) / sizeof(order[0])) && (used & AN_REG(order[next]))) next++;

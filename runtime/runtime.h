@@ -190,6 +190,8 @@ typedef struct {
     int detaching;                   /* every thread is being detached */
     uint64_t samples[4];             /* where sampled threads were: traces, blocks, runtime, native */
     int ndetached;                   /* threads that went native */
+    int multithreaded;               /* a thread sharing memory was created (no promotion) */
+    int promoted;                    /* some trace has promoted registers */
 } hp_runtime_t;
 
 extern hp_runtime_t hp_rt HP_HIDDEN;

@@ -15,6 +15,7 @@
 #include "maps.h"
 #include "sys.h"
 #include "threads.h"
+#include "trace.h"
 #include "signals.h"
 
 uint8_t hp_syscall_table[65536];
@@ -88,6 +89,10 @@ static uint64_t sc_clone(hp_thread_t *t, uint64_t pc, uint64_t next, uint64_t fl
         c->sigtab = (flags & CLONE_SIGHAND) ? t->sigtab : signals_table_copy(t->sigtab);
         if (!c->sigtab) { threads_discard(c); c = 0; }
         else if (!(flags & CLONE_VM)) c->fork_child = 1;   /* its own memory, a new stack */
+        else if (!(flags & CLONE_VFORK) && !hp_rt.multithreaded) {
+            hp_rt.multithreaded = 1;      /* a loop's registers would hide its stores */
+            if (hp_rt.promoted) trace_cache_flush(t, TRACE_FLUSH_THREADS);
+        }
     }
     if ((flags & CLONE_VM) || !c) hp_unlock(&hp_rt.lock);   /* a fork keeps it across the call */
     if (!c) {

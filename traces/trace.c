@@ -93,6 +93,10 @@ static hp_block_t *tr_copy(hp_thread_t *t, uint64_t pc)
 static void tr_install(hp_thread_t *t, hp_block_t *b)
 {
     hp_block_t *old = btab_lookup(b->app_pc);
+    if (old && old->is_trace) {          /* another thread recorded the same head: keep */
+        b->invalid = 1;                  /* the first (b stays unreachable in its unit) */
+        return;
+    }
     if (old) {
         btab_replace(old, b);
         if (!old->is_trace) b->supersedes = old;

@@ -42,11 +42,12 @@ void trace_raise_threshold(void) HP_HIDDEN;
 
 /* trace_cache.c: the trace cache's limit in bytes (--cache-size); the check before a
  * trace is built (reuse retired units if safe, flush when full); the bookkeeping after one
- * is installed (peak size, phase changes); a flush of every trace (phase: 1 for a phase
- * change, 0 for a full cache). Caller holds the lock. */
+ * is installed (peak size, phase changes); a flush of every trace (why: a TRACE_FLUSH_*).
+ * Caller holds the lock. */
+enum { TRACE_FLUSH_FULL, TRACE_FLUSH_PHASE, TRACE_FLUSH_THREADS };
 uint64_t trace_cache_limit(void) HP_HIDDEN;
 void trace_cache_before_build(hp_thread_t *t) HP_HIDDEN;
 void trace_cache_built(hp_thread_t *t) HP_HIDDEN;
-void trace_cache_flush(hp_thread_t *t, int phase) HP_HIDDEN;
+void trace_cache_flush(hp_thread_t *t, int why) HP_HIDDEN;
 
 #endif

@@ -47,6 +47,17 @@ uint64_t trace_cache_limit(void)
     return bytes < TC_MIN_SIZE ? TC_MIN_SIZE : bytes;
 }
 
+/* tc_unlink_out: b's exits leave the incoming lists of the blocks they are linked to. */
+static void tc_unlink_out(hp_block_t *b)
+{
+    for (hp_link_t *l = b->exits; l; l = l->next) {
+        if (!l->to) continue;
+        for (hp_link_t **pp = &l->to->incoming; *pp; pp = &(*pp)->next_in)
+            if (*pp == l) { *pp = l->next_in; break; }
+        l->to = 0;
+    }
+}
+
 /* tc_drop: one flushed trace: out of the lookup, nothing jumps in, its links leave the
  * lists of the blocks they lead to. */
 static void tc_drop(hp_block_t *b)
@@ -59,17 +70,14 @@ static void tc_drop(hp_block_t *b)
     b->supersedes = 0;
     ibl_remove(b->app_pc, (uint64_t)b->cache_pc);
     flush_unlink_incoming(b);
-    for (hp_link_t *l = b->exits; l; l = l->next) {
-        if (!l->to) continue;
-        for (hp_link_t **pp = &l->to->incoming; *pp; pp = &(*pp)->next_in)
-            if (*pp == l) { *pp = l->next_in; break; }
-        l->to = 0;
-    }
+    tc_unlink_out(b);
 }
 
-/* tc_release: a retired trace's records, once no thread can be inside it. */
+/* tc_release: a retired trace's records, once no thread can be inside it (a trace taken
+ * out by a range invalidation may still have linked exits: they are unlinked first). */
 static void tc_release(hp_block_t *b)
 {
+    tc_unlink_out(b);
     for (hp_link_t *l = b->exits, *next; l; l = next) {
         next = l->next;
         heap_free(l);
@@ -79,9 +87,13 @@ static void tc_release(hp_block_t *b)
     heap_free(b);
 }
 
-void trace_cache_flush(hp_thread_t *t, int phase)
+void trace_cache_flush(hp_thread_t *t, int why)
 {
-    hp_note(phase ? "phase change: flushing the trace cache" : "trace cache full: flushing it", 0, 0);
+    static const char *const notes[] = { "trace cache full: flushing it",
+                                         "phase change: flushing the trace cache",
+                                         "a second thread: flushing traces with promoted registers" };
+    int phase = why == TRACE_FLUSH_PHASE;
+    hp_note(notes[why], 0, 0);
     btab_remove_traces(tc_drop);
     while (tc_restore) {
         hp_block_t *b = tc_restore;
@@ -93,8 +105,9 @@ void trace_cache_flush(hp_thread_t *t, int phase)
     cache_retire_traces();
     threads_snapshot_dispatches();
     hp_rt.stats.cache_flushes++;
+    if (why == TRACE_FLUSH_THREADS) hp_rt.promoted = 0;
     if (phase) hp_rt.stats.cache_flushes_phase++;
-    else {
+    else if (why == TRACE_FLUSH_FULL) {
         hp_rt.stats.cache_flushes_full++;
         trace_raise_threshold();            /* a working set bigger than the cache: only */
     }                                       /* hotter paths become traces from now on */
@@ -105,7 +118,7 @@ void trace_cache_before_build(hp_thread_t *t)
 {
     if (cache_has_retired() && threads_all_dispatched_since()) cache_reuse_retired(tc_release);
     uint64_t limit = trace_cache_limit();
-    if (cache_trace_bytes() + limit / 8 > limit) trace_cache_flush(t, 0);   /* room for one more */
+    if (cache_trace_bytes() + limit / 8 > limit) trace_cache_flush(t, TRACE_FLUSH_FULL);   /* room for one more */
 }
 
 void trace_cache_built(hp_thread_t *t)
@@ -122,7 +135,7 @@ void trace_cache_built(hp_thread_t *t)
         tc_in_interval = 0;
     }
     if (++tc_in_interval >= TC_BURST && tc_stable >= TC_STABLE) {
-        trace_cache_flush(t, 1);
+        trace_cache_flush(t, TRACE_FLUSH_PHASE);
         tc_stable = 0;
     }
 }

@@ -53,6 +53,7 @@ hp_status_t trace_build(const uint64_t *pcs, const uint32_t *lens, int n, hp_blo
     c->xl = xl;
     c->cap_xl = cap + 2;
     st = ir_build_path(&ir, pcs, lens, n, why);
+    ir.threads = hp_rt.multithreaded;
     if (st != HP_OK) goto done;
     opt_run(&ir);
     c->start = c->p = cache_reserve_kind(pcs[0], TR_RESERVE, 1);
@@ -66,6 +67,7 @@ hp_status_t trace_build(const uint64_t *pcs, const uint32_t *lens, int n, hp_blo
         hp_block_t *b = *out;
         b->is_trace = 1;
         b->npromo = (uint8_t)ir.npromo;
+        if (ir.npromo) hp_rt.promoted = 1;
         for (int i = 0; i < ir.npromo; i++) b->promo_reg[i] = (uint8_t)ir.promo[i].reg;
         b->promo_lo = c->promo_lo;
         b->promo_hi = c->promo_hi;

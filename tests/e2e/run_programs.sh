@@ -65,6 +65,8 @@ case_builds() {
         promote_loop)
             echo "promote_loop|-O0"
             echo "promote_loop_O2|-O2" ;;
+        promo_thread)
+            echo "promo_thread|-O0" ;;
         recursion | funcptr | jumptable | setjmp | exceptions | varargs | retaddr | regs_gpr)
             echo "$src|-O2"
             echo "${src}_O0|-O0" ;;
@@ -78,7 +80,7 @@ source_link_flags() {
     case $1 in
         libm_loop | sig_fpu_env) echo "-lm" ;;
         dlopen | dl_reload) echo "-ldl" ;;
-        threads_* | sig_mask | sig_nested_flood | sig_altstack_nested) echo "-pthread" ;;
+        threads_* | sig_mask | sig_nested_flood | sig_altstack_nested | promo_thread) echo "-pthread" ;;
         retaddr) echo "-rdynamic -ldl" ;;
     esac
 }

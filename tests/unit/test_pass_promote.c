@@ -85,9 +85,9 @@ static void test_store_through_pointer_reloads(void **s)
     static const uint8_t c[] = {
         0x8b, 0x45, 0xf4,               /* 0: mov -0xc(%rbp),%eax */
         0x89, 0x07,                     /* 3: mov %eax,(%rdi)  (may alias) */
-        0x8b, 0x45, 0xf4,               /* 5: mov -0xc(%rbp),%eax */
-        0x3b, 0x45, 0xf0,               /* 8: cmp -0x10(%rbp),%eax */
-        0x7c, 0xf3,                     /* 11: jl 0 */
+        0x83, 0x45, 0xf4, 0x01,         /* 5: addl $1,-0xc(%rbp) */
+        0x3b, 0x45, 0xf0,               /* 9: cmp -0x10(%rbp),%eax */
+        0x7c, 0xf2,                     /* 12: jl 0 */
     };
     ir_trace_t t;
     build(&t, c, sizeof(c), 5);
@@ -103,6 +103,15 @@ static void test_refusals(void **s)
 {
     (void)s;
     ir_trace_t t;
+    static const uint8_t spin[] = {                  /* a loop that only reads its slots */
+        0x8b, 0x45, 0xf4, 0x8b, 0x45, 0xf4, 0x3b, 0x45, 0xf0, 0x7c, 0xf5 };
+    build(&t, spin, sizeof(spin), 4);                /* (another thread may write them) */
+    assert_int_equal(opt_pass_promote(&t), 0);
+    ir_free(&t);
+    build(&t, loop, sizeof(loop), 6);
+    t.threads = 1;                                   /* other threads: no promotion */
+    assert_int_equal(opt_pass_promote(&t), 0);
+    ir_free(&t);
     static const uint8_t writes_rbp[] = {
         0x8b, 0x45, 0xf4, 0x8b, 0x45, 0xf4, 0x48, 0x89, 0xe5,   /* ...; mov %rsp,%rbp */
         0x3b, 0x45, 0xf0, 0x7c, 0xf2 };
