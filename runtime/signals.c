@@ -306,11 +306,15 @@ static void sig_resume_in_dispatcher(hp_thread_t *t, k_sigcontext_t *mc, uint64_
     mc->eflags &= ~(uint64_t)(EFLAGS_TF | EFLAGS_DF | EFLAGS_AC);
 }
 
-/* sig_detach_here: thread t goes native from the kernel's sigreturn, at app pc `app`
- * with the context in mc (already the app's). */
-static void sig_detach_here(hp_thread_t *t, k_sigcontext_t *mc, uint64_t app)
+/* sig_detach_here: thread t goes native at app pc `app` with the context in uc (already
+ * the app's). From the kernel's sigreturn when it can; but while hotpath's own alternate
+ * signal stack is installed this handler runs on it and sigaltstack cannot give the app
+ * its own back (EPERM), so then, as with signals still to deliver, the thread detaches in
+ * the dispatcher, on the runtime stack. */
+static void sig_detach_here(hp_thread_t *t, k_ucontext_t *uc, uint64_t app)
 {
-    if (t->npend) {               /* signals to deliver first: detach in the dispatcher */
+    k_sigcontext_t *mc = &uc->mc;
+    if (t->npend || t->own_altstack) {
         sig_resume_in_dispatcher(t, mc, app);
         t->detach_pending = 1;
         t->pending = 1;
@@ -371,7 +375,7 @@ void hp_sig_entry(int sig, void *info, void *ucv)
         uint64_t pc = mc->rip;
         if (cache_contains(pc) && !sig_in_runtime(t, mc)) {
             uint64_t app = sig_translate(t, pc, mc, 0);
-            if (app) { sig_unstep(t, uc); sig_detach_here(t, mc, app); return; }
+            if (app) { sig_unstep(t, uc); sig_detach_here(t, uc, app); return; }
             sig_step(t, uc);
         } else if (sig_in_tail(pc)) {
             sig_restart_dispatcher(t, mc);
@@ -410,7 +414,7 @@ void hp_sig_entry(int sig, void *info, void *ucv)
     uint64_t app = sig_translate(t, pc, mc, sync);
     if (app && t->detach_pending && step_trap) {
         sig_unstep(t, uc);
-        sig_detach_here(t, mc, app);
+        sig_detach_here(t, uc, app);
         return;
     }
     if (app) {
