@@ -21,8 +21,8 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/t
 APT_PKGS := gcc g++ make libzydis-dev libzycore-dev libelf-dev linux-libc-dev libcmocka-dev \
             $(shell cat tests/e2e/PACKAGES benchmarks/PACKAGES 2>/dev/null)
 
-.PHONY: all deps test unit e2e e2e-programs e2e-debian e2e-cli e2e-traces e2e-bench demo bench \
-        bench-peers install clean
+.PHONY: all deps test unit fuzz e2e e2e-programs e2e-debian e2e-cli e2e-traces e2e-bench demo \
+        bench bench-peers install clean
 
 all: $(BUILD)/bin/hotpath $(BUILD)/lib/libhotpath.so
 
@@ -74,6 +74,26 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/lib/libhotpath_rt.a
 $(BUILD)/tests/test_bench_%: tests/unit/test_bench_%.c injector/bench_%.c injector/bench_%.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Iinjector -o $@ $< injector/bench_$*.c -lcmocka -lm
+
+# The differential tester (tests/difftest/, issue #5): its generator and harness link into
+# the cmocka test (3000 cases in `make unit`) and into the long fuzz run (`make fuzz`,
+# FUZZ_SEED / FUZZ_COUNT / FUZZ_ARGS, e.g. FUZZ_ARGS="--opt none --keep-going").
+DT_SRCS := $(wildcard tests/difftest/dt_*.c tests/difftest/dt_*.S)
+DT_LIB_SRCS := $(filter-out tests/difftest/dt_fuzz.c,$(DT_SRCS))
+DT_DEPS := $(DT_SRCS) $(wildcard tests/difftest/*.h) runtime/thread_layout.h $(BUILD)/lib/libhotpath_rt.a
+FUZZ_SEED ?= 1
+FUZZ_COUNT ?= 1000000
+
+$(BUILD)/tests/test_difftest: tests/unit/test_difftest.c $(DT_DEPS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/difftest -o $@ $< $(DT_LIB_SRCS) $(BUILD)/lib/libhotpath_rt.a -lZydis -lcmocka
+
+$(BUILD)/tests/difftest_fuzz: $(DT_DEPS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/difftest -o $@ $(DT_SRCS) $(BUILD)/lib/libhotpath_rt.a -lZydis
+
+fuzz: $(BUILD)/tests/difftest_fuzz
+	$(BUILD)/tests/difftest_fuzz $(FUZZ_ARGS) $(FUZZ_SEED) $(FUZZ_COUNT)
 
 unit: all $(UNIT_TESTS)
 	@fail=0; for t in $(UNIT_TESTS); do echo "== $$t"; $$t || fail=1; done; exit $$fail
