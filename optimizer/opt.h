@@ -15,9 +15,13 @@ typedef int (*opt_pass_fn)(ir_trace_t *t);
 int opt_cut_calls(ir_trace_t *t);
 int opt_cut_ind(ir_trace_t *t);
 
-/* opt_parse: which passes `list` turns on ("all", "none", or names separated by commas),
- * as a bit mask in passes.def order. -1 (and *bad = the unknown name) when a name is not a
- * pass. No libc: the hotpath command and the runtime both call it. */
+/* opt_parse: which passes `list` turns on, as a bit mask in passes.def order. The trace
+ * formation passes (inline_calls, inline_ind, straighten: what issue #4's traces do) are
+ * on unless removed; words, left to right: "all" (every pass), "none" (formation only),
+ * NAME (add), -NAME (remove). "--no-opt" is "none"; "--opt=all,-promote" is everything
+ * but promote; "--opt=none,-inline_calls,-inline_ind,-straighten" runs no pass at all.
+ * -1 (and *bad = the word) when a word is not a pass. No libc: the hotpath command and the
+ * runtime both call it. */
 long opt_parse(const char *list, char *bad, int bad_len);
 
 /* opt_run: run the passes enabled by hp_rt.opts.opt over t, adding to their statistics. */

@@ -196,11 +196,15 @@ static void test_opt_parse(void **s)
 {
     (void)s;
     char bad[32];
-    assert_true(opt_parse("all", bad, sizeof(bad)) > 0);
-    assert_int_equal(opt_parse("none", bad, sizeof(bad)), 0);
-    assert_int_equal(opt_parse("", bad, sizeof(bad)), 0);
-    assert_int_equal(opt_parse("dce", bad, sizeof(bad)), 64);
-    assert_int_equal(opt_parse("constprop,rle", bad, sizeof(bad)), 24);
+    assert_int_equal(opt_parse("all", bad, sizeof(bad)), 127);
+    assert_int_equal(opt_parse("none", bad, sizeof(bad)), 7);           /* formation only */
+    assert_int_equal(opt_parse("", bad, sizeof(bad)), 7);
+    assert_int_equal(opt_parse("dce", bad, sizeof(bad)), 7 | 64);
+    assert_int_equal(opt_parse("constprop,rle", bad, sizeof(bad)), 7 | 24);
+    assert_int_equal(opt_parse("all,-promote", bad, sizeof(bad)), 127 & ~32);
+    assert_int_equal(opt_parse("none,-inline_calls,-inline_ind,-straighten", bad, sizeof(bad)), 0);
+    assert_int_equal(opt_parse("-bogus", bad, sizeof(bad)), -1);
+    assert_string_equal(bad, "-bogus");
     assert_int_equal(opt_parse("dce,bogus", bad, sizeof(bad)), -1);
     assert_string_equal(bad, "bogus");
     assert_int_equal(opt_parse("dce,,dce", bad, sizeof(bad)), -1);
