@@ -95,13 +95,8 @@ static hp_status_t ie_preheader(bb_ctx_t *c, const ir_trace_t *t)
     for (int i = 0; i < t->npromo; i++) {
         const ir_promo_t *pr = &t->promo[i];
         ZydisEncoderRequest req;
-        hp_memset(&req, 0, sizeof(req));
-        req.machine_mode = ZYDIS_MACHINE_MODE_LONG_64;
-        req.mnemonic = ZYDIS_MNEMONIC_MOV;
-        req.operand_count = 2;
-        req.operands[0].type = ZYDIS_OPERAND_TYPE_REGISTER;
-        req.operands[0].reg.value = ZydisRegisterEncode(pr->size == 8 ? ZYDIS_REGCLASS_GPR64 : ZYDIS_REGCLASS_GPR32,
-                                                        (ZyanU8)pr->reg);
+        bb_req_reg(&req, ZYDIS_MNEMONIC_MOV, 2,
+                   ZydisRegisterEncode(pr->size == 8 ? ZYDIS_REGCLASS_GPR64 : ZYDIS_REGCLASS_GPR32, (ZyanU8)pr->reg));
         req.operands[1].type = ZYDIS_OPERAND_TYPE_MEMORY;
         req.operands[1].mem.base = ZydisRegisterEncode(ZYDIS_REGCLASS_GPR64, (ZyanU8)pr->base);
         req.operands[1].mem.displacement = pr->disp;

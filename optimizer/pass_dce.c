@@ -10,6 +10,7 @@
 #include "opt.h"
 #include "analysis.h"
 #include "heap.h"
+#include "builder_int.h"
 
 #define DCE_ROUNDS 4
 
@@ -78,12 +79,7 @@ static int dce_lea(ir_trace_t *t, int k, an_flags_t flive)
     if (base == ZYDIS_REGISTER_RSP) return 0;
     if (!an_inexact_region(t, k, 0, e.fdef | e.fundef, 0)) return 0;
     ZydisEncoderRequest req;
-    hp_memset(&req, 0, sizeof(req));
-    req.machine_mode = ZYDIS_MACHINE_MODE_LONG_64;
-    req.mnemonic = ZYDIS_MNEMONIC_LEA;
-    req.operand_count = 2;
-    req.operands[0].type = ZYDIS_OPERAND_TYPE_REGISTER;
-    req.operands[0].reg.value = dst;
+    bb_req_reg(&req, ZYDIS_MNEMONIC_LEA, 2, dst);
     req.operands[1].type = ZYDIS_OPERAND_TYPE_MEMORY;
     req.operands[1].mem.base = base;
     req.operands[1].mem.index = index;

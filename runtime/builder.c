@@ -171,12 +171,7 @@ hp_status_t bb_load_target(bb_ctx_t *c, const ZydisDecodedInstruction *in,
                            const ZydisDecodedOperand *op, uint64_t pc)
 {
     ZydisEncoderRequest req;
-    hp_memset(&req, 0, sizeof(req));
-    req.machine_mode = ZYDIS_MACHINE_MODE_LONG_64;
-    req.mnemonic = ZYDIS_MNEMONIC_MOV;
-    req.operand_count = 2;
-    req.operands[0].type = ZYDIS_OPERAND_TYPE_REGISTER;
-    req.operands[0].reg.value = ZYDIS_REGISTER_RCX;
+    bb_req_reg(&req, ZYDIS_MNEMONIC_MOV, 2, ZYDIS_REGISTER_RCX);
     if (op->type == ZYDIS_OPERAND_TYPE_REGISTER) {
         if (op->size != 64) { c->why = "indirect branch through a narrow register"; return HP_ERR_UNSUPPORTED; }
         req.operands[1].type = ZYDIS_OPERAND_TYPE_REGISTER;

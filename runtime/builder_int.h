@@ -4,6 +4,7 @@
 #define HOTPATH_BUILDER_INT_H
 #include <Zydis/Zydis.h>
 #include "runtime.h"
+#include "heap.h"
 
 #define BB_RETS 64              /* `pushq ret(%rip)` constants in one translation */
 #define BB_COLD 64              /* out-of-line lookups of a trace's inline target checks */
@@ -60,6 +61,17 @@ hp_status_t bb_finish(bb_ctx_t *c, uint64_t pc, uint64_t end_pc, int n_insns, hp
 void bb_add_exit(bb_ctx_t *c, uint32_t kind, uint64_t target, uint8_t *field, uint32_t len) HP_HIDDEN;
 void bb_push_return(bb_ctx_t *c, uint64_t ret) HP_HIDDEN;
 uint8_t *bb_ibl(uint8_t *p) HP_HIDDEN;
+
+/* bb_req_reg: an encoder request for `m` with n operands, operand 0 the register r. */
+static inline void bb_req_reg(ZydisEncoderRequest *req, ZydisMnemonic m, int n, ZydisRegister r)
+{
+    hp_memset(req, 0, sizeof(*req));
+    req->machine_mode = ZYDIS_MACHINE_MODE_LONG_64;
+    req->mnemonic = m;
+    req->operand_count = (ZyanU8)n;
+    req->operands[0].type = ZYDIS_OPERAND_TYPE_REGISTER;
+    req->operands[0].reg.value = r;
+}
 uint8_t *bb_ibl_trace(uint8_t *p) HP_HIDDEN;
 /* bb_indirect_target: spill rcx and put the app target of an indirect jmp/call or ret in
  * rcx (a call also pushes its app return address; a ret pops). */
