@@ -141,6 +141,23 @@ static int pr_rewrite(ir_trace_t *t, int k, const an_mem_t *m, const pr_slot_t *
     return pr_new(t, k + 1, i->app_pc, &st) ? 1 : -1;
 }
 
+/* pr_writes_rbp_only: every memory operand i writes (implicit ones too: push, call,
+ * string instructions) is [rbp + disp] without index or segment; such a store can only
+ * touch a promoted slot if it overlaps it, and those slots are not promoted (pr_find). */
+static int pr_writes_rbp_only(const ir_insn_t *i)
+{
+    if (i->kind != IR_COPY) return 0;
+    for (int k = 0; k < i->zi.operand_count; k++) {
+        const ZydisDecodedOperand *op = &i->ops[k];
+        if (op->type != ZYDIS_OPERAND_TYPE_MEMORY || op->mem.type == ZYDIS_MEMOP_TYPE_AGEN) continue;
+        if (!(op->actions & (ZYDIS_OPERAND_ACTION_WRITE | ZYDIS_OPERAND_ACTION_CONDWRITE))) continue;
+        if (op->mem.base != ZYDIS_REGISTER_RBP || op->mem.index != ZYDIS_REGISTER_NONE ||
+            op->mem.segment == ZYDIS_REGISTER_FS || op->mem.segment == ZYDIS_REGISTER_GS)
+            return 0;
+    }
+    return 1;
+}
+
 /* pr_reload: after instruction k (a store that may alias), the registers read the slots. */
 static int pr_reload(ir_trace_t *t, int k, const pr_slot_t *slots, int nslots)
 {
@@ -231,9 +248,9 @@ int opt_pass_promote(ir_trace_t *t)
         if (s && s->reg >= 0) {
             added = pr_rewrite(t, k, &m, s);
             changed++;
-        } else if ((e.mem_write || i->kind == IR_CALL) && !(m.cls == AN_MEM_STACK && m.base == AN_RBP)) {
+        } else if ((e.mem_write || i->kind == IR_CALL) && !pr_writes_rbp_only(i)) {
             added = pr_reload(t, k, slots, nslots);     /* may alias a slot: read them again */
-        }                                               /* (another rbp slot cannot: pr_find) */
+        }
         if (added < 0) {
             hp_memcpy(t->insn, saved, sizeof(ir_insn_t) * (size_t)saved_n);
             t->n = saved_n;

@@ -99,6 +99,27 @@ static void test_store_through_pointer_reloads(void **s)
     ir_free(&t);
 }
 
+/* A push reading an rbp slot still writes below rsp (found by the differential tester: a
+ * loop pushing without popping reaches the slot): the registers are read again after it. */
+static void test_push_reloads(void **s)
+{
+    (void)s;
+    static const uint8_t c[] = {
+        0xff, 0x75, 0x10,               /* 0: push 0x10(%rbp) */
+        0x83, 0x45, 0xf4, 0x01,         /* 3: addl $1,-0xc(%rbp) */
+        0x8b, 0x45, 0xf4,               /* 7: mov -0xc(%rbp),%eax */
+        0x7c, 0xf4,                     /* 10: jl 0 */
+    };
+    ir_trace_t t;
+    build(&t, c, sizeof(c), 4);
+    assert_true(opt_pass_promote(&t) > 0);
+    assert_int_equal(t.insn[0].zi.mnemonic, ZYDIS_MNEMONIC_PUSH);
+    assert_true(t.insn[1].flags & IR_F_NEW);                            /* the reload */
+    assert_true(is_reg(&t.insn[1], 0, ZYDIS_REGISTER_R11D));
+    assert_int_equal(t.insn[1].ops[1].mem.disp.value, -0xc);
+    ir_free(&t);
+}
+
 static void test_refusals(void **s)
 {
     (void)s;
@@ -186,6 +207,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_promotes_loop_slots),
         cmocka_unit_test(test_store_through_pointer_reloads),
+        cmocka_unit_test(test_push_reloads),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_emit_promoted),
     };
