@@ -115,6 +115,15 @@ hp_status_t ir_set_insn(ir_insn_t *i, const ZydisEncoderRequest *req);
 hp_status_t ir_build_path(ir_trace_t *t, const uint64_t *pcs, const uint32_t *lens, int n,
                           const char **why);
 
+/* ir_is_loop: 1 if t is a loop in the form straighten makes: its last two instructions are
+ * an IR_JCC that leaves and an IR_EXIT back to its head. The emitter then closes the loop
+ * with one backward conditional branch (taken while it loops) inside the trace. */
+static inline int ir_is_loop(const ir_trace_t *t)
+{
+    return t->n >= 2 && t->insn[t->n - 1].kind == IR_EXIT && t->insn[t->n - 1].target == t->head &&
+           t->insn[t->n - 2].kind == IR_JCC && t->insn[t->n - 2].target != t->head;
+}
+
 /* ir_is_exit: 1 if i can leave the trace. */
 static inline int ir_is_exit(const ir_insn_t *i)
 {

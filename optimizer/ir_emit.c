@@ -144,11 +144,12 @@ static int ie_xl_kind(const ir_insn_t *i)
 hp_status_t ir_emit(bb_ctx_t *c, const ir_trace_t *t, const char **why)
 {
     *why = "translation too large";
-    uint8_t *body = 0;
+    uint8_t *body = c->start;               /* where the loop goes round to */
     if (t->npromo) {
         if (ie_preheader(c, t) != HP_OK) { *why = "cannot encode a promoted slot load"; return HP_ERR_ENCODE; }
         body = c->p;
     }
+    c->loops = ir_is_loop(t);
     for (int k = 0; k < t->n; k++) {
         const ir_insn_t *i = &t->insn[k];
         uint8_t *field;
@@ -161,6 +162,16 @@ hp_status_t ir_emit(bb_ctx_t *c, const ir_trace_t *t, const char **why)
             if (bb_copy(c, &i->zi, i->ops, i->app_pc, i->bytes) != HP_OK) { *why = c->why; return HP_ERR_ENCODE; }
             break;
         case IR_JCC:
+            if (c->loops && k == t->n - 2) {  /* the loop's own branch goes back, taken */
+                const ir_insn_t *x = &t->insn[k + 1];
+                c->p = emit_jcc_rel32(c->p, i->cc ^ 1, &field);
+                emit_set_rel32(field, (uint64_t)body);
+                bb_xl(c, i->target, c->p, XL_END);      /* then the way out: state at target */
+                ie_exit_jmp(c, t, i->target);
+                (void)x;
+                k++;                                     /* the IR_EXIT to the head is done */
+                break;
+            }
             ie_exit_jcc(c, t, i->cc, i->target);
             break;
         case IR_LOOP:
@@ -180,7 +191,7 @@ hp_status_t ir_emit(bb_ctx_t *c, const ir_trace_t *t, const char **why)
             }
             break;
         case IR_EXIT:
-            if (body && k == t->n - 1 && i->target == t->head) {   /* the loop goes round */
+            if (t->npromo && k == t->n - 1 && i->target == t->head) {   /* goes round */
                 c->p = emit_jmp_rel32(c->p, &field);
                 emit_set_rel32(field, (uint64_t)body);
             } else {

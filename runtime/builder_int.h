@@ -29,6 +29,7 @@ typedef struct bb_ctx {
     struct { uint8_t *field; uint64_t target; } cold_exits[BB_COLD];  /* exits that restore */
     int ncold_exits;            /* promoted registers first (out of line, traces) */
     uint32_t promo_lo, promo_hi;  /* a promoted loop's preheader loads and body (offsets) */
+    int loops;                  /* the trace goes round inside itself (ir_is_loop) */
     int ended;                  /* a control transfer ended the translation */
     int overflow;               /* an array was full: the translation is abandoned */
     int n;                      /* app instructions translated */

@@ -74,6 +74,7 @@ struct hp_block {
     int is_trace;             /* a trace (traces/): several app blocks, app_pc is its head */
     int record_copy;          /* a private copy run while a trace is recorded: never linked */
     struct hp_block *supersedes; /* a trace: the head's block it replaced (back on a flush) */
+    uint8_t loops;            /* a trace that goes round inside itself (its own back edge) */
     uint8_t npromo;           /* a promoted loop: registers whose app values are in t->promo */
     uint8_t promo_reg[4];     /*   (register numbers, hardware order) while the thread is */
     uint32_t promo_lo, promo_hi; /* between these cache offsets (the loop body) */

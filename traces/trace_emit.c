@@ -67,6 +67,7 @@ hp_status_t trace_build(const uint64_t *pcs, const uint32_t *lens, int n, hp_blo
         hp_block_t *b = *out;
         b->is_trace = 1;
         b->npromo = (uint8_t)ir.npromo;
+        b->loops = (uint8_t)c->loops;
         if (ir.npromo) hp_rt.promoted = 1;
         for (int i = 0; i < ir.npromo; i++) b->promo_reg[i] = (uint8_t)ir.promo[i].reg;
         b->promo_lo = c->promo_lo;

@@ -25,7 +25,8 @@ static void test_native_and_trace_agree(void **s)
     assert_int_equal(bad, 0);
     assert_int_equal(dt_stats.errors, 0);
     assert_true(dt_stats.side_exits > DT_UNIT_CASES / 4);
-    assert_true(dt_stats.reentries > DT_UNIT_CASES / 20);
+    assert_true(dt_stats.loops > DT_UNIT_CASES / 10);      /* loops (they go round inside */
+                                                           /* their trace: few re-entries) */
     assert_true(dt_stats.end_exits > DT_UNIT_CASES);
 }
 

@@ -65,19 +65,39 @@ static hp_block_t *trace_of(const uint8_t *bytes, size_t n, const uint64_t *offs
 static void test_jcc_fall_through_recorded(void **s)
 {
     (void)s;
-    /* 0: add %rbx,%rax; jz +2   | 5: nop; nop; jmp 0 */
-    static const uint8_t c[] = { 0x48, 0x01, 0xd8, 0x74, 0x02, 0x90, 0x90, 0xeb, 0xf7 };
+    /* 0: add %rbx,%rax; jz +3   | 5: inc %rcx; jmp 0 */
+    static const uint8_t c[] = { 0x48, 0x01, 0xd8, 0x74, 0x03, 0x48, 0xff, 0xc1, 0xeb, 0xf6 };
     const uint64_t offs[] = { 0, 5 };
-    const uint32_t lens[] = { 2, 3 };
+    const uint32_t lens[] = { 2, 2 };
     hp_block_t *b = trace_of(c, sizeof(c), offs, lens, 2, HP_OK);
     insn_t ins[16];
     int n = decode_body(b, ins, 16);
-    assert_true(n >= 3);                                              /* nops are skipped */
+    assert_true(n >= 4);                                              /* nops are skipped */
     assert_int_equal(ins[1].in.mnemonic, ZYDIS_MNEMONIC_JZ);          /* not taken on the path */
-    assert_int_equal(link_at(b, target_of(&ins[1]))->target, (uint64_t)code + 7);
+    assert_int_equal(link_at(b, target_of(&ins[1]))->target, (uint64_t)code + 8);
     /* the last block's jmp back to the head is an ordinary exit */
     assert_int_equal(ins[n - 1].in.mnemonic, ZYDIS_MNEMONIC_JMP);
     assert_int_equal(link_at(b, target_of(&ins[n - 1]))->target, (uint64_t)code);
+}
+
+/* A loop whose branch back is the trace's last instruction goes round inside the trace:
+ * the branch jumps back to the trace's start while it loops, the way out is an exit. */
+static void test_loop_goes_round(void **s)
+{
+    (void)s;
+    static const uint8_t c[] = { 0x48, 0xff, 0xc9, 0x75, 0xfb };      /* 0: dec %rcx; jnz 0 */
+    const uint64_t offs[] = { 0 };
+    const uint32_t lens[] = { 2 };
+    hp_block_t *b = trace_of(c, sizeof(c), offs, lens, 1, HP_OK);
+    insn_t ins[16];
+    int n = decode_body(b, ins, 16);
+    assert_true(b->loops);
+    int j = 1;
+    assert_int_equal(ins[j].in.mnemonic, ZYDIS_MNEMONIC_JNZ);
+    assert_int_equal(target_of(&ins[j]), (uint64_t)b->cache_start);  /* round, inside */
+    assert_true(n >= 3);
+    assert_int_equal(ins[j + 1].in.mnemonic, ZYDIS_MNEMONIC_JMP);      /* the way out */
+    assert_int_equal(link_at(b, target_of(&ins[j + 1]))->target, (uint64_t)code + 5);
 }
 
 static void test_jcc_taken_is_inverted(void **s)
@@ -187,6 +207,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_jcc_fall_through_recorded),
         cmocka_unit_test(test_jcc_taken_is_inverted),
+        cmocka_unit_test(test_loop_goes_round),
         cmocka_unit_test(test_jmp_vanishes_call_goes_on),
         cmocka_unit_test(test_indirect_checked_inline),
         cmocka_unit_test(test_impossible_path_refused),
