@@ -163,12 +163,10 @@ hp_status_t ir_emit(bb_ctx_t *c, const ir_trace_t *t, const char **why)
             break;
         case IR_JCC:
             if (c->loops && k == t->n - 2) {  /* the loop's own branch goes back, taken */
-                const ir_insn_t *x = &t->insn[k + 1];
                 c->p = emit_jcc_rel32(c->p, i->cc ^ 1, &field);
                 emit_set_rel32(field, (uint64_t)body);
                 bb_xl(c, i->target, c->p, XL_END);      /* then the way out: state at target */
                 ie_exit_jmp(c, t, i->target);
-                (void)x;
                 k++;                                     /* the IR_EXIT to the head is done */
                 break;
             }

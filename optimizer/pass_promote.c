@@ -24,6 +24,7 @@
 #include "opt.h"
 #include "analysis.h"
 #include "heap.h"
+#include "builder_int.h"
 
 #define PR_MAX_SLOTS 64
 
@@ -81,23 +82,13 @@ static ZydisRegister pr_reg(int id, int size)
 }
 
 /* pr_new: an inserted instruction from req, at app pc pc. */
-static int pr_new(ir_trace_t *t, int at, uint64_t pc, ZydisEncoderRequest *req)
+static int pr_new(ir_trace_t *t, int at, uint64_t pc, const ZydisEncoderRequest *req)
 {
-    uint8_t buf[ZYDIS_MAX_INSTRUCTION_LENGTH];
-    ZyanUSize len = sizeof(buf);
     ir_insn_t n;
-    if (!ZYAN_SUCCESS(ZydisEncoderEncodeInstruction(req, buf, &len))) return 0;
-    if (ir_decode(&n, pc, buf, len) != HP_OK) return 0;
-    n.flags |= IR_F_NEW;
-    return ir_insert(t, at, &n) != 0;
-}
-
-static void pr_req_mov(ZydisEncoderRequest *req)
-{
-    hp_memset(req, 0, sizeof(*req));
-    req->machine_mode = ZYDIS_MACHINE_MODE_LONG_64;
-    req->mnemonic = ZYDIS_MNEMONIC_MOV;
-    req->operand_count = 2;
+    hp_memset(&n, 0, sizeof(n));
+    n.app_pc = pc;
+    n.flags = IR_F_NEW;
+    return ir_set_insn(&n, req) == HP_OK && ir_insert(t, at, &n) != 0;
 }
 
 static void pr_slot_op(ZydisEncoderOperand *op, const pr_slot_t *s)
@@ -120,9 +111,7 @@ static int pr_rewrite(ir_trace_t *t, int k, const an_mem_t *m, const pr_slot_t *
     int other = 1 - m->op;
     if (form == PR_STORE) {                              /* keep the store, set the register */
         ZydisEncoderRequest mv;
-        pr_req_mov(&mv);
-        mv.operands[0].type = ZYDIS_OPERAND_TYPE_REGISTER;
-        mv.operands[0].reg.value = pr_reg(s->reg, s->size);
+        bb_req_reg(&mv, ZYDIS_MNEMONIC_MOV, 2, pr_reg(s->reg, s->size));
         mv.operands[1] = req.operands[other];
         if (mv.operands[1].type == ZYDIS_OPERAND_TYPE_IMMEDIATE && s->size == 4)
             mv.operands[1].imm.u &= 0xffffffffu;
@@ -134,10 +123,9 @@ static int pr_rewrite(ir_trace_t *t, int k, const an_mem_t *m, const pr_slot_t *
     if (ir_set_insn(i, &req) != HP_OK) return -1;
     if (form != PR_RMW) return 0;
     ZydisEncoderRequest st;                              /* the result goes to memory too */
-    pr_req_mov(&st);
+    bb_req_reg(&st, ZYDIS_MNEMONIC_MOV, 2, pr_reg(s->reg, s->size));
+    st.operands[1] = st.operands[0];
     pr_slot_op(&st.operands[0], s);
-    st.operands[1].type = ZYDIS_OPERAND_TYPE_REGISTER;
-    st.operands[1].reg.value = pr_reg(s->reg, s->size);
     return pr_new(t, k + 1, i->app_pc, &st) ? 1 : -1;
 }
 
@@ -165,9 +153,7 @@ static int pr_reload(ir_trace_t *t, int k, const pr_slot_t *slots, int nslots)
     for (int j = 0; j < nslots; j++) {
         if (slots[j].reg < 0) continue;
         ZydisEncoderRequest ld;
-        pr_req_mov(&ld);
-        ld.operands[0].type = ZYDIS_OPERAND_TYPE_REGISTER;
-        ld.operands[0].reg.value = pr_reg(slots[j].reg, slots[j].size);
+        bb_req_reg(&ld, ZYDIS_MNEMONIC_MOV, 2, pr_reg(slots[j].reg, slots[j].size));
         pr_slot_op(&ld.operands[1], &slots[j]);
         if (!pr_new(t, k + 1 + added, t->insn[k].app_pc, &ld)) return -1;
         added++;
