@@ -178,7 +178,10 @@ hp_status_t ir_build_path(ir_trace_t *t, const uint64_t *pcs, const uint32_t *le
     }
     ir_insn_t *last = t->n ? &t->insn[t->n - 1] : 0;
     if (!last) { *why = "empty trace"; return HP_ERR_UNSUPPORTED; }
-    if (last->kind == IR_IND) last->target = 0;   /* the path ended at it: lookup only */
+    if (last->kind == IR_IND) {                   /* the path ended at it */
+        last->target = t->succ;                   /* checked inline, then a linked exit */
+        if (t->succ && !ir_add(t, IR_EXIT, t->succ, t->succ)) return HP_ERR_NOMEM;
+    }
     return HP_OK;
 }
 

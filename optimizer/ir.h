@@ -81,6 +81,9 @@ typedef struct {
     int npromo;
     ir_promo_t promo[IR_MAX_PROMO];
     int threads;                /* other threads may share memory: no promotion */
+    uint64_t succ;              /* set before ir_build_path: where the path went after its
+                                   last block when that ends in an indirect branch (0:
+                                   unknown); the branch is then checked against it */
 } ir_trace_t;
 
 /* ir_init / ir_free: an empty trace with room for cap instructions / release its memory

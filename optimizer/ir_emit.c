@@ -206,5 +206,8 @@ hp_status_t ir_emit(bb_ctx_t *c, const ir_trace_t *t, const char **why)
     c->promo_hi = (uint32_t)(c->p - c->start);
     ie_emit_cold(c, t);
     if (c->overflow) return HP_ERR_NOMEM;
+    /* bb_finish adds a 27-byte stub per exit and the return-address constants: they too
+       must fit before c->end (the trace cache's room, trace_cache_room) */
+    if (c->p + 32 * (size_t)c->nexits + 16 * (size_t)c->nrets + 64 > c->end) return HP_ERR_NOMEM;
     return HP_OK;
 }

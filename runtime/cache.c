@@ -8,6 +8,7 @@
  * mapped and searchable for signals) and reused only when no thread can be inside them. */
 #include <sys/mman.h>
 #include "cache.h"
+#include "perfmap.h"
 #include "sys.h"
 #include "heap.h"
 
@@ -162,6 +163,7 @@ hp_status_t cache_add_block(hp_block_t *b)
         u->capblocks = cap;
     }
     u->blocks[u->nblocks++] = b;
+    perfmap_add(b);
     return HP_OK;
 }
 

@@ -5,6 +5,13 @@
  * blocks, with an empty lookup table so indirect branches come back too, and notes each
  * block until the path returns to the head, takes a backward branch, reaches a trace,
  * leaves for a system call or a signal, or has --max-trace-blocks blocks.
+ * With --trace-dispatch (interpreters): a trace reached through an indirect branch does not
+ * end the path, and where the path would end at a backward branch or a trace it goes on
+ * through up to TR_TAIL_BLOCKS short blocks (TR_TAIL_INSNS) if they reach an indirect
+ * branch: a bytecode handler's trace takes the dispatch code with it (each handler its own
+ * copy of the dispatch, its own inline check against the next handler seen) and the path
+ * goes on into the next handler. The inline checks then follow the interpreted program's
+ * own sequence of operations (interp.O2: 644M lookups down to 8M).
  * Invariants: a thread records at most one trace at a time; a trace replaces its head's
  * block in the block table and the lookup table, and links into the old block are undone
  * so they find the trace. */
@@ -17,6 +24,8 @@
 #include "ibl.h"
 
 #define TR_HASH 4096
+#define TR_TAIL_BLOCKS 3         /* --trace-dispatch: blocks past an end, to an indirect branch */
+#define TR_TAIL_INSNS 8          /*   each at most this long */
 
 typedef struct tr_entry {
     uint64_t pc;
@@ -89,6 +98,14 @@ static hp_block_t *tr_copy(hp_thread_t *t, uint64_t pc)
     return e->copy->smc_checked ? 0 : e->copy;      /* no traces over writable code */
 }
 
+/* tr_ends_indirect: block b ends in an indirect jump, call or return. */
+static int tr_ends_indirect(const hp_block_t *b)
+{
+    for (uint32_t k = 0; k < b->n_xl; k++)
+        if (b->xl[k].kind == XL_RCX) return 1;
+    return 0;
+}
+
 /* tr_install: trace b replaces the block of its head. */
 static void tr_install(hp_thread_t *t, hp_block_t *b)
 {
@@ -114,13 +131,16 @@ static void tr_install(hp_thread_t *t, hp_block_t *b)
 static void tr_finish(hp_thread_t *t)
 {
     int n = t->rec_n;
+    int full = n;
+
+    uint64_t succ = t->rec_succ;          /* valid for the whole path only */
     tr_stop(t);
     trace_cache_before_build(t);
     while (n > 0) {
         hp_block_t *b;
         const char *why = "";
         hp_simd_save(t);
-        hp_status_t st = trace_build(t->rec, t->rec_len, n, &b, &why);
+        hp_status_t st = trace_build(t->rec, t->rec_len, n, n == full ? succ : 0, &b, &why);
         hp_simd_restore(t);
         if (st == HP_OK) { tr_install(t, b); trace_cache_built(t); return; }
         if (n == 1) break;
@@ -135,19 +155,31 @@ hp_block_t *trace_dispatch(hp_thread_t *t, const hp_link_t *l, uint64_t pc)
 {
     if (!hp_rt.opts.traces) return 0;
     if (t->rec_n) {
-        hp_block_t *there = btab_lookup(pc);
-        int stop = !l || (l->kind != LINK_DIRECT && l->kind != LINK_INDIRECT) ||
-                   pc == t->rec[0] || (there && there->is_trace) ||
-                   t->rec_n >= hp_rt.opts.max_trace_blocks ||
-                   (l->kind == LINK_DIRECT && l->target < l->from->app_end);   /* backward */
-        if (!stop) {
-            hp_block_t *copy = tr_copy(t, pc);
-            if (copy) {
-                t->rec_len[t->rec_n] = copy->n_insns;
-                t->rec[t->rec_n++] = pc;
-                return copy;
-            }
+        int dispatch = hp_rt.opts.trace_dispatch;
+        int go = l && (l->kind == LINK_DIRECT || l->kind == LINK_INDIRECT) && pc != t->rec[0] &&
+                 t->rec_n < hp_rt.opts.max_trace_blocks;
+        int soft_end = 0;                 /* an end --trace-dispatch may look past */
+        if (go) {
+            hp_block_t *there = btab_lookup(pc);
+            soft_end = (there && there->is_trace && !(dispatch && l->kind == LINK_INDIRECT)) ||
+                       (l->kind == LINK_DIRECT && l->target < l->from->app_end);   /* backward */
         }
+        hp_block_t *copy = 0;
+        if (go && (soft_end || t->rec_tail)) {         /* past an end: short blocks only */
+            if (dispatch && l->kind == LINK_DIRECT && t->rec_tail < TR_TAIL_BLOCKS &&
+                (copy = tr_copy(t, pc)) && copy->n_insns <= TR_TAIL_INSNS)
+                t->rec_tail = tr_ends_indirect(copy) ? 0 : t->rec_tail + 1;
+            else
+                copy = 0;
+        } else if (go) {
+            copy = tr_copy(t, pc);
+        }
+        if (copy) {
+            t->rec_len[t->rec_n] = copy->n_insns;
+            t->rec[t->rec_n++] = pc;
+            return copy;
+        }
+        t->rec_succ = l && l->kind == LINK_INDIRECT ? pc : 0;
         tr_finish(t);
         return 0;
     }
@@ -166,6 +198,7 @@ hp_block_t *trace_dispatch(hp_thread_t *t, const hp_link_t *l, uint64_t pc)
     if (!copy) { e->count = -1; return 0; }
     e->count = 0;
     t->rec[0] = pc;
+    t->rec_tail = 0;
     t->rec_len[0] = copy->n_insns;
     t->rec_n = 1;
     t->ibl_table = tr_empty_ibl;

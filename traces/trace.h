@@ -28,9 +28,11 @@ void trace_abort(hp_thread_t *t) HP_HIDDEN;
 void trace_forget(uint64_t lo, uint64_t hi) HP_HIDDEN;
 
 /* trace_build (trace_emit.c): translate the recorded blocks pcs[0..n), of lens[i] app
- * instructions each (as their blocks had), into a trace. */
-hp_status_t trace_build(const uint64_t *pcs, const uint32_t *lens, int n, hp_block_t **out,
-                        const char **why) HP_HIDDEN;
+ * instructions each (as their blocks had), into a trace. succ: where the path went after
+ * pcs[n-1] when that block ends in an indirect branch (0: unknown; the trace then ends
+ * in a lookup, else in a check against succ and an exit there). */
+hp_status_t trace_build(const uint64_t *pcs, const uint32_t *lens, int n, uint64_t succ,
+                        hp_block_t **out, const char **why) HP_HIDDEN;
 
 /* trace_reset_heads: every head counts from zero again (after a flush); a head no trace
  * could start from may try again. Private copies are kept. Caller holds the lock. */
@@ -46,6 +48,9 @@ void trace_raise_threshold(void) HP_HIDDEN;
  * Caller holds the lock. */
 enum { TRACE_FLUSH_FULL, TRACE_FLUSH_PHASE, TRACE_FLUSH_THREADS };
 uint64_t trace_cache_limit(void) HP_HIDDEN;
+/* trace_cache_room: bytes of traces that still fit under the limit (a trace being built
+ * gets at most this much; a longer one is cut to a prefix that fits). */
+uint64_t trace_cache_room(void) HP_HIDDEN;
 void trace_cache_before_build(hp_thread_t *t) HP_HIDDEN;
 void trace_cache_built(hp_thread_t *t) HP_HIDDEN;
 void trace_cache_flush(hp_thread_t *t, int why) HP_HIDDEN;

@@ -114,6 +114,12 @@ void trace_cache_flush(hp_thread_t *t, int why)
     (void)t;        /* reuse waits for the next pass: this one may still hold their links */
 }
 
+uint64_t trace_cache_room(void)
+{
+    uint64_t limit = trace_cache_limit(), live = cache_trace_bytes();
+    return live < limit ? limit - live : 0;
+}
+
 void trace_cache_before_build(hp_thread_t *t)
 {
     if (cache_has_retired() && threads_all_dispatched_since()) cache_reuse_retired(tc_release);

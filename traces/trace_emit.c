@@ -34,8 +34,8 @@ static hp_status_t tr_ranges(hp_block_t *b)
     return HP_OK;
 }
 
-hp_status_t trace_build(const uint64_t *pcs, const uint32_t *lens, int n, hp_block_t **out,
-                        const char **why)
+hp_status_t trace_build(const uint64_t *pcs, const uint32_t *lens, int n, uint64_t succ,
+                        hp_block_t **out, const char **why)
 {
     int cap = 16;                            /* IR room: the path, its exits, what passes add */
     for (int i = 0; i < n; i++) cap += 2 * (int)lens[i] + 2;
@@ -52,6 +52,7 @@ hp_status_t trace_build(const uint64_t *pcs, const uint32_t *lens, int n, hp_blo
     c->cap_exits = TR_EXITS;
     c->xl = xl;
     c->cap_xl = cap + 2;
+    ir.succ = succ;
     st = ir_build_path(&ir, pcs, lens, n, why);
     ir.threads = hp_rt.multithreaded;
     if (st != HP_OK) goto done;
@@ -60,7 +61,8 @@ hp_status_t trace_build(const uint64_t *pcs, const uint32_t *lens, int n, hp_blo
     st = HP_ERR_NOMEM;
     *why = "no cache memory near the code";
     if (!c->start) goto done;
-    c->end = c->start + TR_RESERVE;
+    uint64_t room = trace_cache_room();       /* a trace that does not fit is cut (tr_finish) */
+    c->end = c->start + (room < TR_RESERVE ? room : TR_RESERVE);
     st = ir_emit(c, &ir, why);
     if (st == HP_OK) st = bb_finish(c, pcs[0], pcs[0] + 1, c->n, out);
     if (st == HP_OK) {

@@ -415,7 +415,7 @@ static int dt_case(uint64_t seed)
     dt_stats.random_paths += (uint64_t)random_path;
     for (int k = 0; k < p.n; k++) dt_stats.trace_insns += p.lens[k];
     if (dt_opts.mutate) mutated = dt_mutate(c, &p);
-    hp_status_t st = trace_build(p.pcs, p.lens, p.n, &b, &why);
+    hp_status_t st = trace_build(p.pcs, p.lens, p.n, 0, &b, &why);
     if (mutated >= 0) dt_write_code(c, &env);
     if (st != HP_OK) {
         dt_fail_header(c, "trace_build refused the path");

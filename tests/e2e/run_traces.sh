@@ -48,5 +48,33 @@ check "full cache, every head a trace, threads" "--cache-size 16 --threshold 1" 
 check "--no-opt" "--no-opt --cache-size 16" 'd["cache_flushes_full"] >= 1 and d["opt_dce"] == 0'
 check "optimizer on" "" 'd["opt_dce"] > 0'
 
+# --trace-dispatch: a switch interpreter's handlers take the dispatch along and the inline
+# checks follow the guest loop: far fewer lookups than without (5.1M against 903 here).
+gcc -O2 -o "$OUT/dispatch_loop" "$SRC/dispatch_loop.c" || { echo "FAIL build"; exit 1; }
+"$OUT/dispatch_loop" >"$OUT/dl_native.txt"
+lookups() {  # lookups OPTS: the run's indirect_lookups (empty when the run differs)
+  # shellcheck disable=SC2086
+  "$H" run $1 --stats-json "$OUT/dl.json" -- "$OUT/dispatch_loop" >"$OUT/dl_hp.txt" 2>/dev/null &&
+    cmp -s "$OUT/dl_native.txt" "$OUT/dl_hp.txt" &&
+    python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["indirect_lookups"])' "$OUT/dl.json"
+}
+with=$(lookups "") without=$(lookups "--no-trace-dispatch")
+if [ -n "$with" ] && [ -n "$without" ] && [ "$without" -gt 1000000 ] && [ $((with * 20)) -lt "$without" ]; then
+  ok "--trace-dispatch: lookups $with against $without"
+else
+  bad "--trace-dispatch" "lookups '$with' with, '$without' without (want 20 times fewer)"
+fi
+
+# --perf-map: every fragment named in /tmp/perf-PID.map (hex start, hex size, name)
+"$H" run --perf-map -- /bin/sh -c 'echo $$; i=0; while [ $i -lt 2000 ]; do i=$((i+1)); done' >"$OUT/pm.txt" 2>&1
+pid=$(head -1 "$OUT/pm.txt") map=/tmp/perf-$(head -1 "$OUT/pm.txt").map
+if [ -s "$map" ] && grep -q ' hp_trace_' "$map" && grep -q ' hp_block_' "$map" &&
+   ! grep -Evq '^[0-9a-f]+ [0-9a-f]+ hp_(block|trace|trace_cold)_[0-9a-f]+$' "$map"; then
+  ok "--perf-map ($(wc -l <"$map") fragments)"
+else
+  bad "--perf-map" "map of pid '$pid': $(head -2 "$map" 2>&1)"
+fi
+rm -f "$map"
+
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

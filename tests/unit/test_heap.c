@@ -40,8 +40,19 @@ static void test_big(void **s)
     assert_non_null(p);
     assert_true(heap_bytes_mapped() >= before + (1 << 20));
     p[(1 << 20) - 1] = 1;
-    heap_free(p);
-    assert_int_equal(heap_bytes_mapped(), before);
+    p[5] = 7;
+    heap_free(p);                         /* kept for reuse */
+    size_t kept = heap_bytes_mapped();
+    char *q = heap_alloc((1 << 20) - 100);
+    assert_ptr_equal(q, p);               /* the same mapping again, no new one */
+    assert_int_equal(heap_bytes_mapped(), kept);
+    assert_int_equal(q[5], 0);            /* zeroed again */
+    heap_free(q);
+    char *r = heap_alloc(8 << 20);        /* above the kept size: back to the kernel */
+    assert_non_null(r);
+    size_t with_r = heap_bytes_mapped();
+    heap_free(r);
+    assert_true(heap_bytes_mapped() <= with_r - (8 << 20));
 }
 
 static void test_many_distinct(void **s)

@@ -67,6 +67,34 @@ static void test_build_kinds(void **s)
     ir_free(&t);
 }
 
+/* A path ending in an indirect branch whose successor was seen (the recording stopped at
+ * a trace there): the branch is checked against it and an exit goes there. */
+static void test_build_succ(void **s)
+{
+    (void)s;
+    static const uint8_t bytes[] = { 0x48, 0x01, 0xd8, 0xc3 };   /* add %rbx,%rax ; ret */
+    const uint64_t offs[] = { 0 };
+    const uint32_t lens[] = { 2 };
+    ir_trace_t t;
+    memset(code, 0xcc, 4096);
+    memcpy(code, bytes, sizeof(bytes));
+    uint64_t pcs[1] = { (uint64_t)code + offs[0] };
+    const char *why = "";
+    assert_int_equal(ir_init(&t, 16), HP_OK);
+    t.succ = (uint64_t)code + 0x100;
+    assert_int_equal(ir_build_path(&t, pcs, lens, 1, &why), HP_OK);
+    assert_int_equal(t.n, 3);
+    assert_int_equal(t.insn[1].kind, IR_IND);
+    assert_int_equal(t.insn[1].target, (uint64_t)code + 0x100);
+    assert_int_equal(t.insn[2].kind, IR_EXIT);
+    assert_int_equal(t.insn[2].target, (uint64_t)code + 0x100);
+    ir_free(&t);
+    build(&t, bytes, sizeof(bytes), offs, lens, 1, HP_OK);      /* unknown: lookup only */
+    assert_int_equal(t.n, 2);
+    assert_int_equal(t.insn[1].target, 0);
+    ir_free(&t);
+}
+
 static void test_build_taken_and_end(void **s)
 {
     (void)s;
@@ -357,6 +385,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_build_kinds),
         cmocka_unit_test(test_build_taken_and_end),
+        cmocka_unit_test(test_build_succ),
         cmocka_unit_test(test_end_at_call),
         cmocka_unit_test(test_insert_remove),
         cmocka_unit_test(test_set_insn_rip_relative),
