@@ -24,7 +24,7 @@
 #include "ibl.h"
 
 #define TR_HASH 4096
-#define TR_TAIL_BLOCKS 3         /* --trace-dispatch: blocks past an end, to an indirect branch */
+#define TR_TAIL_BLOCKS 6         /* --trace-dispatch: blocks past an end, to an indirect branch */
 #define TR_TAIL_INSNS 8          /*   each at most this long */
 
 typedef struct tr_entry {
