@@ -13,7 +13,7 @@ static int ir_decoder_ready;
 hp_status_t ir_init(ir_trace_t *t, int cap)
 {
     hp_memset(t, 0, sizeof(*t));
-    t->insn = heap_alloc(sizeof(ir_insn_t) * (size_t)cap);
+    t->insn = heap_alloc_uninit(sizeof(ir_insn_t) * (size_t)cap);   /* filled as appended */
     if (!t->insn) return HP_ERR_NOMEM;
     t->cap = cap;
     return HP_OK;

@@ -1,10 +1,13 @@
 /* block_table.c — open-addressing hash table app pc -> hp_block_t*.
- * Invariants: load factor stays under 1/2; a cleared table frees blocks and their links;
+ * Invariants: load factor stays under 1/2; each slot holds its block's app pc beside the
+ * pointer (a probe reads no block: the dispatcher looks up several times per pass); a
+ * cleared table frees blocks and their links;
  * [tr_lo, tr_hi) bounds every app byte that was ever translated since the last clear. */
 #include "block_table.h"
 #include "heap.h"
 
-static hp_block_t **btab_slots;
+typedef struct { uint64_t pc; hp_block_t *b; } btab_slot_t;
+static btab_slot_t *btab_slots;
 static uint64_t btab_size, btab_used;
 static uint64_t tr_lo = ~0ull, tr_hi;
 
@@ -14,17 +17,17 @@ hp_block_t *btab_lookup(uint64_t pc)
 {
     if (!btab_size) return 0;
     for (uint64_t i = btab_hash(pc) & (btab_size - 1);; i = (i + 1) & (btab_size - 1)) {
-        hp_block_t *b = btab_slots[i];
-        if (!b) return 0;
-        if (b->app_pc == pc) return b;
+        if (!btab_slots[i].b) return 0;
+        if (btab_slots[i].pc == pc) return btab_slots[i].b;
     }
 }
 
-static void btab_put(hp_block_t **slots, uint64_t size, hp_block_t *b)
+static void btab_put(btab_slot_t *slots, uint64_t size, hp_block_t *b)
 {
     uint64_t i = btab_hash(b->app_pc) & (size - 1);
-    while (slots[i]) i = (i + 1) & (size - 1);
-    slots[i] = b;
+    while (slots[i].b) i = (i + 1) & (size - 1);
+    slots[i].pc = b->app_pc;
+    slots[i].b = b;
 }
 
 /* btab_range_of: the app bytes b translates, as [lo, hi) runs (a trace has several). */
@@ -52,9 +55,9 @@ static void btab_widen(const hp_block_t *b)
 void btab_replace(hp_block_t *old, hp_block_t *neu)
 {
     for (uint64_t i = btab_hash(old->app_pc) & (btab_size - 1);; i = (i + 1) & (btab_size - 1)) {
-        if (!btab_slots[i]) return;
-        if (btab_slots[i] == old) {
-            btab_slots[i] = neu;
+        if (!btab_slots[i].b) return;
+        if (btab_slots[i].b == old) {
+            btab_slots[i].b = neu;               /* the same app pc */
             btab_widen(neu);
             return;
         }
@@ -65,10 +68,10 @@ hp_status_t btab_insert(hp_block_t *b)
 {
     if ((btab_used + 1) * 2 > btab_size) {
         uint64_t nsize = btab_size ? btab_size * 2 : 4096;
-        hp_block_t **n = heap_alloc(nsize * sizeof(*n));
+        btab_slot_t *n = heap_alloc(nsize * sizeof(*n));
         if (!n) return HP_ERR_NOMEM;
         for (uint64_t i = 0; i < btab_size; i++)
-            if (btab_slots[i]) btab_put(n, nsize, btab_slots[i]);
+            if (btab_slots[i].b) btab_put(n, nsize, btab_slots[i].b);
         heap_free(btab_slots);
         btab_slots = n;
         btab_size = nsize;
@@ -82,14 +85,14 @@ hp_status_t btab_insert(hp_block_t *b)
 void btab_clear(void)
 {
     for (uint64_t i = 0; i < btab_size; i++) {
-        hp_block_t *b = btab_slots[i];
+        hp_block_t *b = btab_slots[i].b;
         if (!b) continue;
         for (hp_link_t *l = b->exits, *next; l; l = next) {
             next = l->next;
             heap_free(l);
         }
         heap_free(b);
-        btab_slots[i] = 0;
+        btab_slots[i].b = 0;
     }
     btab_used = 0;
     tr_lo = ~0ull;
@@ -102,7 +105,7 @@ int btab_overlaps(uint64_t lo, uint64_t hi)
 {
     if (hi <= tr_lo || lo >= tr_hi) return 0;     /* fast path: outside every block */
     for (uint64_t i = 0; i < btab_size; i++) {
-        hp_block_t *b = btab_slots[i];
+        hp_block_t *b = btab_slots[i].b;
         if (b && btab_block_overlaps(b, lo, hi)) return 1;
     }
     return 0;
@@ -130,9 +133,9 @@ static void btab_remove_if(int (*match)(const hp_block_t *, uint64_t, uint64_t),
 {
     int removed = 0;
     for (uint64_t i = 0; i < btab_size; i++) {
-        hp_block_t *b = btab_slots[i];
+        hp_block_t *b = btab_slots[i].b;
         if (b && match(b, lo, hi)) {
-            btab_slots[i] = 0;
+            btab_slots[i].b = 0;
             btab_used--;
             fn(b);
             removed = 1;
@@ -140,20 +143,20 @@ static void btab_remove_if(int (*match)(const hp_block_t *, uint64_t, uint64_t),
     }
     if (!removed) return;
     /* Open addressing: put the survivors back so no probe chain has a hole. */
-    hp_block_t **old = btab_slots;
+    btab_slot_t *old = btab_slots;
     uint64_t size = btab_size;
-    hp_block_t **n = heap_alloc(size * sizeof(*n));
+    btab_slot_t *n = heap_alloc(size * sizeof(*n));
     if (!n) {                    /* keep the old array: rehash in place, slot by slot */
         for (uint64_t i = 0; i < size; i++) {
-            hp_block_t *b = old[i];
+            hp_block_t *b = old[i].b;
             if (!b) continue;
-            old[i] = 0;
+            old[i].b = 0;
             btab_put(old, size, b);
         }
         return;
     }
     for (uint64_t i = 0; i < size; i++)
-        if (old[i]) btab_put(n, size, old[i]);
+        if (old[i].b) btab_put(n, size, old[i].b);
     btab_slots = n;
     heap_free(old);
 }

@@ -59,7 +59,7 @@ static int heap_class(size_t n)
     return shift - HEAP_MIN_SHIFT;
 }
 
-void *heap_alloc(size_t n)
+static void *heap_get(size_t n, int zero)
 {
     if (n + HEAP_HDR > ((size_t)1 << HEAP_MAX_SHIFT)) {
         size_t len = (n + HEAP_HDR + 4095) & ~(size_t)4095;
@@ -71,7 +71,7 @@ void *heap_alloc(size_t n)
         }
         heap_release();
         if (m) {                          /* reused: zero what the caller asked for */
-            hp_memset(m + HEAP_HDR, 0, n);
+            if (zero) hp_memset(m + HEAP_HDR, 0, n);
             return m + HEAP_HDR;
         }
         m = sys_mmap(0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -99,10 +99,14 @@ void *heap_alloc(size_t n)
         heap_cur += sz;
     }
     heap_release();
-    hp_memset(blk, 0, sz);
+    if (zero) hp_memset(blk, 0, sz);
     *(size_t *)blk = (size_t)c;           /* small block: header holds its class */
     return blk + HEAP_HDR;
 }
+
+void *heap_alloc(size_t n) { return heap_get(n, 1); }
+
+void *heap_alloc_uninit(size_t n) { return heap_get(n, 0); }
 
 void heap_free(void *p)
 {

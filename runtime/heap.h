@@ -6,6 +6,9 @@
 
 /* heap_alloc: zeroed memory of at least n bytes, 16-byte aligned; NULL when mmap fails. */
 void *heap_alloc(size_t n) HP_HIDDEN;
+/* heap_alloc_uninit: the same without zeroing (contents undefined): for big arrays the
+ * caller fills before reading (a trace's IR). */
+void *heap_alloc_uninit(size_t n) HP_HIDDEN;
 /* heap_free: return memory from heap_alloc (NULL is ignored). */
 void heap_free(void *p) HP_HIDDEN;
 /* heap_bytes_mapped: bytes the allocator holds from the kernel (for tests and stats). */

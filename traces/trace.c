@@ -23,7 +23,7 @@
 #include "heap.h"
 #include "ibl.h"
 
-#define TR_HASH 4096
+#define TR_HASH 32768           /* buckets of head counters (a chain walk per dispatch) */
 #define TR_TAIL_BLOCKS 6         /* --trace-dispatch: blocks past an end, to an indirect branch */
 #define TR_TAIL_INSNS 8          /*   each at most this long */
 
@@ -40,7 +40,7 @@ static hp_ibl_entry_t *tr_empty_ibl;  /* all zero: every lookup misses while rec
 
 static tr_entry_t *tr_get(uint64_t pc, int create)
 {
-    uint64_t h = (pc * 0x9E3779B97F4A7C15ull) >> 52;
+    uint64_t h = (pc * 0x9E3779B97F4A7C15ull) >> 49;    /* 15 bits: TR_HASH */
     for (tr_entry_t *e = tr_tab[h]; e; e = e->next)
         if (e->pc == pc) return e;
     if (!create) return 0;
