@@ -9,8 +9,9 @@
  * app values back at every exit and, for signals, from the thread's save area
  * (runtime/signals.c, promo_lo..promo_hi). Flags are the app's at every instruction:
  * replaced operands keep the operation and width. Two deviations, documented in
- * optimizer/README.md: a fault loading a slot in the preheader is reported at the loop
- * head, and the store after a register read-modify-write (an inserted instruction) is not
+ * optimizer/README.md: a fault loading a slot in the preheader is not the app's (the loop
+ * might have left before that access): the traces are flushed and the head never promotes
+ * again (runtime/signals.c, traces/trace.c trace_promotion_fault), and the store after a register read-modify-write (an inserted instruction) is not
  * a translatable point: the slot was read at the loop's entry, so it faults only if the
  * stack is unmapped under the loop.
  * Memory others can write: a slot is promoted only if the loop itself stores to it (a

@@ -129,6 +129,11 @@ void hp_dispatch(hp_thread_t *t)
         l = 0;
     }
     if (!l && t->rec_n) trace_abort(t);   /* a signal handler or a syscall: not a path */
+    if (t->promo_fault) {                  /* a promoted loop's preheader faulted */
+        trace_promotion_fault(t, t->promo_fault);
+        t->promo_fault = 0;
+        l = 0;
+    }
     hp_block_t *b = trace_dispatch(t, l, pc);
     if (!b) b = btab_lookup(pc);
     if (!b) b = dsp_build(t, pc);

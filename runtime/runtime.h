@@ -134,6 +134,7 @@ typedef struct hp_thread {
     uint64_t *rec;
     uint32_t *rec_len;               /* instructions of each recorded block */
     int rec_n;
+    uint64_t promo_fault;            /* a promoted trace's preheader faulted: its head (signals.c) */
     int rec_tail;                    /* blocks recorded past an end (--trace-dispatch) */
     uint64_t rec_succ;               /* where an indirect branch ending the path went (0: none) */
     /* traces/trace_cache.c: dispatcher passes, and their number when traces were flushed */

@@ -138,6 +138,11 @@ hp_status_t signals_init(hp_thread_t *t)
         k.flags = SA_NODEFER;
         sig_install_ours(SIGTRAP, &k);
     }
+    static const int faults[] = { SIGSEGV, SIGBUS };
+    for (int i = 0; i < 2; i++) {     /* default SIGSEGV/SIGBUS: ours sees a fault first */
+        a = sig_app_action(t, faults[i]);   /* (a promoted loop's preheader, signals.c) and */
+        if (a->handler == (uint64_t)SIG_DFL) sig_install_ours(faults[i], a);   /* re-raises */
+    }
     return HP_OK;
 }
 
@@ -151,6 +156,7 @@ long signals_sigaction(hp_thread_t *t, int sig, const void *act, void *oact, uin
         hp_memcpy(&neu, act, sizeof(neu));
         long r;
         if (neu.handler > 1 || sig == SIGTRAP || (sig == HP_DETACH_SIG && hp_rt.opts.detach_after_ms > 0) ||
+            ((sig == SIGSEGV || sig == SIGBUS) && neu.handler == (uint64_t)SIG_DFL) ||
             (sig == HP_SAMPLE_SIG && hp_rt.opts.stats_json[0])) {
             r = sig_install_ours(sig, &neu);
             if (r == 0 && neu.handler > 1) hp_rt.stats.signal_handlers++;
@@ -252,8 +258,10 @@ static uint64_t sig_translate_at(hp_thread_t *t, const hp_block_t *b, uint64_t p
         return app;
     case XL_INEXACT:
         return 0;
-    case XL_PREHEAD:                     /* loads of promoted slots: before the loop's */
-        return sync ? b->app_pc : 0;     /* first access (the registers are saved first) */
+    case XL_PREHEAD:                     /* loads of promoted slots, before the loop runs: */
+        if (!sync) return 0;             /* a fault there may be one native never takes */
+        t->promo_fault = b->app_pc;      /* (the slot's access may follow an exit): the */
+        return b->app_pc;                /* loop starts over without promotion (dispatch.c) */
     case XL_SYSCALL: {
         const hp_xl_t *nx = x + 1 < b->xl + b->n_xl ? x + 1 : 0;
         uint64_t len = (nx ? nx->cache_off : b->body_size) - x->cache_off;
@@ -412,6 +420,11 @@ void hp_sig_entry(int sig, void *info, void *ucv)
         return;
     }
     uint64_t app = sig_translate(t, pc, mc, sync);
+    if (app && t->promo_fault) {         /* not the app's fault: no signal, start over */
+        if (t->npend > 0 && t->pend[t->npend - 1].sig == sig) t->npend--;
+        t->pending = t->npend > 0 || t->detach_pending;
+        hp_rt.stats.signals_caught--;
+    }
     if (app && t->detach_pending && step_trap) {
         sig_unstep(t, uc);
         sig_detach_here(t, uc, app);

@@ -30,6 +30,7 @@
 typedef struct tr_entry {
     uint64_t pc;
     int32_t count;               /* executions of this head; -1: no trace can be made */
+    int no_promote;              /* a promoted preheader faulted here (kept across flushes) */
     hp_block_t *copy;            /* private copy of the block at pc, for recording */
     struct tr_entry *next;
 } tr_entry_t;
@@ -65,6 +66,20 @@ int trace_no_trace_at(uint64_t pc)
 {
     tr_entry_t *e = tr_get(pc, 0);
     return e && e->count < 0;
+}
+
+int trace_no_promote_at(uint64_t pc)
+{
+    tr_entry_t *e = tr_get(pc, 0);
+    return e && e->no_promote;
+}
+
+void trace_promotion_fault(hp_thread_t *t, uint64_t head)
+{
+    tr_entry_t *e = tr_get(head, 1);
+    if (e) e->no_promote = 1;
+    trace_abort(t);
+    trace_cache_flush(t, TRACE_FLUSH_THREADS);
 }
 
 static void tr_stop(hp_thread_t *t)

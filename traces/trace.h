@@ -20,6 +20,13 @@ int trace_no_trace_at(uint64_t pc) HP_HIDDEN;
  * copy while recording), or NULL. Caller holds hp_rt.lock. */
 hp_block_t *trace_dispatch(hp_thread_t *t, const hp_link_t *l, uint64_t pc) HP_HIDDEN;
 
+/* trace_promotion_fault: loading a promoted slot before the loop at head faulted (maybe
+ * where native code would have left the loop before the access): every trace is flushed
+ * and head's traces are built without promotion from now on. Caller holds the lock. */
+void trace_promotion_fault(hp_thread_t *t, uint64_t head) HP_HIDDEN;
+/* trace_no_promote_at: traces starting at pc must not promote (trace_emit.c). */
+int trace_no_promote_at(uint64_t pc) HP_HIDDEN;
+
 /* trace_abort: stop t's recording, if any (a signal, a detach). Caller holds the lock. */
 void trace_abort(hp_thread_t *t) HP_HIDDEN;
 

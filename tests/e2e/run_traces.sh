@@ -65,6 +65,20 @@ else
   bad "--trace-dispatch" "lookups '$with' with, '$without' without (want 20 times fewer)"
 fi
 
+# A promoted loop entered where its [rbp+8] access would fault, native code leaving at the
+# check before it: the preheader's load must not kill the program (promotion happened,
+# the fault flushed the traces, the loop was built again without promotion).
+gcc -O2 -o "$OUT/promote_fault_exit" "$SRC/promote_fault_exit.c" || { echo "FAIL build"; exit 1; }
+"$OUT/promote_fault_exit" >"$OUT/pfe_native.txt"
+"$H" run --stats-json "$OUT/pfe.json" -- "$OUT/promote_fault_exit" >"$OUT/pfe_hp.txt" 2>"$OUT/pfe_err.txt"
+rc=$?
+if [ $rc -eq 0 ] && cmp -s "$OUT/pfe_native.txt" "$OUT/pfe_hp.txt" &&
+   python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(not (d["opt_promote"] >= 1 and d["cache_flushes"] >= 1 and d["signals_delivered"] == 0))' "$OUT/pfe.json"; then
+  ok "promoted preheader fault: starts over unpromoted"
+else
+  bad "promoted preheader fault" "rc=$rc $(cat "$OUT/pfe_hp.txt" "$OUT/pfe_err.txt" | head -3)"
+fi
+
 # --perf-map: every fragment named in /tmp/perf-PID.map (hex start, hex size, name)
 "$H" run --perf-map -- /bin/sh -c 'echo $$; i=0; while [ $i -lt 2000 ]; do i=$((i+1)); done' >"$OUT/pm.txt" 2>&1
 pid=$(head -1 "$OUT/pm.txt") map=/tmp/perf-$(head -1 "$OUT/pm.txt").map
