@@ -180,9 +180,12 @@ static hp_thread_t *sig_self(void)
     return (hp_thread_t *)gs;
 }
 
-static void sig_queue(hp_thread_t *t, int sig, const void *info, const k_ucontext_t *uc)
+/* sig_queue: note sig for delivery; 1 if it was queued (0: the queue was full). */
+static int sig_queue(hp_thread_t *t, int sig, const void *info, const k_ucontext_t *uc)
 {
+    int queued = 0;
     if (t->npend < (int)(sizeof(t->pend) / sizeof(t->pend[0]))) {
+        queued = 1;
         int i = t->npend++;
         t->pend[i].sig = sig;
         hp_memcpy(t->pend[i].info, info, 128);
@@ -191,6 +194,22 @@ static void sig_queue(hp_thread_t *t, int sig, const void *info, const k_ucontex
         t->pend[i].cr2 = uc->mc.cr2;
     }
     t->pending = 1;
+    return queued;
+}
+
+/* sig_fatal_fault: a fault hotpath cannot give the app (in the runtime, reading app
+ * pointers for it, or untranslatable): with the app's default action the process dies by
+ * the signal as it would natively (the instruction faults again with the default action
+ * back), a note with --verbose; otherwise a fatal error. */
+static void sig_fatal_fault(hp_thread_t *t, int sig, const char *msg, uint64_t pc)
+{
+    if (sig_app_action(t, sig)->handler != (uint64_t)SIG_DFL) hp_fatal(msg, pc);
+    hp_note(msg, "", pc);
+    hp_stats_write();
+    k_sigaction_t d = { 0, 0, 0, 0 };
+    sig_kernel_action(sig, &d, 0);
+    uint64_t set = 1ull << (sig - 1);
+    sys_call4(__NR_rt_sigprocmask, SIG_UNBLOCK, &set, 0, 8);
 }
 
 static void sig_forward(hp_thread_t *t, int sig, void *info, k_ucontext_t *uc)
@@ -201,7 +220,8 @@ static void sig_forward(hp_thread_t *t, int sig, void *info, k_ucontext_t *uc)
     if (a->handler == (uint64_t)SIG_DFL) {              /* default action, natively */
         k_sigaction_t d = { 0, 0, 0, 0 };
         sig_kernel_action(sig, &d, 0);
-        if (!(sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE))
+        int code = ((const int *)info)[2];              /* si_code > 0: from the CPU */
+        if (!((sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE) && code > 0))
             sys_call3(__NR_tgkill, sys_getpid(), sys_gettid(), sig);
         return;                                         /* a fault re-executes and dies */
     }
@@ -401,14 +421,15 @@ void hp_sig_entry(int sig, void *info, void *ucv)
                (sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE || sig == SIGTRAP);
     uint64_t pc = mc->rip;
     int in_cache = cache_contains(pc), in_rt = sig_in_runtime(t, mc);
+    int queued = 0;
     if (!step_trap) {
-        if (sync && in_rt) hp_fatal("fault inside hotpath's runtime", pc);
+        if (sync && in_rt) { sig_fatal_fault(t, sig, "fault inside hotpath's runtime", pc); return; }
         if (!in_cache && !in_rt) {                      /* native code: as natively */
             sig_forward(t, sig, info, uc);
             return;
         }
         hp_rt.stats.signals_caught++;
-        sig_queue(t, sig, info, uc);
+        queued = sig_queue(t, sig, info, uc);
     }
     if (sig_in_tail(pc)) {        /* restoring the app context: nothing written yet, start over */
         sig_unstep(t, uc);
@@ -421,7 +442,7 @@ void hp_sig_entry(int sig, void *info, void *ucv)
     }
     uint64_t app = sig_translate(t, pc, mc, sync);
     if (app && t->promo_fault) {         /* not the app's fault: no signal, start over */
-        if (t->npend > 0 && t->pend[t->npend - 1].sig == sig) t->npend--;
+        if (queued) t->npend--;           /* (it was queued last) */
         t->pending = t->npend > 0 || t->detach_pending;
         hp_rt.stats.signals_caught--;
     }
@@ -435,7 +456,7 @@ void hp_sig_entry(int sig, void *info, void *ucv)
         sig_resume_in_dispatcher(t, mc, app);
         return;
     }
-    if (sync) hp_fatal("fault in hotpath's generated code", pc);
+    if (sync) { sig_fatal_fault(t, sig, "fault in hotpath's generated code", pc); return; }
     sig_step(t, uc);                                   /* step to a clean point */
 }
 

@@ -79,7 +79,7 @@ void trace_promotion_fault(hp_thread_t *t, uint64_t head)
     tr_entry_t *e = tr_get(head, 1);
     if (e) e->no_promote = 1;
     trace_abort(t);
-    trace_cache_flush(t, TRACE_FLUSH_THREADS);
+    trace_cache_flush(t, TRACE_FLUSH_PROMO_FAULT);
 }
 
 static void tr_stop(hp_thread_t *t)
@@ -147,7 +147,6 @@ static void tr_finish(hp_thread_t *t)
 {
     int n = t->rec_n;
     int full = n;
-
     uint64_t succ = t->rec_succ;          /* valid for the whole path only */
     tr_stop(t);
     trace_cache_before_build(t);

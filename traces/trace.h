@@ -53,7 +53,7 @@ void trace_raise_threshold(void) HP_HIDDEN;
  * trace is built (reuse retired units if safe, flush when full); the bookkeeping after one
  * is installed (peak size, phase changes); a flush of every trace (why: a TRACE_FLUSH_*).
  * Caller holds the lock. */
-enum { TRACE_FLUSH_FULL, TRACE_FLUSH_PHASE, TRACE_FLUSH_THREADS };
+enum { TRACE_FLUSH_FULL, TRACE_FLUSH_PHASE, TRACE_FLUSH_THREADS, TRACE_FLUSH_PROMO_FAULT };
 uint64_t trace_cache_limit(void) HP_HIDDEN;
 /* trace_cache_room: bytes of traces that still fit under the limit (a trace being built
  * gets at most this much; a longer one is cut to a prefix that fits). */
