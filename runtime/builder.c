@@ -124,7 +124,8 @@ static hp_status_t bb_call_direct(bb_ctx_t *c, const ZydisDecodedInstruction *in
     uint8_t *field;
     bb_push_return(c, pc + in->length);
     c->p = emit_exit_jmp(c->p, &field);
-    bb_add_exit(c, LINK_DIRECT, pc + in->length + (uint64_t)ops[0].imm.value.s, field, 0);
+    bb_add_exit(c, LINK_DIRECT, pc + in->length + (uint64_t)ops[0].imm.value.s, field,
+                in->length);                       /* nonzero: a call's exit (traces/trace.c) */
     c->ended = 1;
     return HP_OK;
 }

@@ -39,7 +39,8 @@ typedef struct hp_link {
     struct hp_link *next;     /* next exit of the same block */
     struct hp_link *next_in;  /* next link into the same target block (to->incoming) */
     uint32_t kind;
-    uint32_t insn_len;        /* LINK_SYSCALL: length of the syscall instruction */
+    uint32_t insn_len;        /* LINK_SYSCALL: length of the syscall instruction;
+                                 LINK_DIRECT: a direct call's exit to its callee (its length), else 0 */
 } hp_link_t;
 
 /* Where one app instruction's translation starts (signals: cache pc -> app state). */

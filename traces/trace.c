@@ -5,8 +5,10 @@
  * blocks, with an empty lookup table so indirect branches come back too, and notes each
  * block until the path returns to the head, takes a backward branch, reaches a trace,
  * leaves for a system call or a signal, or has --max-trace-blocks blocks.
- * With --trace-dispatch (interpreters): a trace reached through an indirect branch does not
- * end the path, and where the path would end at a backward branch or a trace it goes on
+ * With --trace-dispatch (interpreters): a trace reached through an indirect branch or a
+ * direct call does not end the path, a call to a lower address is not a backward branch
+ * (the callee is taken in: its return is then checked against this caller), and where
+ * the path would end at a backward branch or a trace it goes on
  * through up to TR_TAIL_BLOCKS short blocks (TR_TAIL_INSNS) if they reach an indirect
  * branch: a bytecode handler's trace takes the dispatch code with it (each handler its own
  * copy of the dispatch, its own inline check against the next handler seen) and the path
@@ -25,7 +27,7 @@
 
 #define TR_HASH 32768           /* buckets of head counters (a chain walk per dispatch) */
 #define TR_TAIL_BLOCKS 6         /* --trace-dispatch: blocks past an end, to an indirect branch */
-#define TR_TAIL_INSNS 8          /*   each at most this long */
+#define TR_TAIL_INSNS 16         /*   each at most this long (-O0 dispatch blocks: ~12) */
 
 typedef struct tr_entry {
     uint64_t pc;
@@ -175,8 +177,9 @@ hp_block_t *trace_dispatch(hp_thread_t *t, const hp_link_t *l, uint64_t pc)
         int soft_end = 0;                 /* an end --trace-dispatch may look past */
         if (go) {
             hp_block_t *there = btab_lookup(pc);
-            soft_end = (there && there->is_trace && !(dispatch && l->kind == LINK_INDIRECT)) ||
-                       (l->kind == LINK_DIRECT && l->target < l->from->app_end);   /* backward */
+            int call = dispatch && l->kind == LINK_DIRECT && l->insn_len;   /* a direct call */
+            soft_end = (there && there->is_trace && !(call || (dispatch && l->kind == LINK_INDIRECT))) ||
+                       (l->kind == LINK_DIRECT && !call && l->target < l->from->app_end);   /* backward */
         }
         hp_block_t *copy = 0;
         if (go && (soft_end || t->rec_tail)) {         /* past an end: short blocks only */
