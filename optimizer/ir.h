@@ -80,7 +80,8 @@ typedef struct {
        loads the slots; the loop jumps back past it; every exit restores the registers */
     int npromo;
     ir_promo_t promo[IR_MAX_PROMO];
-    int threads;                /* other threads may share memory: no promotion */
+    int no_promote;             /* no loop promotion: other threads may share memory, or a
+                                   preheader of this head faulted (trace_emit.c) */
     uint64_t succ;              /* set before ir_build_path: where the path went after its
                                    last block when that ends in an indirect branch (0:
                                    unknown); the branch is then checked against it */

@@ -164,7 +164,7 @@ static int pr_reload(ir_trace_t *t, int k, const pr_slot_t *slots, int nslots)
 
 int opt_pass_promote(ir_trace_t *t)
 {
-    if (t->n < 2 || t->npromo || t->threads) return 0;
+    if (t->n < 2 || t->npromo || t->no_promote) return 0;
     ir_insn_t *last = &t->insn[t->n - 1];
     if (last->kind != IR_EXIT || last->target != t->head) return 0;
     pr_slot_t slots[PR_MAX_SLOTS];

@@ -201,15 +201,22 @@ static int sig_queue(hp_thread_t *t, int sig, const void *info, const k_ucontext
  * pointers for it, or untranslatable): with the app's default action the process dies by
  * the signal as it would natively (the instruction faults again with the default action
  * back), a note with --verbose; otherwise a fatal error. */
-static void sig_fatal_fault(hp_thread_t *t, int sig, const char *msg, uint64_t pc)
+/* sig_kernel_default: the kernel's default action for sig, unblocked, statistics written:
+ * the next sig (raised, or a fault executed again) ends the process as natively. */
+static void sig_kernel_default(int sig)
 {
-    if (sig_app_action(t, sig)->handler != (uint64_t)SIG_DFL) hp_fatal(msg, pc);
-    hp_note(msg, "", pc);
     hp_stats_write();
     k_sigaction_t d = { 0, 0, 0, 0 };
     sig_kernel_action(sig, &d, 0);
     uint64_t set = 1ull << (sig - 1);
     sys_call4(__NR_rt_sigprocmask, SIG_UNBLOCK, &set, 0, 8);
+}
+
+static void sig_fatal_fault(hp_thread_t *t, int sig, const char *msg, uint64_t pc)
+{
+    if (sig_app_action(t, sig)->handler != (uint64_t)SIG_DFL) hp_fatal(msg, pc);
+    hp_note(msg, "", pc);
+    sig_kernel_default(sig);
 }
 
 static void sig_forward(hp_thread_t *t, int sig, void *info, k_ucontext_t *uc)
@@ -465,11 +472,7 @@ void hp_sig_entry(int sig, void *info, void *ucv)
 static void sig_default_action(int sig)
 {
     if (sig == SIGCHLD || sig == SIGURG || sig == SIGWINCH || sig == SIGCONT) return;
-    hp_stats_write();
-    k_sigaction_t d = { 0, 0, 0, 0 };
-    sig_kernel_action(sig, &d, 0);
-    uint64_t set = 1ull << (sig - 1);
-    sys_call4(__NR_rt_sigprocmask, SIG_UNBLOCK, &set, 0, 8);
+    sig_kernel_default(sig);
     sys_call3(__NR_tgkill, sys_getpid(), sys_gettid(), sig);
     hp_fatal("default action of a signal did not end the process", (uint64_t)sig);
 }

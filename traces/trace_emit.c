@@ -54,7 +54,7 @@ hp_status_t trace_build(const uint64_t *pcs, const uint32_t *lens, int n, uint64
     c->cap_xl = cap + 2;
     ir.succ = succ;
     st = ir_build_path(&ir, pcs, lens, n, why);
-    ir.threads = hp_rt.multithreaded || trace_no_promote_at(pcs[0]);   /* no promotion */
+    ir.no_promote = hp_rt.multithreaded || trace_no_promote_at(pcs[0]);
     if (st != HP_OK) goto done;
     opt_run(&ir);
     c->start = c->p = cache_reserve_kind(pcs[0], TR_RESERVE, 1);

@@ -130,7 +130,7 @@ static void test_refusals(void **s)
     assert_int_equal(opt_pass_promote(&t), 0);
     ir_free(&t);
     build(&t, loop, sizeof(loop), 6);
-    t.threads = 1;                                   /* other threads: no promotion */
+    t.no_promote = 1;                                /* other threads: no promotion */
     assert_int_equal(opt_pass_promote(&t), 0);
     ir_free(&t);
     static const uint8_t writes_rbp[] = {
