@@ -65,6 +65,7 @@ typedef struct ir_insn {
 #define IR_MAX_PROMO 4
 typedef struct {
     int reg;                    /* the register holding it (hardware number) */
+    int xmm;                    /* reg is xmm<reg> (a double slot), else a general register */
     int base;                   /* the slot: [base + disp], size bytes (4 or 8) */
     int64_t disp;
     int size;
@@ -82,6 +83,11 @@ typedef struct {
     ir_promo_t promo[IR_MAX_PROMO];
     int no_promote;             /* no loop promotion: other threads may share memory, or a
                                    preheader of this head faulted (trace_emit.c) */
+    int64_t frame_k;            /* rbp - rsp at the head when the path was recorded */
+    int frame_k_ok;             /* frame_k is known (optimizer/frame.h) */
+    int promo_guard;            /* the preheader checks rbp - rsp == frame_k (the slots'
+                                   addresses depend on it); if not, the head is promoted no
+                                   more (an exit of kind LINK_PROMO) */
     uint64_t succ;              /* set before ir_build_path: where the path went after its
                                    last block when that ends in an indirect branch (0:
                                    unknown); the branch is then checked against it */

@@ -38,7 +38,8 @@ static void ie_check_target(bb_ctx_t *c, uint64_t next)
 static void ie_restore(bb_ctx_t *c, const ir_trace_t *t)
 {
     for (int i = 0; i < t->npromo; i++)
-        c->p = emit_gs_load(c->p, t->promo[i].reg, T_PROMO + 8 * (uint32_t)i);
+        c->p = t->promo[i].xmm ? emit_gs_xmm_load(c->p, t->promo[i].reg, T_PROMO_X + 16 * (uint32_t)i)
+                               : emit_gs_load(c->p, t->promo[i].reg, T_PROMO + 8 * (uint32_t)i);
 }
 
 /* ie_exit_jcc / ie_exit_jmp: leave to target when cc holds / always; with promoted
@@ -84,19 +85,42 @@ static void ie_emit_cold(bb_ctx_t *c, const ir_trace_t *t)
     }
 }
 
-/* ie_preheader: save the registers a promoted loop borrows, then load the slots into them
- * (map kind XL_PREHEAD: a fault loading a slot is reported at the head). */
+/* ie_preheader: with promo_guard, check the frame the slots' offsets assume (flag-free:
+ * rcx = rsp - rbp + frame_k, jrcxz; a mismatch leaves through a LINK_PROMO exit with every
+ * register the app's); save the registers a promoted loop borrows, then load the slots into
+ * them (map kind XL_PREHEAD: a fault loading a slot is reported at the head). */
 static hp_status_t ie_preheader(bb_ctx_t *c, const ir_trace_t *t)
 {
+    if (t->promo_guard) {                /* rbp - rsp == frame_k, or the head promotes no more */
+        uint8_t *field;
+        c->p = emit_gs_store(c->p, R_RCX, T_SPILL_RCX);
+        c->p = emit_u8(c->p, 0x48); c->p = emit_u8(c->p, 0x8d); c->p = emit_u8(c->p, 0x8d);
+        c->p = emit_u32(c->p, (uint32_t)(int32_t)-t->frame_k);      /* lea -k(%rbp),%rcx */
+        c->p = emit_u8(c->p, 0x48); c->p = emit_u8(c->p, 0xf7); c->p = emit_u8(c->p, 0xd1);  /* not %rcx */
+        c->p = emit_u8(c->p, 0x48); c->p = emit_u8(c->p, 0x8d); c->p = emit_u8(c->p, 0x4c);
+        c->p = emit_u8(c->p, 0x0c); c->p = emit_u8(c->p, 0x01);     /* lea 1(%rsp,%rcx),%rcx */
+        c->p = emit_u8(c->p, 0xe3);                                 /* jrcxz 1f (rcx = 0) */
+        uint8_t *rel8 = c->p;
+        c->p = emit_u8(c->p, 0);
+        c->p = emit_gs_load(c->p, R_RCX, T_SPILL_RCX);
+        c->p = emit_exit_jmp(c->p, &field);
+        bb_add_exit(c, LINK_PROMO, t->head, field, 0);
+        *rel8 = (uint8_t)(c->p - (rel8 + 1));
+        c->p = emit_gs_load(c->p, R_RCX, T_SPILL_RCX);             /* 1: */
+    }
     for (int i = 0; i < t->npromo; i++)
-        c->p = emit_gs_store(c->p, t->promo[i].reg, T_PROMO + 8 * (uint32_t)i);
+        c->p = t->promo[i].xmm ? emit_gs_xmm_store(c->p, t->promo[i].reg, T_PROMO_X + 16 * (uint32_t)i)
+                               : emit_gs_store(c->p, t->promo[i].reg, T_PROMO + 8 * (uint32_t)i);
     c->promo_lo = (uint32_t)(c->p - c->start);
     bb_xl(c, t->head, c->p, XL_PREHEAD);
     for (int i = 0; i < t->npromo; i++) {
         const ir_promo_t *pr = &t->promo[i];
         ZydisEncoderRequest req;
-        bb_req_reg(&req, ZYDIS_MNEMONIC_MOV, 2,
-                   ZydisRegisterEncode(pr->size == 8 ? ZYDIS_REGCLASS_GPR64 : ZYDIS_REGCLASS_GPR32, (ZyanU8)pr->reg));
+        if (pr->xmm)                                        /* movq m64,%xmm: upper half 0 */
+            bb_req_reg(&req, ZYDIS_MNEMONIC_MOVQ, 2, ZydisRegisterEncode(ZYDIS_REGCLASS_XMM, (ZyanU8)pr->reg));
+        else
+            bb_req_reg(&req, ZYDIS_MNEMONIC_MOV, 2,
+                       ZydisRegisterEncode(pr->size == 8 ? ZYDIS_REGCLASS_GPR64 : ZYDIS_REGCLASS_GPR32, (ZyanU8)pr->reg));
         req.operands[1].type = ZYDIS_OPERAND_TYPE_MEMORY;
         req.operands[1].mem.base = ZydisRegisterEncode(ZYDIS_REGCLASS_GPR64, (ZyanU8)pr->base);
         req.operands[1].mem.displacement = pr->disp;

@@ -24,6 +24,7 @@
  * pointer) reloads the registers from memory after it. */
 #include "opt.h"
 #include "analysis.h"
+#include "frame.h"
 #include "heap.h"
 #include "builder_int.h"
 
@@ -35,15 +36,45 @@ typedef struct {
     int uses;
     int bad;                    /* accessed in a form or size we do not handle */
     int written;                /* the loop stores to it (only such slots are promoted) */
+    int xmm;                    /* 1: accessed by SSE scalar-double forms, 0: by integer ones,
+                                   -1: not yet known */
     int reg;                    /* chosen register, or -1 */
 } pr_slot_t;
 
-/* The slot access forms we rewrite (with m = the slot operand). */
-enum { PR_NONE, PR_LOAD, PR_STORE, PR_SRC, PR_RMW };
+/* The slot access forms we rewrite (with m = the slot operand); PR_X*: a double slot kept
+ * in an xmm register (legacy SSE encodings only). */
+enum { PR_NONE, PR_LOAD, PR_STORE, PR_SRC, PR_RMW, PR_XLOAD, PR_XSTORE, PR_XSRC };
+
+/* pr_xform: movsd/movq between the slot and an xmm register, or a scalar-double operation
+ * reading it (whose register form computes exactly the same: the destination's upper half
+ * is kept in both, movq zeroes it as movsd from memory does). */
+static int pr_xform(const ir_insn_t *i, const an_mem_t *m)
+{
+    const ZydisDecodedInstruction *in = &i->zi;
+    if (in->encoding != ZYDIS_INSTRUCTION_ENCODING_LEGACY || in->operand_count_visible != 2 || m->size != 8)
+        return PR_NONE;
+    int other = 1 - m->op;
+    if (other < 0 || other > 1 || i->ops[other].type != ZYDIS_OPERAND_TYPE_REGISTER ||
+        ZydisRegisterGetClass(i->ops[other].reg.value) != ZYDIS_REGCLASS_XMM)
+        return PR_NONE;
+    switch (in->mnemonic) {
+    case ZYDIS_MNEMONIC_MOVSD: case ZYDIS_MNEMONIC_MOVQ:
+        return m->op == 1 ? PR_XLOAD : PR_XSTORE;
+    case ZYDIS_MNEMONIC_ADDSD: case ZYDIS_MNEMONIC_SUBSD: case ZYDIS_MNEMONIC_MULSD:
+    case ZYDIS_MNEMONIC_DIVSD: case ZYDIS_MNEMONIC_MINSD: case ZYDIS_MNEMONIC_MAXSD:
+    case ZYDIS_MNEMONIC_SQRTSD: case ZYDIS_MNEMONIC_UCOMISD: case ZYDIS_MNEMONIC_COMISD:
+    case ZYDIS_MNEMONIC_CVTSD2SS:
+        return m->op == 1 ? PR_XSRC : PR_NONE;
+    default:
+        return PR_NONE;
+    }
+}
 
 static int pr_form(const ir_insn_t *i, const an_mem_t *m)
 {
     const ZydisDecodedInstruction *in = &i->zi;
+    int x = pr_xform(i, m);
+    if (x != PR_NONE) return x;
     if (in->operand_count_visible != 2 || in->attributes & ZYDIS_ATTRIB_HAS_LOCK) return PR_NONE;
     if (in->operand_width != m->size * 8) return PR_NONE;
     int other = 1 - m->op;
@@ -77,9 +108,16 @@ static pr_slot_t *pr_find(pr_slot_t *s, int n, int64_t disp, int size, int *over
     return 0;
 }
 
-static ZydisRegister pr_reg(int id, int size)
+static ZydisRegister pr_reg(const pr_slot_t *s)
 {
-    return ZydisRegisterEncode(size == 8 ? ZYDIS_REGCLASS_GPR64 : ZYDIS_REGCLASS_GPR32, (ZyanU8)id);
+    if (s->xmm == 1) return ZydisRegisterEncode(ZYDIS_REGCLASS_XMM, (ZyanU8)s->reg);
+    return ZydisRegisterEncode(s->size == 8 ? ZYDIS_REGCLASS_GPR64 : ZYDIS_REGCLASS_GPR32, (ZyanU8)s->reg);
+}
+
+/* pr_mov_mnemonic: the register move of slot s's class (movq zeroes an xmm's upper half). */
+static ZydisMnemonic pr_mov_mnemonic(const pr_slot_t *s)
+{
+    return s->xmm == 1 ? ZYDIS_MNEMONIC_MOVQ : ZYDIS_MNEMONIC_MOV;
 }
 
 /* pr_new: an inserted instruction from req, at app pc pc. */
@@ -92,16 +130,20 @@ static int pr_new(ir_trace_t *t, int at, uint64_t pc, const ZydisEncoderRequest 
     return ir_set_insn(&n, req) == HP_OK && ir_insert(t, at, &n) != 0;
 }
 
-static void pr_slot_op(ZydisEncoderOperand *op, const pr_slot_t *s)
+/* Where a slot is addressed at one point of the loop: [base + disp]. */
+typedef struct { int base; int64_t disp; } pr_addr_t;
+
+static void pr_slot_op(ZydisEncoderOperand *op, const pr_slot_t *s, pr_addr_t a)
 {
     op->type = ZYDIS_OPERAND_TYPE_MEMORY;
-    op->mem.base = ZYDIS_REGISTER_RBP;
-    op->mem.displacement = s->disp;
+    op->mem.base = ZydisRegisterEncode(ZYDIS_REGCLASS_GPR64, (ZyanU8)a.base);
+    op->mem.displacement = a.disp;
     op->mem.size = (ZyanU16)s->size;
 }
 
-/* pr_rewrite: instruction k accesses slot s: rewrite it. Returns the instructions inserted
- * after it, or -1 if it cannot be encoded (the trace is then left unpromoted). */
+/* pr_rewrite: instruction k accesses slot s through its operand m->op: rewrite it. Returns
+ * the instructions inserted after it, or -1 if it cannot be encoded (the trace is then left
+ * unpromoted). The store of a read-modify-write uses the instruction's own address. */
 static int pr_rewrite(ir_trace_t *t, int k, const an_mem_t *m, const pr_slot_t *s)
 {
     ir_insn_t *i = &t->insn[k];
@@ -110,23 +152,31 @@ static int pr_rewrite(ir_trace_t *t, int k, const an_mem_t *m, const pr_slot_t *
     if (!ZYAN_SUCCESS(ZydisEncoderDecodedInstructionToEncoderRequest(&i->zi, i->ops, i->zi.operand_count_visible, &req)))
         return -1;
     int other = 1 - m->op;
-    if (form == PR_STORE) {                              /* keep the store, set the register */
+    if (form == PR_XLOAD) {                              /* movq %xmmP,%xmmD */
         ZydisEncoderRequest mv;
-        bb_req_reg(&mv, ZYDIS_MNEMONIC_MOV, 2, pr_reg(s->reg, s->size));
+        bb_req_reg(&mv, ZYDIS_MNEMONIC_MOVQ, 2, i->ops[other].reg.value);
+        mv.operands[1].type = ZYDIS_OPERAND_TYPE_REGISTER;
+        mv.operands[1].reg.value = pr_reg(s);
+        return ir_set_insn(i, &mv) == HP_OK ? 0 : -1;
+    }
+    if (form == PR_STORE || form == PR_XSTORE) {         /* keep the store, set the register */
+        ZydisEncoderRequest mv;
+        bb_req_reg(&mv, pr_mov_mnemonic(s), 2, pr_reg(s));
         mv.operands[1] = req.operands[other];
         if (mv.operands[1].type == ZYDIS_OPERAND_TYPE_IMMEDIATE && s->size == 4)
             mv.operands[1].imm.u &= 0xffffffffu;
         return pr_new(t, k + 1, i->app_pc, &mv) ? 1 : -1;
     }
+    ZydisEncoderOperand slot = req.operands[m->op];
     req.operands[m->op].type = ZYDIS_OPERAND_TYPE_REGISTER;
-    req.operands[m->op].reg.value = pr_reg(s->reg, s->size);
+    req.operands[m->op].reg.value = pr_reg(s);
     hp_memset(&req.operands[m->op].mem, 0, sizeof(req.operands[m->op].mem));
     if (ir_set_insn(i, &req) != HP_OK) return -1;
     if (form != PR_RMW) return 0;
     ZydisEncoderRequest st;                              /* the result goes to memory too */
-    bb_req_reg(&st, ZYDIS_MNEMONIC_MOV, 2, pr_reg(s->reg, s->size));
+    bb_req_reg(&st, ZYDIS_MNEMONIC_MOV, 2, pr_reg(s));
     st.operands[1] = st.operands[0];
-    pr_slot_op(&st.operands[0], s);
+    st.operands[0] = slot;
     return pr_new(t, k + 1, i->app_pc, &st) ? 1 : -1;
 }
 
@@ -147,19 +197,64 @@ static int pr_writes_rbp_only(const ir_insn_t *i)
     return 1;
 }
 
-/* pr_reload: after instruction k (a store that may alias), the registers read the slots. */
-static int pr_reload(ir_trace_t *t, int k, const pr_slot_t *slots, int nslots)
+/* pr_reload: after instruction k (a store that may alias), the registers read the slots,
+ * addressed at a (per slot) as they are there. */
+static int pr_reload(ir_trace_t *t, int k, const pr_slot_t *slots, int nslots, const pr_addr_t *a)
 {
     int added = 0;
     for (int j = 0; j < nslots; j++) {
         if (slots[j].reg < 0) continue;
         ZydisEncoderRequest ld;
-        bb_req_reg(&ld, ZYDIS_MNEMONIC_MOV, 2, pr_reg(slots[j].reg, slots[j].size));
-        pr_slot_op(&ld.operands[1], &slots[j]);
+        bb_req_reg(&ld, pr_mov_mnemonic(&slots[j]), 2, pr_reg(&slots[j]));
+        pr_slot_op(&ld.operands[1], &slots[j], a[j]);
         if (!pr_new(t, k + 1 + added, t->insn[k].app_pc, &ld)) return -1;
         added++;
     }
     return added;
+}
+
+/* The loop's view of the stack. Framed (frame.h, the loop is balanced): a slot is an
+ * offset from S0, whichever register addressed it, so a loop that calls functions (push
+ * rbp; mov %rsp,%rbp; ... leave; ret) keeps its slots and its callees' in registers; pushes
+ * and calls write known cells, not "anywhere". Otherwise (rbp never written): a slot is an
+ * [rbp + disp] operand as before, and every other store may alias. */
+typedef struct {
+    fr_info_t f;
+    int framed;
+    int by_rbp;                 /* framed, and every offset comes from the head's rbp */
+} pr_view_t;
+
+/* pr_access: the slot access j of instruction i, originally the trace's k-th (the framed
+ * view has at most FR_MAX_ACC, the other one at most 1). */
+static int pr_access(const ir_insn_t *i, const pr_view_t *v, int k, int j, int64_t *off, an_mem_t *m)
+{
+    if (v->framed) {
+        const fr_insn_t *a = &v->f.at[k];
+        if (j >= a->nacc) return 0;
+        hp_memset(m, 0, sizeof(*m));
+        m->cls = AN_MEM_STACK;
+        m->op = a->acc[j].op;
+        m->size = a->acc[j].size;
+        *off = a->acc[j].off;
+        return 1;
+    }
+    if (j) return 0;
+    an_mem(i, m);
+    if (m->cls != AN_MEM_STACK || m->base != AN_RBP) return 0;
+    *off = m->disp;
+    return 1;
+}
+
+/* pr_where: slot s's address before original instruction k (k == n: at the end). */
+static pr_addr_t pr_where(const ir_trace_t *t, const pr_view_t *v, int k, const pr_slot_t *s)
+{
+    if (!v->framed) return (pr_addr_t){ AN_RBP, s->disp };
+    if (k >= v->f.n)                                     /* the end: the head's frame */
+        return v->by_rbp ? (pr_addr_t){ AN_RBP, s->disp - t->frame_k } : (pr_addr_t){ AN_RSP, s->disp };
+    const fr_insn_t *a = &v->f.at[k];
+    if (v->by_rbp) return (pr_addr_t){ AN_RBP, s->disp - a->rbp };     /* rbp_head there */
+    if (!a->rsp_ok) return (pr_addr_t){ -1, 0 };         /* cannot be addressed here */
+    return (pr_addr_t){ AN_RSP, s->disp - a->rsp };
 }
 
 int opt_pass_promote(ir_trace_t *t)
@@ -167,40 +262,74 @@ int opt_pass_promote(ir_trace_t *t)
     if (t->n < 2 || t->npromo || t->no_promote) return 0;
     ir_insn_t *last = &t->insn[t->n - 1];
     if (last->kind != IR_EXIT || last->target != t->head) return 0;
+    pr_view_t v;
+    if (fr_track(t, &v.f) != HP_OK) return 0;
+    v.framed = v.f.balanced;
+    v.by_rbp = 0;
     pr_slot_t slots[PR_MAX_SLOTS];
-    int nslots = 0;
+    int nslots = 0, ret = 0;
     an_regs_t used = AN_REG(AN_RSP) | AN_REG(AN_RBP);
+    uint32_t used_x = 0;                                 /* vector registers the loop names */
+    int sse_only = 1;                                    /* ... all through legacy SSE */
     for (int k = 0; k < t->n; k++) {                     /* what the loop touches */
         const ir_insn_t *i = &t->insn[k];
         an_effects_t e;
         an_effects(i, &e);
-        if (e.opaque || i->kind == IR_SYSCALL || i->kind == IR_LOOP) return 0;
-        if ((e.def | e.def_part) & AN_REG(AN_RBP)) return 0;
-        used |= e.use | e.def | e.def_part;
-        an_mem_t m;
-        an_mem(i, &m);
-        if (m.cls != AN_MEM_STACK || m.base != AN_RBP) continue;
-        int overlap;
-        pr_slot_t *s = pr_find(slots, nslots, m.disp, m.size, &overlap);
-        if (!s) {
-            if (nslots == PR_MAX_SLOTS) return 0;
-            s = &slots[nslots++];
-            hp_memset(s, 0, sizeof(*s));
-            s->disp = m.disp;
-            s->size = m.size;
-            s->bad = overlap || (m.size != 4 && m.size != 8);
-            pr_find(slots, nslots - 1, m.disp, m.size, &overlap);   /* mark the others */
+        if (e.opaque || i->kind == IR_SYSCALL || i->kind == IR_LOOP) goto out;
+        for (int j = 0; j < i->zi.operand_count; j++) {
+            if (i->ops[j].type != ZYDIS_OPERAND_TYPE_REGISTER) continue;
+            ZydisRegisterClass rc = ZydisRegisterGetClass(i->ops[j].reg.value);
+            if (rc != ZYDIS_REGCLASS_XMM && rc != ZYDIS_REGCLASS_YMM && rc != ZYDIS_REGCLASS_ZMM) continue;
+            used_x |= 1u << (ZydisRegisterGetId(i->ops[j].reg.value) & 31);
+            if (i->zi.encoding != ZYDIS_INSTRUCTION_ENCODING_LEGACY) sse_only = 0;
         }
-        s->uses++;
-        int form = pr_form(i, &m);
-        if (form == PR_NONE) s->bad = 1;
-        if (form == PR_STORE || form == PR_RMW) s->written = 1;
+        if (i->zi.mnemonic == ZYDIS_MNEMONIC_VZEROALL || i->zi.mnemonic == ZYDIS_MNEMONIC_VZEROUPPER)
+            sse_only = 0;
+        if (!v.framed && ((e.def | e.def_part) & AN_REG(AN_RBP))) goto out;
+        used |= e.use | e.def | e.def_part;
+        int64_t off;
+        an_mem_t m;
+        for (int j = 0; pr_access(i, &v, k, j, &off, &m); j++) {
+            int overlap;
+            pr_slot_t *s = pr_find(slots, nslots, off, m.size, &overlap);
+            if (!s) {
+                if (nslots == PR_MAX_SLOTS) goto out;
+                s = &slots[nslots++];
+                hp_memset(s, 0, sizeof(*s));
+                s->disp = off;
+                s->size = m.size;
+                s->bad = overlap || (m.size != 4 && m.size != 8);
+                s->xmm = -1;
+                pr_find(slots, nslots - 1, off, m.size, &overlap);   /* mark the others */
+            }
+            s->uses++;
+            int form = m.op >= 0 && (!v.framed || v.f.at[k].nacc == 1) ? pr_form(i, &m) : PR_NONE;
+            int x = form >= PR_XLOAD;
+            if (form == PR_NONE || (s->xmm >= 0 && s->xmm != x)) s->bad = 1;   /* one class */
+            s->xmm = x;
+            if (form == PR_STORE || form == PR_RMW || form == PR_XSTORE) s->written = 1;
+        }
     }
-    /* not rax, rcx, rdx: exit stubs, inline checks and lookups borrow them */
+    /* framed: offsets all from the head's rbp, in a loop that keeps rbp, are addressed
+       through rbp; else through rsp, which needs rbp - rsp == frame_k at entry if some
+       offset came from rbp (the preheader checks: promo_guard) */
+    if (v.framed) {
+        v.by_rbp = !v.f.from_rsp;
+        for (int k = 0; k < t->n && v.by_rbp; k++)
+            if (!v.f.at[k].rbp_head) v.by_rbp = 0;
+        if (!v.by_rbp && v.f.from_rbp &&
+            (!t->frame_k_ok || t->frame_k != (int32_t)t->frame_k)) goto out;   /* no guard */
+    }
+    /* not rax, rcx, rdx: exit stubs, inline checks and lookups borrow them; xmm8..15 (the
+       legacy encodings reach them; -O0 code rarely does), only in a loop whose vector code
+       is all legacy SSE (the borrowed register's bits above 127 are never touched) */
     static const int order[] = { AN_R11, AN_R10, AN_R9, AN_R8, AN_R15, AN_R14, AN_R13, AN_R12,
                                  AN_RBX, AN_RSI, AN_RDI };
-    int next = 0, npromo = 0;
+    const int norder = (int)(sizeof(order) / sizeof(order[0]));
+    int next = 0, next_x = 15, npromo = 0;
     for (int k = 0; k < nslots; k++) slots[k].reg = -1;
+    for (int k = 0; k < nslots; k++)
+        if (slots[k].xmm == 1 && !sse_only) slots[k].bad = 1;
     while (npromo < IR_MAX_PROMO) {                      /* most used first */
         int best = -1;
         for (int k = 0; k < nslots; k++)
@@ -208,45 +337,63 @@ int opt_pass_promote(ir_trace_t *t)
                 (best < 0 || slots[k].uses > slots[best].uses))
                 best = k;
         if (best < 0) break;
-        while (next < (int)(sizeof(order) / sizeof(order[0])) && (used & AN_REG(order[next]))) next++;
-        if (next == (int)(sizeof(order) / sizeof(order[0]))) break;
-        slots[best].reg = order[next++];
+        if (slots[best].xmm == 1) {
+            while (next_x >= 8 && (used_x >> next_x & 1)) next_x--;
+            if (next_x < 8) { slots[best].bad = 1; continue; }
+            slots[best].reg = next_x--;
+        } else {
+            while (next < norder && (used & AN_REG(order[next]))) next++;
+            if (next == norder) { slots[best].bad = 1; continue; }
+            slots[best].reg = order[next++];
+        }
+        pr_addr_t a = pr_where(t, &v, t->n, &slots[best]);         /* at the head */
+        t->promo[npromo].xmm = slots[best].xmm == 1;
         t->promo[npromo].reg = slots[best].reg;
-        t->promo[npromo].base = AN_RBP;
-        t->promo[npromo].disp = slots[best].disp;
+        t->promo[npromo].base = a.base;
+        t->promo[npromo].disp = a.disp;
         t->promo[npromo].size = slots[best].size;
         npromo++;
     }
-    if (!npromo) return 0;
+    if (!npromo) goto out;
     /* rewrite: on any failure the trace keeps its original instructions */
     ir_insn_t *saved = heap_alloc(sizeof(ir_insn_t) * (size_t)t->n);
-    if (!saved) return 0;
+    if (!saved) goto out;
     int saved_n = t->n, changed = 0;
     hp_memcpy(saved, t->insn, sizeof(ir_insn_t) * (size_t)t->n);
-    for (int k = 0; k < t->n; k++) {
+    for (int k = 0, o = 0; k < t->n; k++, o++) {         /* o: the original index */
         ir_insn_t *i = &t->insn[k];
-        if (i->flags & IR_F_NEW) continue;
         an_effects_t e;
         an_effects(i, &e);
+        int64_t off;
         an_mem_t m;
-        an_mem(i, &m);
         int overlap, added = 0;
-        pr_slot_t *s = m.cls == AN_MEM_STACK && m.base == AN_RBP ? pr_find(slots, nslots, m.disp, m.size, &overlap) : 0;
+        pr_slot_t *s = pr_access(i, &v, o, 0, &off, &m) ? pr_find(slots, nslots, off, m.size, &overlap) : 0;
+        int wild = v.framed ? v.f.at[o].wild
+                            : (e.mem_write || i->kind == IR_CALL) && !pr_writes_rbp_only(i);
         if (s && s->reg >= 0) {
             added = pr_rewrite(t, k, &m, s);
             changed++;
-        } else if ((e.mem_write || i->kind == IR_CALL) && !pr_writes_rbp_only(i)) {
-            added = pr_reload(t, k, slots, nslots);     /* may alias a slot: read them again */
+        } else if (wild) {                               /* may alias a slot: read them again */
+            pr_addr_t a[PR_MAX_SLOTS];
+            for (int j = 0; j < nslots; j++) {
+                a[j] = pr_where(t, &v, o + 1, &slots[j]);
+                if (a[j].base < 0 && slots[j].reg >= 0) added = -1;
+            }
+            if (!added) added = pr_reload(t, k, slots, nslots, a);
         }
         if (added < 0) {
             hp_memcpy(t->insn, saved, sizeof(ir_insn_t) * (size_t)saved_n);
             t->n = saved_n;
             heap_free(saved);
-            return 0;
+            goto out;
         }
         k += added;
     }
     heap_free(saved);
     t->npromo = npromo;
-    return changed;
+    t->promo_guard = v.framed && !v.by_rbp && v.f.from_rbp;
+    ret = changed;
+out:
+    fr_free(&v.f);
+    return ret;
 }

@@ -134,6 +134,10 @@ void hp_dispatch(hp_thread_t *t)
         t->promo_fault = 0;
         l = 0;
     }
+    if (l && l->kind == LINK_PROMO) {      /* ... or found another frame (ir_emit.c) */
+        trace_promotion_fault(t, pc);
+        l = 0;
+    }
     hp_block_t *b = trace_dispatch(t, l, pc);
     if (!b) b = btab_lookup(pc);
     if (!b) b = dsp_build(t, pc);

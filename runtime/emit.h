@@ -36,6 +36,22 @@ static inline uint8_t *emit_gs_mov(uint8_t *p, int reg, uint32_t off, uint8_t op
 static inline uint8_t *emit_gs_store(uint8_t *p, int reg, uint32_t off) { return emit_gs_mov(p, reg, off, 0x89); }
 static inline uint8_t *emit_gs_load(uint8_t *p, int reg, uint32_t off) { return emit_gs_mov(p, reg, off, 0x8b); }
 
+/* emit_gs_xmm_store / emit_gs_xmm_load: movdqu %xmmN, %gs:off / movdqu %gs:off, %xmmN
+ * (N 0..15, legacy SSE: the bits of ymmN/zmmN above 127 stay). */
+static inline uint8_t *emit_gs_xmm(uint8_t *p, int reg, uint32_t off, uint8_t opcode)
+{
+    p = emit_u8(p, 0x65);
+    p = emit_u8(p, 0xf3);
+    if (reg >= 8) p = emit_u8(p, 0x44);
+    p = emit_u8(p, 0x0f);
+    p = emit_u8(p, opcode);
+    p = emit_u8(p, (uint8_t)(0x04 | ((reg & 7) << 3)));
+    p = emit_u8(p, 0x25);
+    return emit_u32(p, off);
+}
+static inline uint8_t *emit_gs_xmm_store(uint8_t *p, int reg, uint32_t off) { return emit_gs_xmm(p, reg, off, 0x7f); }
+static inline uint8_t *emit_gs_xmm_load(uint8_t *p, int reg, uint32_t off) { return emit_gs_xmm(p, reg, off, 0x6f); }
+
 /* emit_mov_imm64: movabs $v, %reg64 (reg 0..15); 10 bytes. */
 static inline uint8_t *emit_mov_imm64(uint8_t *p, int reg, uint64_t v)
 {

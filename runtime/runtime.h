@@ -27,6 +27,8 @@ typedef enum {
     LINK_START,     /* takeover: start at target */
     LINK_SMC,       /* a block's code changed since it was translated: rebuild it */
     LINK_RESUME,    /* go on at t->rip (after a signal, or a second dispatcher pass) */
+    LINK_PROMO,     /* a promoted loop's preheader found another frame than it was built
+                       for: go on at target (its head), which promotes no more */
 } hp_link_kind_t;
 
 /* An exit from a block: one per stub. The stub loads its address into rax. */
@@ -78,6 +80,7 @@ struct hp_block {
     uint8_t loops;            /* a trace that goes round inside itself (its own back edge) */
     uint8_t npromo;           /* a promoted loop: registers whose app values are in t->promo */
     uint8_t promo_reg[4];     /*   (register numbers, hardware order) while the thread is */
+    uint8_t promo_xmm;        /*   bit i: promo_reg[i] is an xmm register (app value in t->promo_x[i]) */
     uint32_t promo_lo, promo_hi; /* between these cache offsets (the loop body) */
     uint32_t nranges;         /* a trace: the app ranges it translates */
     uint64_t (*ranges)[2];
@@ -105,7 +108,9 @@ typedef struct hp_thread {
     uint64_t pending;
     uint64_t promo[4];               /* the app's values of a promoted trace's registers */
     hp_link_t *ibl_trec;
-    uint8_t pad0[T_CTX - T_IBL_TREC - 8];
+    uint64_t pad_promo_x;
+    uint8_t promo_x[4][16];          /* the same for xmm registers (promo entry i: promo_x[i]) */
+    uint8_t pad0[T_CTX - T_PROMO_X - 64];
     uint64_t gpr[16];
     uint64_t rflags;
     uint64_t rip;
@@ -137,7 +142,9 @@ typedef struct hp_thread {
     int rec_n;
     uint64_t promo_fault;            /* a promoted trace's preheader faulted: its head (signals.c) */
     int rec_tail;                    /* blocks recorded past an end (--trace-dispatch) */
+    int rec_tail_at;                 /* rec_n where that tail began (the path's real end) */
     uint64_t rec_succ;               /* where an indirect branch ending the path went (0: none) */
+    int64_t rec_k;                   /* rbp - rsp at the head when recording began */
     /* traces/trace_cache.c: dispatcher passes, and their number when traces were flushed */
     uint64_t dispatches, flush_snap;
 } hp_thread_t;
@@ -158,6 +165,7 @@ _Static_assert(__builtin_offsetof(hp_thread_t, ibl_count) == T_IBL_COUNT, "layou
 _Static_assert(__builtin_offsetof(hp_thread_t, pending) == T_PENDING, "layout");
 _Static_assert(__builtin_offsetof(hp_thread_t, promo) == T_PROMO, "layout");
 _Static_assert(__builtin_offsetof(hp_thread_t, ibl_trec) == T_IBL_TREC, "layout");
+_Static_assert(__builtin_offsetof(hp_thread_t, promo_x) == T_PROMO_X, "layout");
 _Static_assert(__builtin_offsetof(hp_thread_t, ibl_ttable) == T_IBL_TTABLE, "layout");
 _Static_assert(__builtin_offsetof(hp_thread_t, gpr) == T_CTX, "layout");
 _Static_assert(__builtin_offsetof(hp_thread_t, rflags) == T_CTX_FLAGS, "layout");
@@ -172,7 +180,7 @@ _Static_assert(__builtin_offsetof(hp_thread_t, rip) == T_CTX_RIP, "layout");
     X(trace_inline_checks) X(cache_flushes_full) X(cache_flushes_phase) X(trace_cache_peak_bytes) \
     /* one per optimizer pass (optimizer/passes.def): instructions removed or changed */ \
     X(opt_inline_calls) X(opt_inline_ind) X(opt_straighten) X(opt_rle) X(opt_constprop) \
-    X(opt_promote) X(opt_dce)
+    X(opt_promote) X(opt_dce) X(opt_retpair)
 
 typedef struct {
 #define HP_STAT_FIELD(n) uint64_t n;

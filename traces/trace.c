@@ -10,7 +10,8 @@
  * (the callee is taken in: its return is then checked against this caller), and where
  * the path would end at a backward branch or a trace it goes on
  * through up to TR_TAIL_BLOCKS short blocks (TR_TAIL_INSNS) if they reach an indirect
- * branch: a bytecode handler's trace takes the dispatch code with it (each handler its own
+ * branch (a tail that does not reach one is dropped again, so the path ends where it
+ * would have without it): a bytecode handler's trace takes the dispatch code with it (each handler its own
  * copy of the dispatch, its own inline check against the next handler seen) and the path
  * goes on into the next handler. The inline checks then follow the interpreted program's
  * own sequence of operations (interp.O2: 644M lookups down to 8M).
@@ -156,7 +157,7 @@ static void tr_finish(hp_thread_t *t)
         hp_block_t *b;
         const char *why = "";
         hp_simd_save(t);
-        hp_status_t st = trace_build(t->rec, t->rec_len, n, n == full ? succ : 0, &b, &why);
+        hp_status_t st = trace_build(t->rec, t->rec_len, n, n == full ? succ : 0, &t->rec_k, &b, &why);
         hp_simd_restore(t);
         if (st == HP_OK) { tr_install(t, b); trace_cache_built(t); return; }
         if (n == 1) break;
@@ -183,6 +184,7 @@ hp_block_t *trace_dispatch(hp_thread_t *t, const hp_link_t *l, uint64_t pc)
         }
         hp_block_t *copy = 0;
         if (go && (soft_end || t->rec_tail)) {         /* past an end: short blocks only */
+            if (!t->rec_tail) t->rec_tail_at = t->rec_n;
             if (dispatch && l->kind == LINK_DIRECT && t->rec_tail < TR_TAIL_BLOCKS &&
                 (copy = tr_copy(t, pc)) && copy->n_insns <= TR_TAIL_INSNS)
                 t->rec_tail = tr_ends_indirect(copy) ? 0 : t->rec_tail + 1;
@@ -197,6 +199,10 @@ hp_block_t *trace_dispatch(hp_thread_t *t, const hp_link_t *l, uint64_t pc)
             return copy;
         }
         t->rec_succ = l && l->kind == LINK_INDIRECT ? pc : 0;
+        if (t->rec_tail) {               /* a tail that reached no indirect branch: the */
+            t->rec_n = t->rec_tail_at;   /* path ends where it would have without it */
+            t->rec_succ = 0;
+        }
         tr_finish(t);
         return 0;
     }
@@ -215,6 +221,7 @@ hp_block_t *trace_dispatch(hp_thread_t *t, const hp_link_t *l, uint64_t pc)
     if (!copy) { e->count = -1; return 0; }
     e->count = 0;
     t->rec[0] = pc;
+    t->rec_k = (int64_t)(t->gpr[R_RBP] - t->gpr[R_RSP]);   /* the frame at the head */
     t->rec_tail = 0;
     t->rec_len[0] = copy->n_insns;
     t->rec_n = 1;

@@ -37,9 +37,10 @@ void trace_forget(uint64_t lo, uint64_t hi) HP_HIDDEN;
 /* trace_build (trace_emit.c): translate the recorded blocks pcs[0..n), of lens[i] app
  * instructions each (as their blocks had), into a trace. succ: where the path went after
  * pcs[n-1] when that block ends in an indirect branch (0: unknown; the trace then ends
- * in a lookup, else in a check against succ and an exit there). */
+ * in a lookup, else in a check against succ and an exit there). frame_k: rbp - rsp at
+ * pcs[0] when the path was recorded (NULL: unknown), see optimizer/frame.h. */
 hp_status_t trace_build(const uint64_t *pcs, const uint32_t *lens, int n, uint64_t succ,
-                        hp_block_t **out, const char **why) HP_HIDDEN;
+                        const int64_t *frame_k, hp_block_t **out, const char **why) HP_HIDDEN;
 
 /* trace_reset_heads: every head counts from zero again (after a flush); a head no trace
  * could start from may try again. Private copies are kept. Caller holds the lock. */

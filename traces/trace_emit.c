@@ -35,7 +35,7 @@ static hp_status_t tr_ranges(hp_block_t *b)
 }
 
 hp_status_t trace_build(const uint64_t *pcs, const uint32_t *lens, int n, uint64_t succ,
-                        hp_block_t **out, const char **why)
+                        const int64_t *frame_k, hp_block_t **out, const char **why)
 {
     int cap = 16;                            /* IR room: the path, its exits, what passes add */
     for (int i = 0; i < n; i++) cap += 2 * (int)lens[i] + 2;
@@ -53,6 +53,8 @@ hp_status_t trace_build(const uint64_t *pcs, const uint32_t *lens, int n, uint64
     c->xl = xl;
     c->cap_xl = cap + 2;
     ir.succ = succ;
+    ir.frame_k_ok = frame_k != 0;
+    ir.frame_k = frame_k ? *frame_k : 0;
     st = ir_build_path(&ir, pcs, lens, n, why);
     ir.no_promote = hp_rt.multithreaded || trace_no_promote_at(pcs[0]);
     if (st != HP_OK) goto done;
@@ -71,7 +73,10 @@ hp_status_t trace_build(const uint64_t *pcs, const uint32_t *lens, int n, uint64
         b->npromo = (uint8_t)ir.npromo;
         b->loops = (uint8_t)c->loops;
         if (ir.npromo) hp_rt.promoted = 1;
-        for (int i = 0; i < ir.npromo; i++) b->promo_reg[i] = (uint8_t)ir.promo[i].reg;
+        for (int i = 0; i < ir.npromo; i++) {
+            b->promo_reg[i] = (uint8_t)ir.promo[i].reg;
+            if (ir.promo[i].xmm) b->promo_xmm |= (uint8_t)(1u << i);
+        }
         b->promo_lo = c->promo_lo;
         b->promo_hi = c->promo_hi;
         b->cache_start = c->start;

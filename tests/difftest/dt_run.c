@@ -263,6 +263,8 @@ typedef struct {
     dt_regs_t at_exit[64];        /* the state each one left with */
     int nexits;
     int fault;                    /* 1: the trace faulted, 2: a native tail faulted */
+    int guard;                    /* left by the promoted preheader's frame check (LINK_PROMO):
+                                     the runtime then goes on natively, without this trace */
     const char *error;
 } dt_trace_run_t;
 
@@ -277,9 +279,10 @@ static void dt_run_trace(const dt_case_t *c, const hp_block_t *b, const dt_regs_
     memset(r, 0, sizeof(*r));
     dt_reset_memory(c);
     for (;;) {
-        if (pc == (uint64_t)env.code && r->nexits < 64) {
+        if (pc == (uint64_t)env.code && r->nexits < 64 && !r->guard) {
             if (dt_exec((uint64_t)b->cache_pc, &st, out, &l)) { r->fault = 1; return; }
-            if (!l || l->kind != LINK_DIRECT || l->from != b) {
+            if (l && l->kind == LINK_PROMO && l->from == b) r->guard = 1;
+            else if (!l || l->kind != LINK_DIRECT || l->from != b) {
                 r->error = "the trace left without a direct exit of its own";
                 return;
             }
@@ -415,7 +418,8 @@ static int dt_case(uint64_t seed)
     dt_stats.random_paths += (uint64_t)random_path;
     for (int k = 0; k < p.n; k++) dt_stats.trace_insns += p.lens[k];
     if (dt_opts.mutate) mutated = dt_mutate(c, &p);
-    hp_status_t st = trace_build(p.pcs, p.lens, p.n, 0, &b, &why);
+    int64_t frame_k = (int64_t)(c->init[0].r[5] - c->init[0].r[4]);   /* as recorded from state 0 */
+    hp_status_t st = trace_build(p.pcs, p.lens, p.n, 0, &frame_k, &b, &why);
     if (mutated >= 0) dt_write_code(c, &env);
     if (st != HP_OK) {
         dt_fail_header(c, "trace_build refused the path");

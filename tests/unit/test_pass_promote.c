@@ -207,6 +207,181 @@ static void test_emit_promoted(void **s)
     ir_free(&t);
 }
 
+/* An -O0 loop calling an -O0 function (path: the call's block, the callee, the rest):
+ *   0: mov -0xc(%rbp),%eax ; mov %eax,%edi ; call F
+ *      add %eax,-0x8(%rbp) ; addl $1,-0xc(%rbp) ; cmpl $100,-0xc(%rbp) ; jl 0
+ *   F: push %rbp ; mov %rsp,%rbp ; mov %edi,-0x4(%rbp) ; mov -0x4(%rbp),%eax ;
+ *      add -0x4(%rbp),%eax ; pop %rbp ; ret                                        */
+static const uint8_t caller[] = {
+    0x8b, 0x45, 0xf4,                   /* 0: mov -0xc(%rbp),%eax */
+    0x89, 0xc7,                         /* 3: mov %eax,%edi */
+    0xe8, 0x36, 0x00, 0x00, 0x00,       /* 5: call 0x40 */
+    0x01, 0x45, 0xf8,                   /* 10: add %eax,-0x8(%rbp) */
+    0x83, 0x45, 0xf4, 0x01,             /* 13: addl $1,-0xc(%rbp) */
+    0x83, 0x7d, 0xf4, 0x64,             /* 17: cmpl $100,-0xc(%rbp) */
+    0x7c, 0xe9,                         /* 21: jl 0 */
+};
+static const uint8_t callee[] = {
+    0x55, 0x48, 0x89, 0xe5,             /* 0x40: push %rbp ; mov %rsp,%rbp */
+    0x89, 0x7d, 0xfc,                   /* mov %edi,-0x4(%rbp) */
+    0x8b, 0x45, 0xfc,                   /* mov -0x4(%rbp),%eax */
+    0x03, 0x45, 0xfc,                   /* add -0x4(%rbp),%eax */
+    0x5d, 0xc3,                         /* pop %rbp ; ret */
+};
+
+static void build_call_loop(ir_trace_t *t, int64_t frame_k, int frame_k_ok)
+{
+    memset(code, 0xcc, 4096);
+    memcpy(code, caller, sizeof(caller));
+    memcpy(code + 0x40, callee, sizeof(callee));
+    uint64_t pcs[3] = { (uint64_t)code, (uint64_t)code + 0x40, (uint64_t)code + 10 };
+    uint32_t lens[3] = { 3, 7, 4 };
+    const char *why = "";
+    assert_int_equal(ir_init(t, 64), HP_OK);
+    t->frame_k = frame_k;
+    t->frame_k_ok = frame_k_ok;
+    t->succ = 0;
+    assert_int_equal(ir_build_path(t, pcs, lens, 3, &why), HP_OK);
+    opt_pass_straighten(t);
+}
+
+static int find_promo(const ir_trace_t *t, int base, int64_t disp)
+{
+    for (int i = 0; i < t->npromo; i++)
+        if (t->promo[i].base == base && t->promo[i].disp == disp) return i;
+    return -1;
+}
+
+/* Framed: the caller's slot and the callee's are offsets from rsp at the head (the
+ * callee's -0x4(%rbp) is S0 - 8 (return address) - 8 (rbp) - 4); the loop mixes offsets
+ * from rbp and rsp, so the preheader checks rbp - rsp == frame_k. The push of the return
+ * address and of rbp write known cells: no reloads. */
+static void test_framed_call_loop(void **s)
+{
+    (void)s;
+    ir_trace_t t;
+    build_call_loop(&t, 0x30, 1);
+    assert_true(opt_pass_promote(&t) > 0);
+    assert_int_equal(t.promo_guard, 1);
+    assert_true(find_promo(&t, 4, 0x30 - 0xc) >= 0);            /* -0xc(%rbp) via rsp */
+    assert_true(find_promo(&t, 4, -20) >= 0);                   /* the callee's slot */
+    for (int k = 0; k < t.n; k++)                               /* no reload after a push */
+        if (t.insn[k].kind == IR_CALL || t.insn[k].zi.mnemonic == ZYDIS_MNEMONIC_PUSH)
+            assert_false(k + 1 < t.n && (t.insn[k + 1].flags & IR_F_NEW) &&
+                         t.insn[k + 1].ops[1].type == ZYDIS_OPERAND_TYPE_MEMORY);
+    ir_free(&t);
+    build_call_loop(&t, 0x30, 0);                               /* frame not known: */
+    opt_pass_promote(&t);                                       /* no framed promotion */
+    assert_int_equal(t.promo_guard, 0);
+    assert_int_equal(find_promo(&t, 4, -20), -1);
+    ir_free(&t);
+}
+
+/* retpair: the callee's ret returns where the inlined call pushed: its check goes. */
+static void test_retpair(void **s)
+{
+    (void)s;
+    ir_trace_t t;
+    build_call_loop(&t, 0x30, 1);
+    int k = 0;
+    while (k < t.n && !(t.insn[k].kind == IR_IND && t.insn[k].zi.mnemonic == ZYDIS_MNEMONIC_RET)) k++;
+    assert_true(k < t.n);
+    assert_int_equal(t.insn[k].target, (uint64_t)code + 10);
+    assert_int_equal(opt_pass_retpair(&t), 1);
+    assert_int_equal(t.insn[k].kind, IR_COPY);                  /* lea 8(%rsp),%rsp */
+    assert_int_equal(t.insn[k].zi.mnemonic, ZYDIS_MNEMONIC_LEA);
+    assert_int_equal(t.insn[k].ops[1].mem.disp.value, 8);
+    assert_int_equal(t.insn[k].app_pc, (uint64_t)code + 0x40 + 14);
+    ir_free(&t);
+    /* a store through a pointer in the callee may overwrite the return address: kept */
+    static const uint8_t wild[] = { 0x55, 0x48, 0x89, 0xe5, 0x89, 0x3e,   /* mov %edi,(%rsi) */
+                                    0x8b, 0x45, 0xfc, 0x03, 0x45, 0xfc, 0x5d, 0xc3 };
+    memset(code, 0xcc, 4096);
+    memcpy(code, caller, sizeof(caller));
+    memcpy(code + 0x40, wild, sizeof(wild));
+    uint64_t pcs[3] = { (uint64_t)code, (uint64_t)code + 0x40, (uint64_t)code + 10 };
+    uint32_t lens[3] = { 3, 7, 4 };
+    const char *why = "";
+    assert_int_equal(ir_init(&t, 64), HP_OK);
+    t.frame_k_ok = 1;
+    assert_int_equal(ir_build_path(&t, pcs, lens, 3, &why), HP_OK);
+    assert_int_equal(opt_pass_retpair(&t), 0);
+    ir_free(&t);
+    build_call_loop(&t, 0x30, 1);
+    t.no_promote = 1;                                           /* other threads */
+    assert_int_equal(opt_pass_retpair(&t), 0);
+    ir_free(&t);
+}
+
+/* A double slot read-modified-written through SSE: kept in xmm15 (the loop names only
+ * xmm0/xmm1); the load becomes movq (zeroes the upper half as movsd from memory does), the
+ * store stays and also sets xmm15, and the emitted preheader saves xmm15 with movdqu. */
+static void test_xmm_slot(void **s)
+{
+    (void)s;
+    static const uint8_t c[] = {
+        0xf2, 0x0f, 0x10, 0x4d, 0xf0,   /* 0: movsd -0x10(%rbp),%xmm1 */
+        0xf2, 0x0f, 0x58, 0xc8,         /* 5: addsd %xmm0,%xmm1 */
+        0xf2, 0x0f, 0x11, 0x4d, 0xf0,   /* 9: movsd %xmm1,-0x10(%rbp) */
+        0xf2, 0x0f, 0x58, 0x45, 0xf0,   /* 14: addsd -0x10(%rbp),%xmm0 */
+        0x83, 0x45, 0xfc, 0x01,         /* 19: addl $1,-0x4(%rbp) */
+        0x83, 0x7d, 0xfc, 0x0a,         /* 23: cmpl $10,-0x4(%rbp) */
+        0x7c, 0xe3,                     /* 27: jl 0 */
+    };
+    ir_trace_t t;
+    build(&t, c, sizeof(c), 7);
+    assert_true(opt_pass_promote(&t) > 0);
+    int x = -1;
+    for (int i = 0; i < t.npromo; i++) if (t.promo[i].xmm) x = i;
+    assert_true(x >= 0);
+    assert_int_equal(t.promo[x].reg, 15);
+    assert_int_equal(t.promo[x].disp, -0x10);
+    assert_int_equal(t.insn[0].zi.mnemonic, ZYDIS_MNEMONIC_MOVQ);           /* the load */
+    assert_true(is_reg(&t.insn[0], 0, ZYDIS_REGISTER_XMM1));
+    assert_true(is_reg(&t.insn[0], 1, ZYDIS_REGISTER_XMM15));
+    assert_int_equal(t.insn[2].zi.mnemonic, ZYDIS_MNEMONIC_MOVSD);          /* the store */
+    assert_true(t.insn[3].flags & IR_F_NEW);                                /* + movq */
+    assert_true(is_reg(&t.insn[3], 0, ZYDIS_REGISTER_XMM15));
+    assert_true(is_reg(&t.insn[4], 1, ZYDIS_REGISTER_XMM15));               /* addsd src */
+    bb_ctx_t ctx;
+    bb_exit_t exits[8];
+    hp_xl_t xl[32];
+    memset(&ctx, 0, sizeof(ctx));
+    ctx.exits = exits;
+    ctx.cap_exits = 8;
+    ctx.xl = xl;
+    ctx.cap_xl = 32;
+    ctx.start = ctx.p = cache_reserve((uint64_t)code, 4096);
+    ctx.end = ctx.start + 4096;
+    const char *why;
+    assert_int_equal(ir_emit(&ctx, &t, &why), HP_OK);
+    ZydisDecoder d;
+    ZydisDecodedInstruction in;
+    ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+    ZydisDecoderInit(&d, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+    int saw_save = 0;
+    for (uint8_t *p = ctx.start; p < ctx.start + ctx.promo_lo; p += in.length) {
+        assert_true(ZYAN_SUCCESS(ZydisDecoderDecodeFull(&d, p, 15, &in, ops)));
+        if (in.mnemonic == ZYDIS_MNEMONIC_MOVDQU && ops[0].mem.segment == ZYDIS_REGISTER_GS &&
+            ops[0].mem.disp.value == T_PROMO_X + 16 * x && ops[1].reg.value == ZYDIS_REGISTER_XMM15)
+            saw_save = 1;
+    }
+    assert_true(saw_save);
+    cache_commit(ctx.start, (size_t)(ctx.p - ctx.start));
+    ir_free(&t);
+    /* the same slot also read as an integer: not promoted to xmm */
+    static const uint8_t mixed[] = {
+        0xf2, 0x0f, 0x10, 0x4d, 0xf0,   /* movsd -0x10(%rbp),%xmm1 */
+        0xf2, 0x0f, 0x11, 0x4d, 0xf0,   /* movsd %xmm1,-0x10(%rbp) */
+        0x48, 0x8b, 0x45, 0xf0,         /* mov -0x10(%rbp),%rax */
+        0x7c, 0xf0,                     /* jl 0 */
+    };
+    build(&t, mixed, sizeof(mixed), 4);
+    opt_pass_promote(&t);
+    for (int i = 0; i < t.npromo; i++) assert_false(t.promo[i].disp == -0x10);
+    ir_free(&t);
+}
+
 int main(void)
 {
     hp_options_default(&hp_rt.opts);
@@ -219,6 +394,9 @@ int main(void)
         cmocka_unit_test(test_push_reloads),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_emit_promoted),
+        cmocka_unit_test(test_framed_call_loop),
+        cmocka_unit_test(test_retpair),
+        cmocka_unit_test(test_xmm_slot),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -57,7 +57,7 @@ static hp_block_t *trace_of(const uint8_t *bytes, size_t n, const uint64_t *offs
     for (int i = 0; i < nb; i++) pcs[i] = (uint64_t)code + offs[i];
     hp_block_t *b = NULL;
     const char *why;
-    assert_int_equal(trace_build(pcs, lens, nb, 0, &b, &why), expect);
+    assert_int_equal(trace_build(pcs, lens, nb, 0, 0, &b, &why), expect);
     if (b) assert_true(b->is_trace);
     return b;
 }
