@@ -220,8 +220,16 @@ hp_status_t fr_track(const ir_trace_t *t, fr_info_t *f)
     hp_memset(&s, 0, sizeof(s));
     s.rsp = (fr_val_t){ 1, FR_FROM_RSP, 0 };
     s.rbp = (fr_val_t){ 1, FR_FROM_RBP, t->frame_k };
+    int back_edges = 0, balanced = 1;
     for (int k = 0; k < t->n; k++) {
         fr_insn_t *a = &f->at[k];
+        const ir_insn_t *i = &t->insn[k];
+        if ((i->kind == IR_JCC || i->kind == IR_EXIT) && i->target == t->head) {   /* goes round */
+            back_edges++;
+            if (!(s.rsp.ok && s.rsp.from == FR_FROM_RSP && s.rsp.off == 0 &&
+                  s.rbp.ok && s.rbp.from == FR_FROM_RBP && s.rbp.off == t->frame_k))
+                balanced = 0;
+        }
         a->rsp_ok = s.rsp.ok;
         a->rsp = s.rsp.off;
         a->rbp_ok = s.rbp.ok;
@@ -230,8 +238,7 @@ hp_status_t fr_track(const ir_trace_t *t, fr_info_t *f)
         fr_step(&s, &t->insn[k], a);
         if (a->wild) s.ncell = 0;
     }
-    f->balanced = s.rsp.ok && s.rsp.from == FR_FROM_RSP && s.rsp.off == 0 &&
-                  s.rbp.ok && s.rbp.from == FR_FROM_RBP && s.rbp.off == t->frame_k;
+    f->balanced = back_edges && balanced;
     f->mixed = s.from_used == (FR_FROM_RSP | FR_FROM_RBP);
     f->from_rsp = (s.from_used & FR_FROM_RSP) != 0;
     f->from_rbp = (s.from_used & FR_FROM_RBP) != 0;

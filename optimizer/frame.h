@@ -40,7 +40,8 @@ typedef struct {
 typedef struct {
     fr_insn_t *at;              /* one per instruction (t->n) */
     int n;
-    int balanced;               /* at the end rsp == S0 and rbp is the head's again */
+    int balanced;               /* the trace goes back to its head (an IR_EXIT or IR_JCC to
+                                   it) and wherever it does, rsp == S0 and rbp is the head's */
     int mixed;                  /* offsets derived from both the head's rsp and its rbp */
     int from_rsp, from_rbp;     /* some access's offset came from the head's rsp / rbp */
 } fr_info_t;

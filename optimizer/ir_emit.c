@@ -194,6 +194,11 @@ hp_status_t ir_emit(bb_ctx_t *c, const ir_trace_t *t, const char **why)
                 k++;                                     /* the IR_EXIT to the head is done */
                 break;
             }
+            if (t->npromo && i->target == t->head) {      /* goes round, registers kept */
+                c->p = emit_jcc_rel32(c->p, i->cc, &field);
+                emit_set_rel32(field, (uint64_t)body);
+                break;
+            }
             ie_exit_jcc(c, t, i->cc, i->target);
             break;
         case IR_LOOP:

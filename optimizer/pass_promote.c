@@ -1,27 +1,38 @@
-/* pass_promote.c — loop register promotion: when a trace is a loop (its last instruction
- * goes back to its head), the [rbp + disp] stack slots it uses most live in registers the
- * trace never touches, write-through: loads of a slot become register moves, stores keep
- * their store and also set the register, read-modify-writes compute in the register and
- * store the result. The emitter (ir_emit.c) adds the preheader (save the borrowed
- * registers' app values in the thread, load the slots), jumps back past it, and restores
- * the registers on every exit.
+/* pass_promote.c — loop register promotion: when a trace is a loop (an exit goes back to
+ * its head: its last instruction, or a branch whose other way was recorded, as NET records
+ * a short loop's last round), the stack slots it uses most live in registers the trace
+ * never touches, write-through: loads of a slot become register moves, stores keep their
+ * store and also set the register, read-modify-writes compute in the register and store
+ * the result. Integer slots go to free general registers; double slots used only by
+ * legacy-SSE scalar forms (movsd/movq, addsd ... ucomisd) go to a free xmm8..15, in a loop
+ * whose vector code is all legacy SSE (the register's bits above 127 are never touched).
+ * The emitter (ir_emit.c) adds the preheader (save the borrowed registers' app values in
+ * the thread, load the slots), jumps back past it, and restores the registers on every
+ * exit.
+ * Slots (optimizer/frame.h): when the frame is tracked through the loop and it is the
+ * head's wherever the loop goes round, a slot is an offset from rsp at the head, whichever
+ * register addresses it, so a loop that calls -O0 functions keeps its own slots and its
+ * callees' (push, call and frame set-up write known cells: no reloads); offsets from both
+ * rsp and rbp make the preheader check rbp - rsp == frame_k first (ir_trace_t.promo_guard).
+ * Otherwise a slot is an [rbp + disp] operand of a loop that never writes rbp.
  * Exactness: memory is always native (every store stays); the borrowed registers get their
  * app values back at every exit and, for signals, from the thread's save area
- * (runtime/signals.c, promo_lo..promo_hi). Flags are the app's at every instruction:
- * replaced operands keep the operation and width. Two deviations, documented in
- * optimizer/README.md: a fault loading a slot in the preheader is not the app's (the loop
- * might have left before that access): the traces are flushed and the head never promotes
- * again (runtime/signals.c, traces/trace.c trace_promotion_fault), and the store after a register read-modify-write (an inserted instruction) is not
- * a translatable point: the slot was read at the loop's entry, so it faults only if the
- * stack is unmapped under the loop.
+ * (runtime/signals.c, promo_lo..promo_hi; xmm values into the context's fpstate). Flags are
+ * the app's at every instruction: replaced operands keep the operation and width. Two
+ * deviations, documented in optimizer/README.md: a fault loading a slot in the preheader
+ * is not the app's (the loop might have left before that access): the traces are flushed
+ * and the head never promotes again (runtime/signals.c, traces/trace.c
+ * trace_promotion_fault), and the store after a register read-modify-write (an inserted
+ * instruction) is not a translatable point: the slot was read at the loop's entry, so it
+ * faults only if the stack is unmapped under the loop.
  * Memory others can write: a slot is promoted only if the loop itself stores to it (a
  * loop that only reads a location may be waiting for another thread or process to write
  * it), and only while the process has one thread (trace_build says so; when a second
  * thread starts, promoted traces are flushed: traces/trace_cache.c).
- * Applies only when rbp is not written in the trace, there is no opaque instruction, system
- * call or loop instruction, and each promoted slot is only accessed with one size at one
- * offset by the forms handled here; a store through any other pointer (or the stack
- * pointer) reloads the registers from memory after it. */
+ * Applies only when there is no opaque instruction, system call or loop instruction, and
+ * each promoted slot is only accessed with one size at one offset by the forms handled
+ * here; a store whose address is not known (through any other pointer) reloads the
+ * registers from memory after it. */
 #include "opt.h"
 #include "analysis.h"
 #include "frame.h"
@@ -260,8 +271,12 @@ static pr_addr_t pr_where(const ir_trace_t *t, const pr_view_t *v, int k, const 
 int opt_pass_promote(ir_trace_t *t)
 {
     if (t->n < 2 || t->npromo || t->no_promote) return 0;
-    ir_insn_t *last = &t->insn[t->n - 1];
-    if (last->kind != IR_EXIT || last->target != t->head) return 0;
+    int loops = 0;                       /* some exit goes back to the head: the last one, or a
+                                            branch whose other side was recorded (the loop's
+                                            last round: NET's path of a short loop) */
+    for (int k = 0; k < t->n; k++)
+        if ((t->insn[k].kind == IR_EXIT || t->insn[k].kind == IR_JCC) && t->insn[k].target == t->head) loops = 1;
+    if (!loops) return 0;
     pr_view_t v;
     if (fr_track(t, &v.f) != HP_OK) return 0;
     v.framed = v.f.balanced;
