@@ -317,8 +317,8 @@ int opt_pass_promote(ir_trace_t *t)
                 s->xmm = -1;
                 pr_find(slots, nslots - 1, off, m.size, &overlap);   /* mark the others */
             }
-            s->uses++;
             int form = m.op >= 0 && (!v.framed || v.f.at[k].nacc == 1) ? pr_form(i, &m) : PR_NONE;
+            s->uses += form == PR_RMW ? 2 : 1;               /* an accumulator: load and store */
             int x = form >= PR_XLOAD;
             if (form == PR_NONE || (s->xmm >= 0 && s->xmm != x)) s->bad = 1;   /* one class */
             s->xmm = x;

@@ -59,23 +59,29 @@ static void test_promotes_loop_slots(void **s)
     assert_int_equal(t.insn[t.n - 2].kind, IR_JCC);              /* leaves when not less */
     assert_int_equal(t.insn[t.n - 2].cc, 0xd);
     int changed = opt_pass_promote(&t);
-    assert_int_equal(t.npromo, 1);                               /* -0xc: 3 uses; others 1 */
-    assert_int_equal(t.promo[0].disp, -0xc);
-    assert_int_equal(t.promo[0].size, 4);
+    assert_int_equal(t.npromo, 2);                  /* -0xc: 4 uses; -0x8: an accumulator */
+    assert_int_equal(t.promo[0].disp, -0xc);        /* (its read-modify-write counts 2); */
+    assert_int_equal(t.promo[0].size, 4);           /* -0x10 is only read */
     assert_int_equal(t.promo[0].reg, 11);                        /* r11: unused by the loop */
-    assert_int_equal(changed, 3);
-    /* mov %r11d,%eax ; add %eax,-8(%rbp) ; add $1,%r11d ; mov %r11d,-0xc(%rbp) (new) ;
-       mov %r11d,%eax ; cmp -0x10(%rbp),%eax ; jge-exit ; exit->head */
-    assert_int_equal(t.n, 8);
+    assert_int_equal(t.promo[1].disp, -0x8);
+    assert_int_equal(t.promo[1].reg, 10);
+    assert_int_equal(changed, 4);
+    /* mov %r11d,%eax ; add %eax,%r10d ; mov %r10d,-8(%rbp) (new) ; add $1,%r11d ;
+       mov %r11d,-0xc(%rbp) (new) ; mov %r11d,%eax ; cmp -0x10(%rbp),%eax ; jge-exit ;
+       exit->head */
+    assert_int_equal(t.n, 9);
     assert_true(is_reg(&t.insn[0], 1, ZYDIS_REGISTER_R11D));
-    assert_int_equal(t.insn[1].ops[0].type, ZYDIS_OPERAND_TYPE_MEMORY);   /* not promoted */
-    assert_int_equal(t.insn[2].zi.mnemonic, ZYDIS_MNEMONIC_ADD);
-    assert_true(is_reg(&t.insn[2], 0, ZYDIS_REGISTER_R11D));
-    assert_true(t.insn[3].flags & IR_F_NEW);                     /* the write-through store */
-    assert_int_equal(t.insn[3].ops[0].type, ZYDIS_OPERAND_TYPE_MEMORY);
-    assert_int_equal(t.insn[3].ops[0].mem.disp.value, -0xc);
-    assert_true(is_reg(&t.insn[3], 1, ZYDIS_REGISTER_R11D));
+    assert_true(is_reg(&t.insn[1], 0, ZYDIS_REGISTER_R10D));     /* the accumulator */
+    assert_true(t.insn[2].flags & IR_F_NEW);
+    assert_int_equal(t.insn[2].ops[0].mem.disp.value, -0x8);
+    assert_int_equal(t.insn[3].zi.mnemonic, ZYDIS_MNEMONIC_ADD);
+    assert_true(is_reg(&t.insn[3], 0, ZYDIS_REGISTER_R11D));
+    assert_true(t.insn[4].flags & IR_F_NEW);                     /* the write-through store */
+    assert_int_equal(t.insn[4].ops[0].type, ZYDIS_OPERAND_TYPE_MEMORY);
+    assert_int_equal(t.insn[4].ops[0].mem.disp.value, -0xc);
     assert_true(is_reg(&t.insn[4], 1, ZYDIS_REGISTER_R11D));
+    assert_true(is_reg(&t.insn[5], 1, ZYDIS_REGISTER_R11D));
+    assert_int_equal(t.insn[6].ops[1].type, ZYDIS_OPERAND_TYPE_MEMORY);   /* not promoted */
     ir_free(&t);
 }
 
@@ -183,6 +189,9 @@ static void test_emit_promoted(void **s)
     assert_int_equal(ops[0].reg.value, ZYDIS_REGISTER_R11D);                 /* load slot */
     assert_int_equal(ops[1].mem.disp.value, -0xc);
     uint8_t *body = load + in.length;
+    assert_true(ZYAN_SUCCESS(ZydisDecoderDecodeFull(&d, body, 15, &in, ops)));
+    assert_int_equal(ops[0].reg.value, ZYDIS_REGISTER_R10D);                 /* and -0x8 */
+    body += in.length;
     assert_int_equal(xl[1].cache_off, (uint32_t)(body - ctx.start));         /* head map */
     assert_int_equal(xl[0].kind, XL_PREHEAD);
     /* the loop's own branch goes back to the body while it loops (jl, taken) */
