@@ -224,6 +224,57 @@ static int pr_reload(ir_trace_t *t, int k, const pr_slot_t *slots, int nslots, c
     return added;
 }
 
+/* pr_rw: how i uses promoted register p (hardware number; xmm or general): *reads, and
+ * *writes when it sets the value the loop keeps there (a whole 32/64-bit or movq write). */
+static void pr_rw(const ir_insn_t *i, const ir_promo_t *p, int *reads, int *writes)
+{
+    *reads = *writes = 0;
+    for (int k = 0; k < i->zi.operand_count; k++) {
+        const ZydisDecodedOperand *op = &i->ops[k];
+        if (op->type == ZYDIS_OPERAND_TYPE_MEMORY) {
+            if (!p->xmm && (an_reg_id(op->mem.base) == p->reg || an_reg_id(op->mem.index) == p->reg))
+                *reads = 1;
+            continue;
+        }
+        if (op->type != ZYDIS_OPERAND_TYPE_REGISTER) continue;
+        ZydisRegisterClass rc = ZydisRegisterGetClass(op->reg.value);
+        int is_x = rc == ZYDIS_REGCLASS_XMM || rc == ZYDIS_REGCLASS_YMM || rc == ZYDIS_REGCLASS_ZMM;
+        int id = is_x ? ZydisRegisterGetId(op->reg.value) : an_reg_id(op->reg.value);
+        if (is_x != p->xmm || id != p->reg) continue;
+        if (op->actions & (ZYDIS_OPERAND_ACTION_READ | ZYDIS_OPERAND_ACTION_CONDREAD)) *reads = 1;
+        if ((op->actions & ZYDIS_OPERAND_ACTION_WRITE) && !(op->actions & ZYDIS_OPERAND_ACTION_CONDWRITE) &&
+            (p->xmm ? i->zi.mnemonic == ZYDIS_MNEMONIC_MOVQ : op->size >= 32))
+            *writes = 1;
+    }
+}
+
+/* pr_prune_reloads: a reload (after a store that may alias) whose register is written again
+ * before the loop reads it is dead: gone. Exits do not read the borrowed registers (they
+ * get the app's values back); going round reads them all. Returns how many went. */
+static int pr_prune_reloads(ir_trace_t *t)
+{
+    uint32_t live = 0, all = (1u << t->npromo) - 1;
+    int removed = 0;
+    for (int k = t->n - 1; k >= 0; k--) {
+        ir_insn_t *i = &t->insn[k];
+        if ((i->kind == IR_EXIT || i->kind == IR_JCC) && i->target == t->head) live |= all;
+        else if (i->kind == IR_EXIT) live = 0;
+        int reload = (i->flags & IR_F_NEW) && i->kind == IR_COPY && i->ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+                     i->ops[1].type == ZYDIS_OPERAND_TYPE_MEMORY &&
+                     (i->zi.mnemonic == ZYDIS_MNEMONIC_MOV || i->zi.mnemonic == ZYDIS_MNEMONIC_MOVQ);
+        uint32_t rd = 0, wr = 0;
+        for (int j = 0; j < t->npromo; j++) {
+            int r, w;
+            pr_rw(i, &t->promo[j], &r, &w);
+            rd |= (uint32_t)r << j;
+            wr |= (uint32_t)w << j;
+        }
+        if (reload && wr && !(live & wr)) { ir_remove(t, k); removed++; continue; }
+        live = (live & ~wr) | rd;
+    }
+    return removed;
+}
+
 /* The loop's view of the stack. Framed (frame.h, the loop is balanced): a slot is an
  * offset from S0, whichever register addressed it, so a loop that calls functions (push
  * rbp; mov %rsp,%rbp; ... leave; ret) keeps its slots and its callees' in registers; pushes
@@ -407,6 +458,7 @@ int opt_pass_promote(ir_trace_t *t)
     heap_free(saved);
     t->npromo = npromo;
     t->promo_guard = v.framed && !v.by_rbp && v.f.from_rbp;
+    pr_prune_reloads(t);
     ret = changed;
 out:
     fr_free(&v.f);
