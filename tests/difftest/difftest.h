@@ -37,9 +37,10 @@ typedef struct {
 } dt_regs_t;
 
 /* Kinds of generated instruction: DT_PLAIN, or control transfers: forward jcc, jmp, call
- * (the pushed return address stays on the stack), loop/loope/loopne/jrcxz (rel8 only), and
- * the loop's latch (jnz back to the head). */
-enum { DT_PLAIN, DT_JCC, DT_JMP, DT_CALL, DT_LOOP, DT_LATCH };
+ * (kind_call: the pushed return address stays on the stack; kind_func: the callee returns),
+ * loop/loope/loopne/jrcxz (rel8 only), the loop's latch (jnz back to the head), and the
+ * return of a kind_func callee (ret / ret imm16; target: where it returns to). */
+enum { DT_PLAIN, DT_JCC, DT_JMP, DT_CALL, DT_LOOP, DT_LATCH, DT_RET };
 
 typedef struct {
     uint8_t kind;               /* DT_* */
@@ -51,7 +52,13 @@ typedef struct {
     uint8_t bytes[16];
     uint32_t fdef;              /* status flags defined at its start on every path */
     int has_req;                /* DT_PLAIN: encoded from req (else bytes are raw) */
-    int target;                 /* branches: index of the target; n (the case's) means E */
+    int target;                 /* branches: index of the target; n (the case's) means E;
+                                   DT_RET: the instruction it returns to (R; a return
+                                   address chosen by cmov may send some states to AFTER) */
+    uint16_t ret_pop;           /* DT_RET: the immediate of `ret imm16` (0: plain ret) */
+    int addr_of;                /* DT_PLAIN: 1 + index of the instruction (n: E) whose address
+                                   is this one's immediate or RIP-relative operand (set at
+                                   layout); 0: none */
     uint64_t pc;
     ZydisEncoderRequest req;    /* RIP-relative memory operands hold the absolute address */
 } dt_insn_t;
@@ -75,6 +82,7 @@ typedef struct {
     int base_reg;               /* B: the scratch pointer, never written */
     int base_in_stack;          /* B points into the stack area (aliases stack slots) */
     int cnt_reg;                /* the loop counter (-1: no loop), written by the latch only */
+    int funcs;                  /* kind_func calls that return (call ... ret pairs) */
     uint32_t flags_end;         /* status flags defined at E on every path */
     dt_regs_t init[DT_STATES];
     uint8_t scratch0[DT_SCRATCH], stack0[DT_STACK];   /* memory every run starts with */
@@ -122,6 +130,13 @@ typedef struct {
     uint64_t insns, trace_insns;    /* generated / on the recorded paths */
     uint64_t side_exits, end_exits, reentries, native_tails;
     uint64_t loops, random_paths;
+    /* calls that return (kind_func): cases with one, traces whose path returns (of them
+       loops: the path goes back to the head), traces the
+       retpair pass changed, promoted traces (with a call on the path: framed), promoted
+       traces with the preheader's frame check, runs that left by it (LINK_PROMO), exits
+       through a return's or indirect branch's lookup (LINK_INDIRECT) */
+    uint64_t func_cases, funcs, func_traces, func_loop_traces, retpair_traces, promo_traces, framed_promo_traces;
+    uint64_t guarded_traces, guard_exits, lookup_exits;
 } dt_stats_t;
 
 extern dt_options_t dt_opts;

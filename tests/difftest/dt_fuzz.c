@@ -29,6 +29,14 @@ static void dt_summary(double secs)
             (unsigned long)s->side_exits, (unsigned long)s->end_exits, (unsigned long)s->reentries,
             (unsigned long)s->native_tails, (unsigned long)hp_rt.stats.opt_dce,
             (unsigned long)s->failures, (unsigned long)s->errors);
+    fprintf(stderr,
+            "difftest: calls that return: %lu in %lu cases; traces: %lu returning on the path (%lu loops), "
+            "%lu retpair, %lu promoted (%lu framed: a call on the path; %lu with the frame "
+            "check); exits: %lu by the frame check, %lu by a lookup\n",
+            (unsigned long)s->funcs, (unsigned long)s->func_cases, (unsigned long)s->func_traces,
+            (unsigned long)s->func_loop_traces, (unsigned long)s->retpair_traces, (unsigned long)s->promo_traces,
+            (unsigned long)s->framed_promo_traces, (unsigned long)s->guarded_traces,
+            (unsigned long)s->guard_exits, (unsigned long)s->lookup_exits);
 }
 
 int main(int argc, char **argv)

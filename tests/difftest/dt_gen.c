@@ -212,6 +212,8 @@ int gen_mem(gen_t *g, gen_mem_t *m)
 {
     int k = gen_below(g, 100);
     memset(m, 0, sizeof(*m));
+    if (g->in_callee && g->c->base_in_stack && (k < 28 || (k >= 64 && k < 76)))
+        k = 28 + gen_below(g, 36);                            /* B might reach the return address */
     if (k >= 64 && k < 76) {                                  /* [B + idx*s + disp] */
         int idx = gen_wreg(g);
         ZydisEncoderRequest r;
@@ -232,6 +234,9 @@ int gen_mem(gen_t *g, gen_mem_t *m)
         m->disp = (int64_t)(g->env->scratch + gen_slot_of(g, g->slot_abs, 0, DT_SCRATCH - 8));
     } else if (k >= 90 && g->env->abs_ok) {                   /* [disp32] */
         m->disp = (int64_t)(g->env->scratch + gen_slot_of(g, g->slot_abs, 0, DT_SCRATCH - 8));
+    } else if (g->in_callee && k >= 28 && k < 64) {          /* the callee's slots: below rbp */
+        m->base = k < 46 ? ZYDIS_REGISTER_RBP : ZYDIS_REGISTER_RSP;
+        m->disp = gen_slot_of(g, g->slot_callee, -(g->frame + 32), -8) + (k < 46 ? 0 : g->frame);
     } else if (k >= 28 && k < 46) {
         m->base = ZYDIS_REGISTER_RBP;
         m->disp = gen_slot_of(g, g->slot_rbp, -256, 256);
@@ -264,6 +269,7 @@ static void gen_slots(gen_t *g)
         g->slot_rsp[k] += odd ? gen_range(g, 1, 7) : 0;
         g->slot_rbp[k] = -8 * gen_range(g, 1, 12) + (odd ? gen_range(g, 1, 7) : 0);
         g->slot_abs[k] = 8 * gen_range(g, 0, DT_SCRATCH / 8 - 2) + (odd ? gen_range(g, 1, 7) : 0);
+        g->slot_callee[k] = -8 - 4 * gen_range(g, 0, 6) - (odd ? gen_range(g, 1, 7) : 0);
     }
     if (g->c->base_in_stack)                             /* B slots meet rsp/rbp slots */
         for (int k = 0; k < DT_SLOTS; k += 2) g->slot_b[k] = 8 * gen_range(g, -16, 16);
@@ -285,6 +291,8 @@ static void gen_states(gen_t *g)
         for (int id = 0; id < 16; id++)
             if ((g->wr >> id & 1) && gen_chance(g, 50)) c->init[k].r[id] = gen_value(g);
         if (c->cnt_reg >= 0) c->init[k].r[c->cnt_reg] = (uint64_t)gen_range(g, 1, 6);
+        if (gen_chance(g, 30))                           /* another frame: rbp - rsp differs */
+            c->init[k].r[5] = g->env->rsp0 + (uint64_t)(int64_t)(8 * gen_range(g, -16, 16) + (gen_chance(g, 10) ? 4 : 0));
         c->init[k].flags = 0x202 | (gen_rand(&g->rng) & DT_STATUS);
     }
     for (int k = 0; k < DT_SCRATCH; k += 8) {
@@ -310,13 +318,16 @@ static int gen_layout(dt_case_t *c, const dt_env_t *env)
             dt_insn_t *i = &c->insn[k];
             i->pc = pc;
             if (i->kind == DT_LOOP) i->len = (uint8_t)(2 + i->near);
+            else if (i->kind == DT_RET) i->len = i->ret_pop ? 3 : 1;
             else if (i->kind != DT_PLAIN) i->len = lens[i->kind][i->near];
             pc += i->len;
         }
         c->end_pc = pc;
         for (int k = 0; k < c->n; k++) {
             dt_insn_t *i = &c->insn[k];
-            if (i->kind == DT_PLAIN || i->kind == DT_LOOP || i->kind == DT_CALL || i->near) continue;
+            if (i->kind == DT_PLAIN || i->kind == DT_LOOP || i->kind == DT_CALL || i->kind == DT_RET ||
+                i->near)
+                continue;
             uint64_t to = i->target >= c->n ? c->end_pc : c->insn[i->target].pc;
             int64_t rel = (int64_t)(to - (i->pc + 2));
             if (rel < -128 || rel > 127) { i->near = 1; changed = 1; }
@@ -331,6 +342,14 @@ static int gen_layout(dt_case_t *c, const dt_env_t *env)
         if (i->kind == DT_PLAIN && i->has_req) {
             ZydisEncoderRequest r = i->req;
             ZyanUSize len = sizeof(i->bytes);
+            if (i->addr_of) {                            /* an instruction's address as operand */
+                uint64_t a = i->addr_of - 1 >= c->n ? c->end_pc : c->insn[i->addr_of - 1].pc;
+                for (int o = 0; o < r.operand_count; o++)
+                    if (r.operands[o].type == ZYDIS_OPERAND_TYPE_IMMEDIATE) r.operands[o].imm.u = a;
+                    else if (r.operands[o].type == ZYDIS_OPERAND_TYPE_MEMORY &&
+                             r.operands[o].mem.base == ZYDIS_REGISTER_RIP)
+                        r.operands[o].mem.displacement = (int64_t)a;
+            }
             if (!ZYAN_SUCCESS(ZydisEncoderEncodeInstructionAbsolute(&r, i->bytes, &len, i->pc)) ||
                 len != i->len)
                 return -1;
@@ -342,6 +361,9 @@ static int gen_layout(dt_case_t *c, const dt_env_t *env)
         } else if (i->kind == DT_CALL) {
             b[0] = 0xe8;
             memcpy(b + 1, &rel32, 4);
+        } else if (i->kind == DT_RET) {                  /* c3, or c2 iw */
+            b[0] = i->ret_pop ? 0xc2 : 0xc3;
+            memcpy(b + 1, &i->ret_pop, 2);
         } else if (i->kind != DT_PLAIN && !i->near) {
             b[0] = (uint8_t)(i->kind == DT_JMP ? 0xeb : 0x70 | i->cc);
             b[1] = (uint8_t)rel;
@@ -372,6 +394,7 @@ int dt_gen(dt_case_t *c, const dt_env_t *env, uint64_t seed)
     c->base_in_stack = gen_chance(&g, 30);
     g.wr = 0xffffu & ~(1u << 4 | 1u << 5 | 1u << c->base_reg);
     c->cnt_reg = -1;
+    c->funcs = 0;
     if (c->loop) {
         c->cnt_reg = gen_wreg(&g);
         g.wr &= ~(1u << c->cnt_reg);
@@ -381,7 +404,11 @@ int dt_gen(dt_case_t *c, const dt_env_t *env, uint64_t seed)
     g.reachable = 1;
     gen_slots(&g);
     int len = gen_chance(&g, 50) ? gen_range(&g, 1, 16) : gen_range(&g, 16, 64);
-    for (int guard = 0; c->n < len && guard < 4 * DT_MAX_INSNS; guard++) gen_one(&g);
+    int func_at = c->loop && gen_chance(&g, 40) ? gen_below(&g, len) : -1;   /* loops around calls */
+    for (int guard = 0; c->n < len && guard < 4 * DT_MAX_INSNS; guard++) {
+        if (func_at >= 0 && c->n >= func_at && !c->funcs) gen_one_func(&g);
+        else gen_one(&g);
+    }
     if (!c->n) {
         static const uint8_t nop = 0x90;
         gen_raw(&g, &nop, 1, 0, 0, 0);
@@ -455,7 +482,7 @@ int dt_path_random(const dt_case_t *c, uint64_t seed, dt_path_t *p)
         const dt_insn_t *i = &c->insn[k];
         idx[n++] = k;
         if (i->kind == DT_JCC || i->kind == DT_LOOP) k = gen_rand(&r) & 1 ? i->target : k + 1;
-        else if (i->kind == DT_JMP || i->kind == DT_CALL) k = i->target;
+        else if (i->kind == DT_JMP || i->kind == DT_CALL || i->kind == DT_RET) k = i->target;
         else if (i->kind == DT_LATCH && gen_rand(&r) & 1) { k = 0; break; }
         else k++;
     }

@@ -26,6 +26,14 @@ typedef struct {
     int allow_rsp, allow_rbp;   /* the instruction being emitted may write rsp / rbp */
     int drift, drift_max;       /* bytes rsp moved (sum of |changes|) and the limit */
     int32_t slot_b[DT_SLOTS], slot_rsp[DT_SLOTS], slot_rbp[DT_SLOTS], slot_abs[DT_SLOTS];
+    /* inside a kind_func callee (between its `mov rbp, rsp` and its epilogue): rbp is the
+       callee's frame, rsp = rbp - frame; [rbp, rbp+16) holds the saved rbp and the return
+       address, which only kind_func itself touches: gen_mem then addresses the callee's
+       slots (slot_callee, below rbp) instead of the caller's, and B only if it points
+       into the scratch buffer */
+    int in_callee;
+    int frame;
+    int32_t slot_callee[DT_SLOTS];
     struct { int at, min; uint32_t def; } pend[DT_MAX_INSNS];
     int npend;
     ZydisDecoder dec;
@@ -107,14 +115,17 @@ int gen_label(gen_t *g);
  * defined here (-1 if none). */
 uint32_t gen_cc_reads(int cc);
 int gen_cc(gen_t *g);
-/* gen_mem: a memory operand (the indexed form emits its index mask first); gen_rm: an r/m
- * operand of `bits` appended to r (a register from wr if written). */
+/* gen_mem: a memory operand (the indexed form emits its index mask first; in a callee, one
+ * that cannot reach its saved rbp or return address); gen_rm: an r/m operand of `bits`
+ * appended to r (a register from wr if written). */
 int gen_mem(gen_t *g, gen_mem_t *m);
 void gen_rm(gen_t *g, ZydisEncoderRequest *r, int bits, int written, int mem);
 
 /* ---- dt_kinds.c ---- */
 
-/* gen_one: one group of instructions of a random kind at the current point. */
+/* gen_one: one group of instructions of a random kind at the current point; gen_one_func:
+ * a call that returns (kind_func) there, if it fits (else gen_one). */
 void gen_one(gen_t *g);
+void gen_one_func(gen_t *g);
 
 #endif

@@ -71,13 +71,16 @@ static void dt_print_sequence(const dt_case_t *c, const dt_path_t *p)
     fprintf(dt_log, " then %s\n", nx == c->n ? "E" : "head");
 }
 
-static void dt_print_ir(const dt_path_t *p)
+/* dt_print_ir: the IR after the passes, built as trace_build did (frame_k of state 0). */
+static void dt_print_ir(const dt_case_t *c, const dt_path_t *p)
 {
     ir_trace_t t;
     const char *why = "";
     int cap = 16;
     for (int b = 0; b < p->n; b++) cap += 2 * (int)p->lens[b] + 2;
     if (ir_init(&t, cap) != HP_OK) return;
+    t.frame_k_ok = 1;
+    t.frame_k = (int64_t)(c->init[0].r[5] - c->init[0].r[4]);
     if (ir_build_path(&t, p->pcs, p->lens, p->n, &why) != HP_OK) {
         fprintf(dt_log, "-- IR: ir_build_path refused: %s\n", why);
         ir_free(&t);
@@ -127,7 +130,7 @@ void dt_report_case(const dt_case_t *c, const dt_path_t *p, const uint8_t *trace
             c->loop ? "a counted loop" : "straight", dt_reg_name(c->base_reg),
             c->base_in_stack ? "the stack" : "scratch", dt_reg_name(c->cnt_reg), f);
     dt_print_sequence(c, p);
-    if (p) dt_print_ir(p);
+    if (p) dt_print_ir(c, p);
     if (trace_code) dt_print_cache(trace_code, trace_size);
     char what[32];
     snprintf(what, sizeof(what), "initial state %d", state);

@@ -6,8 +6,9 @@
  * A trace run enters the trace's cache code with the state; each exit stub goes through the
  * fake thread's exit routine (dt_exit_routine) back here with the exact app state and the
  * exit's link record; an exit to the trace's own head enters the trace again (what the
- * runtime's link of a loop trace's back edge does), any other target continues natively
- * from there up to the end E. Each exit's state is compared with a single-stepped native
+ * runtime's link of a loop trace's back edge does), any other target (a side exit, a
+ * promoted preheader's frame check, a return's lookup miss) continues natively from there
+ * up to the end E. Each exit's state is compared with a single-stepped native
  * run at the same point, and the end state and memory (red zone included) with a plain
  * native run: side exits, straightened branches and everything the passes did are checked.
  * Invariants: gs points at the fake thread for the life of the process; every run starts
@@ -174,6 +175,8 @@ int dt_setup(void)
     dt_thread->self = dt_thread;
     dt_thread->exit_routine = (uint64_t)dt_exit_routine;
     dt_thread->ibl_rec = &hp_rt.ibl_link;
+    hp_rt.ibl_trace_link.kind = LINK_INDIRECT;         /* a trace's lookup that misses */
+    dt_thread->ibl_trec = &hp_rt.ibl_trace_link;
     if (ibl_init(dt_thread) != HP_OK) return -1;
     if (syscall(SYS_arch_prctl, ARCH_SET_GS, (unsigned long)dt_thread)) {
         perror("difftest: arch_prctl(ARCH_SET_GS)");
@@ -265,6 +268,8 @@ typedef struct {
     int fault;                    /* 1: the trace faulted, 2: a native tail faulted */
     int guard;                    /* left by the promoted preheader's frame check (LINK_PROMO):
                                      the runtime then goes on natively, without this trace */
+    int guard_exit;               /* ... as its exit number guard_exit (before any app
+                                     instruction ran: the state of the entry) */
     const char *error;
 } dt_trace_run_t;
 
@@ -281,12 +286,18 @@ static void dt_run_trace(const dt_case_t *c, const hp_block_t *b, const dt_regs_
     for (;;) {
         if (pc == (uint64_t)env.code && r->nexits < 64 && !r->guard) {
             if (dt_exec((uint64_t)b->cache_pc, &st, out, &l)) { r->fault = 1; return; }
-            if (l && l->kind == LINK_PROMO && l->from == b) r->guard = 1;
+            int lookup = l == &hp_rt.ibl_link || l == &hp_rt.ibl_trace_link;
+            if (l && l->kind == LINK_PROMO && l->from == b) {
+                r->guard = 1;
+                r->guard_exit = r->nexits;
+                dt_stats.guard_exits++;
+            }
+            else if (lookup) dt_stats.lookup_exits++;        /* the table is empty: every lookup misses */
             else if (!l || l->kind != LINK_DIRECT || l->from != b) {
                 r->error = "the trace left without a direct exit of its own";
                 return;
             }
-            pc = l->target;
+            pc = lookup ? dt_thread->ibl_target : l->target;
             r->at_exit[r->nexits] = *out;
             r->exits[r->nexits++] = pc;
             if (dt_insn_at(c, pc) < 0) { r->error = "an exit to a pc that is no instruction"; return; }
@@ -318,7 +329,8 @@ static int dt_regs_same(const dt_regs_t *a, const dt_regs_t *b, uint64_t mask)
 
 /* dt_check_exits: each exit's state is the native one at the same point: entry k of the
  * trace starts at native step ni (the head), and its exit to X is the first native step
- * at X after it (a sequence runs each pc once per iteration). A trace that loops inside
+ * at X after it (a sequence runs each pc once per iteration); an exit by the promoted
+ * preheader's frame check leaves before the first instruction: the state of step ni. A trace that loops inside
  * itself (promoted registers: it goes round without leaving) may leave after any number
  * of iterations: its exit must equal the native state at some arrival at X. Returns the
  * failing exit's index (its native step in *step; -1 if native never gets there) or -1. */
@@ -328,6 +340,11 @@ static int dt_check_exits(const dt_case_t *c, const dt_trace_run_t *r, int loops
     for (int k = 0; k < r->nexits; k++) {
         int j = ni + 1, first = -1;
         uint64_t mask = dt_flags_mask(c, r->exits[k]);
+        if (r->guard && k == r->guard_exit) {            /* the frame check: nothing ran */
+            *step = ni;
+            if (dt_steps[ni].pc != r->exits[k] || !dt_regs_same(&dt_steps[ni].st, &r->at_exit[k], mask)) return k;
+            continue;
+        }
         for (; j < dt_nsteps; j++) {
             if (dt_steps[j].pc != r->exits[k]) continue;
             if (first < 0) first = j;
@@ -385,6 +402,22 @@ static int dt_mutate(const dt_case_t *c, const dt_path_t *p)
     return i;
 }
 
+/* dt_count_trace: the statistics of calls that return (kind_func) for a built trace. */
+static void dt_count_trace(const dt_case_t *c, const dt_path_t *p, const hp_block_t *b, int retpair)
+{
+    int rets = 0, guard = 0;
+    for (int k = 0; k < p->n; k++)
+        for (uint32_t j = 0, i = (uint32_t)dt_insn_at(c, p->pcs[k]); j < p->lens[k]; j++, i++)
+            rets += c->insn[i].kind == DT_RET;
+    for (const hp_link_t *l = b->exits; l; l = l->next) guard |= l->kind == LINK_PROMO;
+    dt_stats.func_traces += rets > 0;
+    dt_stats.func_loop_traces += rets > 0 && p->next_pc == c->insn[0].pc;
+    dt_stats.retpair_traces += (uint64_t)retpair;
+    dt_stats.promo_traces += b->npromo > 0;
+    dt_stats.framed_promo_traces += b->npromo > 0 && rets > 0;
+    dt_stats.guarded_traces += (uint64_t)guard;
+}
+
 static void dt_fail_header(const dt_case_t *c, const char *what)
 {
     fprintf(dt_log, "\n==== difftest FAILURE: %s\n", what);
@@ -409,6 +442,8 @@ static int dt_case(uint64_t seed)
     dt_write_code(c, &env);
     dt_stats.insns += (uint64_t)c->n;
     dt_stats.loops += (uint64_t)c->loop;
+    dt_stats.func_cases += c->funcs > 0;
+    dt_stats.funcs += (uint64_t)c->funcs;
     int random_path = (seed * 0x9e3779b97f4a7c15ull) >> 62 == 0;     /* one case in four */
     if (random_path ? dt_path_random(c, seed, &p) : dt_record(c, &p)) {
         dt_fail_header(c, "no path could be recorded (generator or harness bug)");
@@ -419,7 +454,13 @@ static int dt_case(uint64_t seed)
     for (int k = 0; k < p.n; k++) dt_stats.trace_insns += p.lens[k];
     if (dt_opts.mutate) mutated = dt_mutate(c, &p);
     int64_t frame_k = (int64_t)(c->init[0].r[5] - c->init[0].r[4]);   /* as recorded from state 0 */
-    hp_status_t st = trace_build(p.pcs, p.lens, p.n, 0, &frame_k, &b, &why);
+    /* a path that ends at a ret: its successor is known to the trace (checked inline, then
+       a linked exit) for odd seeds, else the ret's lookup ends the trace */
+    const dt_insn_t *last = &c->insn[dt_insn_at(c, p.pcs[p.n - 1]) + (int)p.lens[p.n - 1] - 1];
+    uint64_t succ = last->kind == DT_RET && (seed & 1) ? p.next_pc : 0;
+    uint64_t retpair0 = hp_rt.stats.opt_retpair;
+    hp_status_t st = trace_build(p.pcs, p.lens, p.n, succ, &frame_k, &b, &why);
+    if (st == HP_OK) dt_count_trace(c, &p, b, hp_rt.stats.opt_retpair != retpair0);
     if (mutated >= 0) dt_write_code(c, &env);
     if (st != HP_OK) {
         dt_fail_header(c, "trace_build refused the path");
