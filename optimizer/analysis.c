@@ -168,6 +168,17 @@ int an_reaching_def(const ir_trace_t *t, int k, int reg)
     return -1;
 }
 
+int an_mem_bit_offset(const ir_insn_t *i)
+{
+    switch (i->zi.mnemonic) {
+    case ZYDIS_MNEMONIC_BT: case ZYDIS_MNEMONIC_BTS: case ZYDIS_MNEMONIC_BTR: case ZYDIS_MNEMONIC_BTC:
+        return i->zi.operand_count_visible >= 2 && i->ops[0].type == ZYDIS_OPERAND_TYPE_MEMORY &&
+               i->ops[1].type == ZYDIS_OPERAND_TYPE_REGISTER;
+    default:
+        return 0;
+    }
+}
+
 void an_mem(const ir_insn_t *i, an_mem_t *m)
 {
     hp_memset(m, 0, sizeof(*m));
@@ -181,7 +192,8 @@ void an_mem(const ir_insn_t *i, an_mem_t *m)
         if (i->zi.meta.category == ZYDIS_CATEGORY_NOP) continue;
         m->op = k;
         m->size = op->size / 8;
-        int seg = op->mem.segment == ZYDIS_REGISTER_FS || op->mem.segment == ZYDIS_REGISTER_GS;
+        int seg = op->mem.segment == ZYDIS_REGISTER_FS || op->mem.segment == ZYDIS_REGISTER_GS ||
+                  an_mem_bit_offset(i);                   /* only the base is known: unknown */
         int b = an_reg_id(op->mem.base);
         if (!seg && op->mem.index == ZYDIS_REGISTER_NONE && (b == AN_RSP || b == AN_RBP) &&
             op->mem.base != ZYDIS_REGISTER_ESP && op->mem.base != ZYDIS_REGISTER_EBP) {

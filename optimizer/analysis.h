@@ -85,6 +85,10 @@ typedef struct {
 /* an_mem: the class of i's memory access (the first memory operand that is not lea's). */
 void an_mem(const ir_insn_t *i, an_mem_t *m);
 
+/* an_mem_bit_offset: i is bt/bts/btr/btc with a register bit offset: its memory operand
+ * names only the base of an access anywhere within +-2^60 bits of it. */
+int an_mem_bit_offset(const ir_insn_t *i);
+
 /* an_reg_id: the an_regs_t bit index of a general register (any width), or -1. */
 int an_reg_id(ZydisRegister r);
 

@@ -18,6 +18,7 @@ typedef struct {
 #define FR_MAX_CELLS 32
 typedef struct {
     int64_t off;                /* an 8-byte stack cell at S0 + off */
+    int from;                   /* where that offset came from (FR_FROM_*) */
     int is_ret;                 /* holds return address `ret` (else the value v) */
     uint64_t ret;
     fr_val_t v;
@@ -30,19 +31,23 @@ typedef struct {
     int from_used;              /* FR_FROM_* of every access recorded */
 } fr_state_t;
 
-static void fr_forget(fr_state_t *s, int64_t off, int size)
+/* fr_forget: a write of size bytes at off, an offset that came from `from`: cells it may
+ * overlap are forgotten, and so are cells whose offset came from elsewhere (the two only
+ * compare through frame_k, which nothing checks unless promote's preheader does). */
+static void fr_forget(fr_state_t *s, int64_t off, int size, int from)
 {
     for (int c = 0; c < s->ncell;)
-        if (fr_overlaps(s->cell[c].off, 8, off, size)) s->cell[c] = s->cell[--s->ncell];
+        if (fr_overlaps(s->cell[c].off, 8, off, size) || s->cell[c].from != from) s->cell[c] = s->cell[--s->ncell];
         else c++;
 }
 
 static void fr_remember(fr_state_t *s, int64_t off, int is_ret, uint64_t ret, fr_val_t v)
 {
-    fr_forget(s, off, 8);
+    fr_forget(s, off, 8, s->rsp.from);
     if (s->ncell == FR_MAX_CELLS) return;
     fr_cell_t *c = &s->cell[s->ncell++];
     c->off = off;
+    c->from = s->rsp.from;
     c->is_ret = is_ret;
     c->ret = ret;
     c->v = v;
@@ -65,7 +70,7 @@ static void fr_acc(fr_state_t *s, fr_insn_t *a, fr_val_t v, int64_t disp, int si
     x->op = (int8_t)op;
     x->write = (uint8_t)write;
     s->from_used |= v.from;
-    if (write) fr_forget(s, x->off, size);
+    if (write) fr_forget(s, x->off, size, v.from);
 }
 
 static fr_val_t *fr_reg(fr_state_t *s, ZydisRegister r)
@@ -86,7 +91,8 @@ static void fr_explicit(fr_state_t *s, const ir_insn_t *i, fr_insn_t *a, int ski
         int hidden = op->visibility == ZYDIS_OPERAND_VISIBILITY_HIDDEN;
         if (hidden && skip_hidden_stack && op->mem.base == ZYDIS_REGISTER_RSP) continue;
         int wr = (op->actions & (ZYDIS_OPERAND_ACTION_WRITE | ZYDIS_OPERAND_ACTION_CONDWRITE)) != 0;
-        int seg = op->mem.segment == ZYDIS_REGISTER_FS || op->mem.segment == ZYDIS_REGISTER_GS;
+        int seg = op->mem.segment == ZYDIS_REGISTER_FS || op->mem.segment == ZYDIS_REGISTER_GS ||
+                  an_mem_bit_offset(i);                   /* bts %reg,m: anywhere near m */
         const fr_val_t *base = op->mem.base == ZYDIS_REGISTER_RSP ? rsp_for_op :
                                op->mem.base == ZYDIS_REGISTER_RBP ? &s->rbp : 0;
         if (!base || seg || op->mem.index != ZYDIS_REGISTER_NONE || hidden) {
@@ -188,6 +194,7 @@ static void fr_step(fr_state_t *s, const ir_insn_t *i, fr_insn_t *a)
         return;
     }
     case ZYDIS_MNEMONIC_LEAVE: {
+        if (size != 8) { a->wild = 1; s->rsp.ok = s->rbp.ok = 0; return; }   /* leave16 */
         s->rsp = s->rbp;
         fr_acc(s, a, s->rsp, 0, 8, -1, 0);
         const fr_cell_t *c = s->rsp.ok ? fr_cell(s, s->rsp.off) : 0;

@@ -7,8 +7,10 @@
  * Offsets that come from rbp at the head are S0 + k, where k = rbp - rsp at the head as
  * seen when the path was recorded (ir_trace_t.frame_k); they are only valid while that
  * holds, so a user mixing them with offsets that come from rsp (fr_info_t.mixed) must check
- * rbp - rsp == k on entry (pass_promote's preheader guard). A trace whose frame_k is not
- * known tracks rbp-derived offsets as unknown.
+ * rbp - rsp == k on entry (pass_promote's preheader guard); the remembered cells are
+ * forgotten by any write whose offset came from the other register, so `ret_ok` and a
+ * popped rbp never depend on k. A trace whose frame_k is not known tracks rbp-derived
+ * offsets with k = 0 and, when they mix with rsp-derived ones, knows no access at all.
  * Invariants: conservative: a write whose address is not known here is `wild`; after a
  * system call or an opaque instruction nothing is known about memory contents; once rsp or
  * rbp is written in a way not modelled, it stays unknown to the end of the trace. */

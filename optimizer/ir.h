@@ -81,6 +81,8 @@ typedef struct {
        loads the slots; the loop jumps back past it; every exit restores the registers */
     int npromo;
     ir_promo_t promo[IR_MAX_PROMO];
+    int one_thread;             /* a pass relied on no other thread writing this thread's
+                                   stack (retpair): flushed when a second thread starts */
     int no_promote;             /* no loop promotion: other threads may share memory, or a
                                    preheader of this head faulted (trace_emit.c) */
     int64_t frame_k;            /* rbp - rsp at the head when the path was recorded */

@@ -196,7 +196,7 @@ static int pr_rewrite(ir_trace_t *t, int k, const an_mem_t *m, const pr_slot_t *
  * touch a promoted slot if it overlaps it, and those slots are not promoted (pr_find). */
 static int pr_writes_rbp_only(const ir_insn_t *i)
 {
-    if (i->kind != IR_COPY) return 0;
+    if (i->kind != IR_COPY || an_mem_bit_offset(i)) return 0;
     for (int k = 0; k < i->zi.operand_count; k++) {
         const ZydisDecodedOperand *op = &i->ops[k];
         if (op->type != ZYDIS_OPERAND_TYPE_MEMORY || op->mem.type == ZYDIS_MEMOP_TYPE_AGEN) continue;
@@ -349,8 +349,14 @@ int opt_pass_promote(ir_trace_t *t)
             used_x |= 1u << (ZydisRegisterGetId(i->ops[j].reg.value) & 31);
             if (i->zi.encoding != ZYDIS_INSTRUCTION_ENCODING_LEGACY) sse_only = 0;
         }
-        if (i->zi.mnemonic == ZYDIS_MNEMONIC_VZEROALL || i->zi.mnemonic == ZYDIS_MNEMONIC_VZEROUPPER)
+        switch (i->zi.mnemonic) {                        /* all vector registers, no operand */
+        case ZYDIS_MNEMONIC_VZEROALL: case ZYDIS_MNEMONIC_VZEROUPPER: case ZYDIS_MNEMONIC_FXSAVE:
+        case ZYDIS_MNEMONIC_FXSAVE64: case ZYDIS_MNEMONIC_FXRSTOR: case ZYDIS_MNEMONIC_FXRSTOR64:
             sse_only = 0;
+            break;
+        default:
+            break;
+        }
         if (!v.framed && ((e.def | e.def_part) & AN_REG(AN_RBP))) goto out;
         used |= e.use | e.def | e.def_part;
         int64_t off;
@@ -384,7 +390,8 @@ int opt_pass_promote(ir_trace_t *t)
         for (int k = 0; k < t->n && v.by_rbp; k++)
             if (!v.f.at[k].rbp_head) v.by_rbp = 0;
         if (!v.by_rbp && v.f.from_rbp &&
-            (!t->frame_k_ok || t->frame_k != (int32_t)t->frame_k)) goto out;   /* no guard */
+            (!t->frame_k_ok || t->frame_k != (int32_t)t->frame_k || t->frame_k == INT32_MIN))
+            goto out;                                    /* no guard: -frame_k must fit disp32 */
     }
     /* not rax, rcx, rdx: exit stubs, inline checks and lookups borrow them; xmm8..15 (the
        legacy encodings reach them; -O0 code rarely does), only in a loop whose vector code

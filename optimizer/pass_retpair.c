@@ -35,6 +35,7 @@ int opt_pass_retpair(ir_trace_t *t)
         if (ir_set_insn(&n, &req) != HP_OK) continue;
         *i = n;
         changed++;
+        t->one_thread = 1;
     }
     fr_free(&f);
     return changed;

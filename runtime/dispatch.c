@@ -113,6 +113,7 @@ void hp_dispatch(hp_thread_t *t)
         dsp_go_native(t, pc);
         return;
     }
+    uint64_t promo_head = l && l->kind == LINK_PROMO ? l->target : 0;   /* (l may go below) */
     if (t->pending) {                      /* signals first: the handler runs next */
         uint64_t to = signals_deliver(t, pc);
         if (to != pc) l = 0;
@@ -134,8 +135,8 @@ void hp_dispatch(hp_thread_t *t)
         t->promo_fault = 0;
         l = 0;
     }
-    if (l && l->kind == LINK_PROMO) {      /* ... or found another frame (ir_emit.c) */
-        trace_promotion_fault(t, pc);
+    if (promo_head) {                      /* ... or found another frame (ir_emit.c) */
+        trace_promotion_fault(t, promo_head);
         l = 0;
     }
     hp_block_t *b = trace_dispatch(t, l, pc);

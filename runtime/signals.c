@@ -265,7 +265,8 @@ static uint64_t sig_translate(hp_thread_t *t, uint64_t pc, k_sigcontext_t *mc, i
         for (int i = 0; i < b->npromo; i++) {
             if (!(b->promo_xmm >> i & 1)) { *sig_greg(mc, b->promo_reg[i]) = t->promo[i]; continue; }
             uint8_t *fp = (uint8_t *)mc->fpstate;        /* fxsave layout: xmm0 at byte 160 */
-            if (fp) hp_memcpy(fp + 160 + 16 * b->promo_reg[i], t->promo_x[i], 16);
+            if (!fp) hp_fatal("a signal context without SIMD state in a loop borrowing xmm", b->app_pc);
+            hp_memcpy(fp + 160 + 16 * b->promo_reg[i], t->promo_x[i], 16);
         }
     return app;
 }

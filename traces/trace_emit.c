@@ -72,7 +72,7 @@ hp_status_t trace_build(const uint64_t *pcs, const uint32_t *lens, int n, uint64
         b->is_trace = 1;
         b->npromo = (uint8_t)ir.npromo;
         b->loops = (uint8_t)c->loops;
-        if (ir.npromo) hp_rt.promoted = 1;
+        if (ir.npromo || ir.one_thread) hp_rt.promoted = 1;   /* flushed by a 2nd thread */
         for (int i = 0; i < ir.npromo; i++) {
             b->promo_reg[i] = (uint8_t)ir.promo[i].reg;
             if (ir.promo[i].xmm) b->promo_xmm |= (uint8_t)(1u << i);

@@ -1,8 +1,8 @@
 /* difftest.h — the differential tester of the trace optimizer (issue #5): deterministic
  * random instruction sequences run natively and through the real trace pipeline
  * (trace_build: ir_build_path, opt_run with every pass, ir_emit, bb_finish), then the 16
- * general registers, the defined status flags, the scratch buffer and the whole stack area
- * (the red zone below rsp included) must be the same.
+ * general registers, xmm0..15 (128 bits) and MXCSR, the defined status flags, the scratch
+ * buffer and the whole stack area (the red zone below rsp included) must be the same.
  * Invariants: a case is a pure function of its seed (the addresses it runs at are fixed by
  * dt_setup); the generated code only touches the scratch buffer and the stack area, reads
  * no status flag that may be undefined on some path to it, and always reaches its end E,
@@ -29,12 +29,18 @@
 #define DT_OF 0x800u
 #define DT_STATUS (DT_CF | DT_PF | DT_AF | DT_ZF | DT_SF | DT_OF)
 
-/* A machine state: general registers in hardware order (rax..r15), then rflags. The
- * assembly (dt_entry.S) relies on this layout. */
+/* A machine state: general registers in hardware order (rax..r15), rflags, MXCSR (low 32
+ * bits), then xmm0..xmm15 (x[k][0]: bits 63..0, x[k][1]: bits 127..64). The assembly
+ * (dt_entry.S: DT_OFF_*) relies on this layout. */
 typedef struct {
     uint64_t r[16];
     uint64_t flags;
+    uint64_t mxcsr;
+    uint64_t x[16][2];
 } dt_regs_t;
+
+#define DT_MXCSR_DEFAULT 0x1f80u /* round to nearest, every exception masked, no FTZ/DAZ */
+#define DT_MXCSR_STATUS 0x3fu    /* the sticky exception flags (IE DE ZE OE UE PE) */
 
 /* Kinds of generated instruction: DT_PLAIN, or control transfers: forward jcc, jmp, call
  * (kind_call: the pushed return address stays on the stack; kind_func: the callee returns),
@@ -84,6 +90,8 @@ typedef struct {
     int cnt_reg;                /* the loop counter (-1: no loop), written by the latch only */
     int funcs;                  /* kind_func calls that return (call ... ret pairs) */
     uint32_t flags_end;         /* status flags defined at E on every path */
+    int sse;                    /* scalar-double instructions generated (kind_sse) */
+    int vex;                    /* of them VEX encoded (only where the CPU has AVX) */
     dt_regs_t init[DT_STATES];
     uint8_t scratch0[DT_SCRATCH], stack0[DT_STACK];   /* memory every run starts with */
 } dt_case_t;
@@ -137,6 +145,12 @@ typedef struct {
        through a return's or indirect branch's lookup (LINK_INDIRECT) */
     uint64_t func_cases, funcs, func_traces, func_loop_traces, retpair_traces, promo_traces, framed_promo_traces;
     uint64_t guarded_traces, guard_exits, lookup_exits;
+    /* scalar-double code (kind_sse): cases with some, cases with a VEX instruction, traces
+       with an xmm promotion (hp_block_t.promo_xmm; of them loops with a call: framed),
+       xmm registers borrowed, the highest one not xmm15 (the loop names xmm15), exits
+       of runs through xmm-promoted traces */
+    uint64_t sse_cases, vex_cases, xpromo_traces, xpromo_framed, xpromo_regs, xpromo_below15;
+    uint64_t xpromo_exits;
 } dt_stats_t;
 
 extern dt_options_t dt_opts;
@@ -165,9 +179,9 @@ uint64_t dt_run_range(uint64_t first, uint64_t count);
 void dt_report_case(const dt_case_t *c, const dt_path_t *p, const uint8_t *trace_code,
                     uint32_t trace_size, int state);
 
-/* dt_report_diff: the registers, the rflags bits of mask, and (unless the memory images
- * are NULL) the bytes of the scratch buffer and stack area that differ between a native
- * and a trace state. */
+/* dt_report_diff: the registers (general, xmm0..15, MXCSR), the rflags bits of mask, and
+ * (unless the memory images are NULL) the bytes of the scratch buffer and stack area that
+ * differ between a native and a trace state. */
 void dt_report_diff(const dt_case_t *c, const dt_env_t *env, const dt_regs_t *nat,
                     const dt_regs_t *tr, uint64_t mask, const uint8_t *nat_mem, const uint8_t *tr_mem);
 

@@ -5,15 +5,25 @@
  * exit stubs jump to: rax = the hp_link_t, the app's rax in gs:T_SPILL_RAX).
  * Invariants: between dt_enter's jump and the capture nothing but the code under test runs,
  * and the capture writes nothing on the app's stack (flags are read after switching back
- * to the harness stack), so the red zone below the app's rsp is the app's alone. */
+ * to the harness stack), so the red zone below the app's rsp is the app's alone; the
+ * vector state (xmm0..15, MXCSR) is loaded last before the jump and saved first at the
+ * capture, by instructions that touch no other vector register, and the harness's MXCSR
+ * is put back before C runs again. */
 #include "thread_layout.h"
+
+/* dt_regs_t (difftest.h) */
+#define DT_OFF_FLAGS (16 * 8)
+#define DT_OFF_MXCSR (17 * 8)
+#define DT_OFF_X     (18 * 8)
+#define DT_REGS_SIZE (50 * 8)
 
         .bss
         .align 16
         .globl dt_in, dt_out, dt_jump_pc, dt_link, dt_harness_rsp
-dt_in:  .zero 17 * 8                    /* dt_regs_t: rax..r15, rflags */
-dt_out: .zero 17 * 8
+dt_in:  .zero DT_REGS_SIZE               /* dt_regs_t: rax..r15, rflags, mxcsr, xmm0..15 */
+dt_out: .zero DT_REGS_SIZE
 dt_jump_pc:     .quad 0
+dt_harness_mxcsr: .quad 0
 dt_link:        .quad 0                 /* hp_link_t * of the exit taken, 0 at dt_native_end */
 dt_harness_rsp: .quad 0
 
@@ -30,7 +40,12 @@ dt_enter:
         pushq %r14
         pushq %r15
         movq %rsp, dt_harness_rsp(%rip)
-        pushq dt_in+16*8(%rip)
+        stmxcsr dt_harness_mxcsr(%rip)
+        .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15
+        movdqu dt_in+DT_OFF_X+16*\n(%rip), %xmm\n
+        .endr
+        ldmxcsr dt_in+DT_OFF_MXCSR(%rip)
+        pushq dt_in+DT_OFF_FLAGS(%rip)
         popfq
         movq dt_in+0*8(%rip), %rax
         movq dt_in+1*8(%rip), %rcx
@@ -68,6 +83,11 @@ dt_exit_routine:
         movq %gs:T_SPILL_RAX, %rax
         movq %rax, dt_out+0*8(%rip)
 dt_capture:
+        .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15
+        movdqu %xmm\n, dt_out+DT_OFF_X+16*\n(%rip)
+        .endr
+        stmxcsr dt_out+DT_OFF_MXCSR(%rip)
+        ldmxcsr dt_harness_mxcsr(%rip)
         movq %rcx, dt_out+1*8(%rip)
         movq %rdx, dt_out+2*8(%rip)
         movq %rbx, dt_out+3*8(%rip)
@@ -85,7 +105,7 @@ dt_capture:
         movq %r15, dt_out+15*8(%rip)
         movq dt_harness_rsp(%rip), %rsp
         pushfq
-        popq dt_out+16*8(%rip)
+        popq dt_out+DT_OFF_FLAGS(%rip)
         pushq $2                        /* DF, AC and TF clear for C */
         popfq
         popq %r15

@@ -37,6 +37,12 @@ static void dt_summary(double secs)
             (unsigned long)s->func_loop_traces, (unsigned long)s->retpair_traces, (unsigned long)s->promo_traces,
             (unsigned long)s->framed_promo_traces, (unsigned long)s->guarded_traces,
             (unsigned long)s->guard_exits, (unsigned long)s->lookup_exits);
+    fprintf(stderr,
+            "difftest: scalar doubles: %lu cases (%lu with VEX); traces: %lu with an xmm promotion "
+            "(%lu framed), %lu xmm registers borrowed, %lu traces below xmm15; %lu exits from them\n",
+            (unsigned long)s->sse_cases, (unsigned long)s->vex_cases, (unsigned long)s->xpromo_traces,
+            (unsigned long)s->xpromo_framed, (unsigned long)s->xpromo_regs, (unsigned long)s->xpromo_below15,
+            (unsigned long)s->xpromo_exits);
 }
 
 int main(int argc, char **argv)

@@ -13,7 +13,11 @@
  *   an instruction that reads flags is only generated when they are all in it (so native
  *   results never depend on undefined flags); flags_end is that set at E.
  * - branches only go forward (the latch is the one backward branch), and land only at the
- *   start of a group (never between an index mask and the access that uses it). */
+ *   start of a group (never between an index mask and the access that uses it).
+ * - vector state: any of xmm0..15 may be written (scalar-double code, kind_sse); no
+ *   instruction loads MXCSR (the default: exceptions masked, round to nearest; only its
+ *   sticky flags change), so floating point results are deterministic; VEX forms only
+ *   where the CPU has AVX. */
 #include "dt_gen_int.h"
 
 /* An interesting 64-bit value: edges of every width, small numbers, pointers, noise. */
@@ -35,6 +39,38 @@ uint64_t gen_value(gen_t *g)
     case 8: return (uint64_t)g->env->scratch + (uint64_t)gen_below(g, DT_SCRATCH);
     case 9: return gen_rand(&g->rng) & 0xffffffffull;
     default: return gen_rand(&g->rng);
+    }
+}
+
+uint64_t gen_double(gen_t *g)
+{
+    uint64_t sign = gen_chance(g, 35) ? 1ull << 63 : 0, frac = gen_rand(&g->rng) & ((1ull << 52) - 1);
+    switch (gen_below(g, 16)) {
+    case 0: return sign;                                         /* +-0 */
+    case 1: case 2: case 3: {                                    /* small integers */
+        double d = (double)gen_range(g, 1, 1000);
+        uint64_t b;
+        memcpy(&b, &d, 8);
+        return sign | b;
+    }
+    case 4: case 5: {                                            /* fractions: k / 2^j */
+        double d = (double)gen_range(g, 1, 100000) / (double)(1u << gen_below(g, 20));
+        uint64_t b;
+        memcpy(&b, &d, 8);
+        return sign | b;
+    }
+    case 6: return sign | (uint64_t)gen_range(g, 2000, 2046) << 52 | frac;              /* huge */
+    case 7: return sign | (uint64_t)gen_range(g, 1, 60) << 52 | frac;                    /* tiny */
+    case 8: return sign | frac >> gen_below(g, 40);                                     /* subnormal */
+    case 9:                                                      /* infinities, NaNs */
+        switch (gen_below(g, 4)) {
+        case 0: return sign | 0x7ff0000000000000ull;
+        case 1: return sign | 0x7ff8000000000000ull;
+        case 2: return sign | 0x7ff8000000000000ull | (frac >> 1);  /* quiet, with a payload */
+        default: return sign | 0x7ff0000000000000ull | ((frac >> 1) | 1);   /* signalling */
+        }
+    case 10: return gen_rand(&g->rng);
+    default: return sign | (uint64_t)gen_range(g, 1013, 1033) << 52 | frac;   /* ordinary: 2^-10 .. 2^10 */
     }
 }
 
@@ -273,6 +309,19 @@ static void gen_slots(gen_t *g)
     }
     if (g->c->base_in_stack)                             /* B slots meet rsp/rbp slots */
         for (int k = 0; k < DT_SLOTS; k += 2) g->slot_b[k] = 8 * gen_range(g, -16, 16);
+    for (int k = 0; k < DT_XSLOTS; k++) {                /* doubles: aligned, apart from those */
+        g->slot_xrbp[k] = -8 * gen_range(g, 13, 24);
+        g->slot_xrsp[k] = 8 * gen_range(g, 17, 31);
+        g->slot_xcallee[k] = -8 * gen_range(g, 5, 8);   /* below the integer ones */
+    }
+}
+
+/* gen_xstate: xmm0..15 of a state: a double in the low half, a double or random bits in
+ * the high half (a wrong "zero the upper half" or "keep it" shows). */
+static void gen_xstate(gen_t *g, dt_regs_t *s, int k)
+{
+    s->x[k][0] = gen_chance(g, 85) ? gen_double(g) : gen_rand(&g->rng);
+    s->x[k][1] = gen_chance(g, 30) ? gen_double(g) : gen_rand(&g->rng);
 }
 
 static void gen_states(gen_t *g)
@@ -286,6 +335,8 @@ static void gen_states(gen_t *g)
                                          : (uint64_t)g->env->scratch + DT_SCRATCH / 2;
     if (c->cnt_reg >= 0) s->r[c->cnt_reg] = (uint64_t)gen_range(g, 1, 6);
     s->flags = 0x202 | (gen_rand(&g->rng) & DT_STATUS);
+    s->mxcsr = DT_MXCSR_DEFAULT;                         /* state 0: no exception flag yet */
+    for (int k = 0; k < 16; k++) gen_xstate(g, s, k);
     for (int k = 1; k < DT_STATES; k++) {
         c->init[k] = c->init[0];
         for (int id = 0; id < 16; id++)
@@ -294,13 +345,16 @@ static void gen_states(gen_t *g)
         if (gen_chance(g, 30))                           /* another frame: rbp - rsp differs */
             c->init[k].r[5] = g->env->rsp0 + (uint64_t)(int64_t)(8 * gen_range(g, -16, 16) + (gen_chance(g, 10) ? 4 : 0));
         c->init[k].flags = 0x202 | (gen_rand(&g->rng) & DT_STATUS);
+        c->init[k].mxcsr = DT_MXCSR_DEFAULT | (gen_chance(g, 40) ? gen_rand(&g->rng) & DT_MXCSR_STATUS : 0);
+        for (int x = 0; x < 16; x++)
+            if (gen_chance(g, 50)) gen_xstate(g, &c->init[k], x);
     }
     for (int k = 0; k < DT_SCRATCH; k += 8) {
-        uint64_t v = gen_chance(g, 30) ? gen_value(g) : gen_rand(&g->rng);
+        uint64_t v = gen_chance(g, 30) ? gen_value(g) : gen_chance(g, 20) ? gen_double(g) : gen_rand(&g->rng);
         memcpy(c->scratch0 + k, &v, 8);
     }
     for (int k = 0; k < DT_STACK; k += 8) {
-        uint64_t v = gen_chance(g, 30) ? gen_value(g) : gen_rand(&g->rng);
+        uint64_t v = gen_chance(g, 30) ? gen_value(g) : gen_chance(g, 30) ? gen_double(g) : gen_rand(&g->rng);
         memcpy(c->stack0 + k, &v, 8);
     }
 }
@@ -403,6 +457,11 @@ int dt_gen(dt_case_t *c, const dt_env_t *env, uint64_t seed)
     g.def = c->loop ? DT_STATUS & ~DT_CF : DT_STATUS;   /* later iterations: after the latch's dec */
     g.reachable = 1;
     gen_slots(&g);
+    static const int sse_pcts[] = { 0, 0, 0, 0, 8, 8, 20, 35, 35, 60 };   /* kind_sse's share */
+    int lvl = gen_below(&g, 10) + (c->loop ? 3 : 0);                      /* loops: more often */
+    g.sse_pct = sse_pcts[lvl > 9 ? 9 - gen_below(&g, 3) : lvl];
+    g.xhi = gen_chance(&g, 30);
+    g.avx = __builtin_cpu_supports("avx");
     int len = gen_chance(&g, 50) ? gen_range(&g, 1, 16) : gen_range(&g, 16, 64);
     int func_at = c->loop && gen_chance(&g, 40) ? gen_below(&g, len) : -1;   /* loops around calls */
     for (int guard = 0; c->n < len && guard < 4 * DT_MAX_INSNS; guard++) {
@@ -430,6 +489,8 @@ int dt_gen(dt_case_t *c, const dt_env_t *env, uint64_t seed)
     for (int k = 0; k < g.npend; k++) g.pend[k].min = c->n;   /* the rest land on E */
     gen_label(&g);
     c->flags_end = g.def;
+    c->sse = g.nsse;
+    c->vex = g.nvex;
     gen_states(&g);
     return gen_layout(c, env);
 }

@@ -15,6 +15,7 @@ typedef struct {
 } gen_mem_t;
 
 #define DT_SLOTS 6
+#define DT_XSLOTS 4             /* 8-byte slots of scalar-double code (kind_sse) */
 
 typedef struct {
     gen_rng_t rng;
@@ -34,6 +35,14 @@ typedef struct {
     int in_callee;
     int frame;
     int32_t slot_callee[DT_SLOTS];
+    /* scalar-double code (kind_sse): the share of groups (percent) of that kind in this
+       case; xhi: it may name xmm8..15 too (the promotion pass must then borrow a lower
+       one); avx: the CPU has AVX (VEX forms allowed); its own 8-byte slots ([rbp-d] and
+       [rsp+d] of the caller, [rbp-d] of a callee); how many instructions (and VEX ones)
+       it emitted (kept here so that kind_func's undo takes them back) */
+    int sse_pct, xhi, avx;
+    int32_t slot_xrbp[DT_XSLOTS], slot_xrsp[DT_XSLOTS], slot_xcallee[DT_XSLOTS];
+    int nsse, nvex;
     struct { int at, min; uint32_t def; } pend[DT_MAX_INSNS];
     int npend;
     ZydisDecoder dec;
@@ -91,6 +100,10 @@ static inline void gen_rq_mem(ZydisEncoderRequest *r, const gen_mem_t *m, int by
 /* gen_value / gen_imm: an interesting 64-bit value / an immediate fitting a signed
  * `bits`-bit field (64-bit operations take 32). */
 uint64_t gen_value(gen_t *g);
+/* gen_double: the bits of an interesting double: zeros, small integers and fractions,
+ * negatives, big and tiny ones, subnormals, now and then an infinity or a NaN (quiet or
+ * signalling), or random bits. */
+uint64_t gen_double(gen_t *g);
 int64_t gen_imm(gen_t *g, int bits);
 /* gen_reg: register id at width bits (8: al..r15b); gen_sized: the same, 8-bit ones
  * sometimes ah..bh; gen_wreg / gen_rreg: a register to write (never a reserved one) / to

@@ -119,6 +119,10 @@ static void dt_print_state(const char *what, const dt_regs_t *s)
     fprintf(dt_log, "-- %s: flags %s (%#lx)\n", what, f, (unsigned long)s->flags);
     for (int id = 0; id < 16; id++)
         fprintf(dt_log, "  %-3s %016lx%s", dt_reg_name(id), (unsigned long)s->r[id], id % 4 == 3 ? "\n" : "");
+    fprintf(dt_log, "  mxcsr %#x\n", (unsigned)s->mxcsr);
+    for (int k = 0; k < 16; k++)
+        fprintf(dt_log, "  xmm%-2d %016lx:%016lx%s", k, (unsigned long)s->x[k][1], (unsigned long)s->x[k][0],
+                k % 2 == 1 ? "\n" : "");
 }
 
 void dt_report_case(const dt_case_t *c, const dt_path_t *p, const uint8_t *trace_code,
@@ -146,6 +150,12 @@ void dt_report_diff(const dt_case_t *c, const dt_env_t *env, const dt_regs_t *na
             fprintf(dt_log, "  %-3s %016lx / %016lx\n", dt_reg_name(id), (unsigned long)nat->r[id],
                     (unsigned long)tr->r[id]);
     (void)c;
+    for (int k = 0; k < 16; k++)
+        if (nat->x[k][0] != tr->x[k][0] || nat->x[k][1] != tr->x[k][1])
+            fprintf(dt_log, "  xmm%-2d %016lx:%016lx / %016lx:%016lx (high:low)\n", k, (unsigned long)nat->x[k][1],
+                    (unsigned long)nat->x[k][0], (unsigned long)tr->x[k][1], (unsigned long)tr->x[k][0]);
+    if ((uint32_t)nat->mxcsr != (uint32_t)tr->mxcsr)
+        fprintf(dt_log, "  mxcsr %#x / %#x\n", (unsigned)nat->mxcsr, (unsigned)tr->mxcsr);
     if ((nat->flags ^ tr->flags) & mask) {
         char a[8], b[8], d[8];
         dt_flags_text(nat->flags, a);

@@ -37,6 +37,9 @@
 #endif
 
 extern dt_regs_t dt_in, dt_out;
+_Static_assert(__builtin_offsetof(dt_regs_t, flags) == 16 * 8 && __builtin_offsetof(dt_regs_t, mxcsr) == 17 * 8 &&
+               __builtin_offsetof(dt_regs_t, x) == 18 * 8 && sizeof(dt_regs_t) == 50 * 8,
+               "dt_entry.S relies on the layout of dt_regs_t");
 extern uint64_t dt_jump_pc;
 extern hp_link_t *dt_link;
 extern char dt_native_end[], dt_exit_routine[];
@@ -82,6 +85,8 @@ static void dt_on_signal(int sig, siginfo_t *si, void *ucv)
             st->pc = rip;
             for (int k = 0; k < 16; k++) st->st.r[k] = (uint64_t)gr[hw[k]];
             st->st.flags = (uint64_t)gr[REG_EFL] & ~0x100ull;
+            st->st.mxcsr = uc->uc_mcontext.fpregs->mxcsr;       /* the fxsave image */
+            memcpy(st->st.x, uc->uc_mcontext.fpregs->_xmm, sizeof(st->st.x));
             dt_steps_seen = 1;
         }
         if ((!in && dt_steps_seen) || dt_nsteps == DT_MAX_STEPS)
@@ -301,6 +306,7 @@ static void dt_run_trace(const dt_case_t *c, const hp_block_t *b, const dt_regs_
             r->at_exit[r->nexits] = *out;
             r->exits[r->nexits++] = pc;
             if (dt_insn_at(c, pc) < 0) { r->error = "an exit to a pc that is no instruction"; return; }
+            dt_stats.xpromo_exits += b->promo_xmm != 0;
             if (pc == c->end_pc) dt_stats.end_exits++;
             else if (pc == (uint64_t)env.code) dt_stats.reentries++;
             else dt_stats.side_exits++;
@@ -321,10 +327,12 @@ static uint64_t dt_flags_mask(const dt_case_t *c, uint64_t pc)
     return 0x400 | (i >= c->n ? c->flags_end : c->insn[i].fdef);
 }
 
-/* dt_regs_same: registers, and the flags of mask, agree. */
+/* dt_regs_same: general registers, xmm0..15 (all 128 bits), MXCSR, and the flags of
+ * mask, agree. */
 static int dt_regs_same(const dt_regs_t *a, const dt_regs_t *b, uint64_t mask)
 {
-    return !memcmp(a->r, b->r, sizeof(a->r)) && !((a->flags ^ b->flags) & mask);
+    return !memcmp(a->r, b->r, sizeof(a->r)) && !((a->flags ^ b->flags) & mask) &&
+           (uint32_t)a->mxcsr == (uint32_t)b->mxcsr && !memcmp(a->x, b->x, sizeof(a->x));
 }
 
 /* dt_check_exits: each exit's state is the native one at the same point: entry k of the
@@ -402,7 +410,8 @@ static int dt_mutate(const dt_case_t *c, const dt_path_t *p)
     return i;
 }
 
-/* dt_count_trace: the statistics of calls that return (kind_func) for a built trace. */
+/* dt_count_trace: the statistics of calls that return (kind_func) and of xmm promotion
+ * (promo_xmm: bit i says promo_reg[i] is an xmm register) for a built trace. */
 static void dt_count_trace(const dt_case_t *c, const dt_path_t *p, const hp_block_t *b, int retpair)
 {
     int rets = 0, guard = 0;
@@ -416,6 +425,28 @@ static void dt_count_trace(const dt_case_t *c, const dt_path_t *p, const hp_bloc
     dt_stats.promo_traces += b->npromo > 0;
     dt_stats.framed_promo_traces += b->npromo > 0 && rets > 0;
     dt_stats.guarded_traces += (uint64_t)guard;
+    if (!b->promo_xmm) return;
+    int top = -1;
+    for (int i = 0; i < b->npromo; i++)
+        if (b->promo_xmm >> i & 1) {
+            dt_stats.xpromo_regs++;
+            if (b->promo_reg[i] > top) top = b->promo_reg[i];
+        }
+    dt_stats.xpromo_traces++;
+    dt_stats.xpromo_framed += rets > 0;
+    dt_stats.xpromo_below15 += top < 15;
+}
+
+/* dt_path_vex: some instruction of the path is VEX or EVEX encoded (c4/c5/62 first: the
+ * generator puts no prefix before them). */
+static int dt_path_vex(const dt_case_t *c, const dt_path_t *p)
+{
+    for (int k = 0; k < p->n; k++)
+        for (uint32_t j = 0, i = (uint32_t)dt_insn_at(c, p->pcs[k]); j < p->lens[k]; j++, i++) {
+            uint8_t b0 = c->insn[i].bytes[0];
+            if (c->insn[i].kind == DT_PLAIN && (b0 == 0xc4 || b0 == 0xc5 || b0 == 0x62)) return 1;
+        }
+    return 0;
 }
 
 static void dt_fail_header(const dt_case_t *c, const char *what)
@@ -444,6 +475,8 @@ static int dt_case(uint64_t seed)
     dt_stats.loops += (uint64_t)c->loop;
     dt_stats.func_cases += c->funcs > 0;
     dt_stats.funcs += (uint64_t)c->funcs;
+    dt_stats.sse_cases += c->sse > 0;
+    dt_stats.vex_cases += c->vex > 0;
     int random_path = (seed * 0x9e3779b97f4a7c15ull) >> 62 == 0;     /* one case in four */
     if (random_path ? dt_path_random(c, seed, &p) : dt_record(c, &p)) {
         dt_fail_header(c, "no path could be recorded (generator or harness bug)");
@@ -466,6 +499,13 @@ static int dt_case(uint64_t seed)
         dt_fail_header(c, "trace_build refused the path");
         fprintf(dt_log, "trace_build: %s (%s)\n", hp_status_str(st), why);
         dt_report_case(c, &p, 0, 0, 0);
+        dt_stats.failures++;
+        dt_drop_traces();
+        return 1;
+    }
+    if (b->promo_xmm && dt_path_vex(c, &p)) {          /* pass_promote's rule: legacy SSE only */
+        dt_fail_header(c, "an xmm register borrowed in a loop with VEX code");
+        dt_report_case(c, &p, b->cache_start, b->body_size, 0);
         dt_stats.failures++;
         dt_drop_traces();
         return 1;

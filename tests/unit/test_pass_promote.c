@@ -322,6 +322,50 @@ static void test_retpair(void **s)
     ir_free(&t);
 }
 
+/* Review findings: (1) a write through the head's rbp between a call and its ret could hit
+ * the return address if rbp - rsp is not what was recorded (nothing checks frame_k for
+ * retpair): such a write forgets the trace's remembered return addresses; (2) `bts %reg,m`
+ * writes anywhere near m: an unknown address, so the promoted registers are read again. */
+static void test_review_frame_origins(void **s)
+{
+    (void)s;
+    static const uint8_t c[] = {
+        0xe8, 0x3b, 0x00, 0x00, 0x00,       /* 0: call 0x40 */
+        0x48, 0xff, 0xc3,                   /* 5: inc %rbx */
+        0x7c, 0xf6,                         /* 8: jl 0 */
+    };
+    static const uint8_t f[] = {
+        0x48, 0x89, 0x45, 0xf8,             /* 0x40: mov %rax,-0x8(%rbp) */
+        0xc3,                               /* ret */
+    };
+    memset(code, 0xcc, 4096);
+    memcpy(code, c, sizeof(c));
+    memcpy(code + 0x40, f, sizeof(f));
+    uint64_t pcs[3] = { (uint64_t)code, (uint64_t)code + 0x40, (uint64_t)code + 5 };
+    uint32_t lens[3] = { 1, 2, 2 };
+    const char *why = "";
+    ir_trace_t t;
+    assert_int_equal(ir_init(&t, 64), HP_OK);
+    t.frame_k = 16;
+    t.frame_k_ok = 1;
+    assert_int_equal(ir_build_path(&t, pcs, lens, 3, &why), HP_OK);
+    assert_int_equal(opt_pass_retpair(&t), 0);                  /* the check stays */
+    ir_free(&t);
+    static const uint8_t bts[] = {
+        0x48, 0x0f, 0xab, 0x45, 0xf0,       /* 0: bts %rax,-0x10(%rbp) */
+        0x48, 0x83, 0x45, 0xf8, 0x01,       /* 5: addq $1,-0x8(%rbp) */
+        0x48, 0x8b, 0x4d, 0xf8,             /* 10: mov -0x8(%rbp),%rcx */
+        0x7c, 0xf0,                         /* 14: jl 0 */
+    };
+    build(&t, bts, sizeof(bts), 4);
+    assert_true(opt_pass_promote(&t) > 0);
+    assert_int_equal(t.insn[0].zi.mnemonic, ZYDIS_MNEMONIC_BTS);
+    assert_true(t.insn[1].flags & IR_F_NEW);                    /* reload after the bts */
+    assert_int_equal(t.insn[1].ops[1].type, ZYDIS_OPERAND_TYPE_MEMORY);
+    assert_int_equal(t.insn[1].ops[1].mem.disp.value, -0x8);
+    ir_free(&t);
+}
+
 /* A double slot read-modified-written through SSE: kept in xmm15 (the loop names only
  * xmm0/xmm1); the load becomes movq (zeroes the upper half as movsd from memory does), the
  * store stays and also sets xmm15, and the emitted preheader saves xmm15 with movdqu. */
@@ -406,6 +450,7 @@ int main(void)
         cmocka_unit_test(test_framed_call_loop),
         cmocka_unit_test(test_retpair),
         cmocka_unit_test(test_xmm_slot),
+        cmocka_unit_test(test_review_frame_origins),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
