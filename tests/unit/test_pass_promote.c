@@ -156,6 +156,20 @@ static void test_refusals(void **s)
     ir_free(&t);
 }
 
+/* emit_trace: emit t into a fresh 4 KiB of cache near the code (8 exits, 32 map entries). */
+static void emit_trace(const ir_trace_t *t, bb_ctx_t *ctx, bb_exit_t *exits, hp_xl_t *xl)
+{
+    memset(ctx, 0, sizeof(*ctx));
+    ctx->exits = exits;
+    ctx->cap_exits = 8;
+    ctx->xl = xl;
+    ctx->cap_xl = 32;
+    ctx->start = ctx->p = cache_reserve((uint64_t)code, 4096);
+    ctx->end = ctx->start + 4096;
+    const char *why;
+    assert_int_equal(ir_emit(ctx, t, &why), HP_OK);
+}
+
 /* The emitted loop: saves r11 in the thread, loads the slot, body, jumps back to the body
  * (not the preheader); the side exit restores r11 out of line. */
 static void test_emit_promoted(void **s)
@@ -167,15 +181,7 @@ static void test_emit_promoted(void **s)
     bb_ctx_t ctx;
     bb_exit_t exits[8];
     hp_xl_t xl[32];
-    memset(&ctx, 0, sizeof(ctx));
-    ctx.exits = exits;
-    ctx.cap_exits = 8;
-    ctx.xl = xl;
-    ctx.cap_xl = 32;
-    ctx.start = ctx.p = cache_reserve((uint64_t)code, 4096);
-    ctx.end = ctx.start + 4096;
-    const char *why;
-    assert_int_equal(ir_emit(&ctx, &t, &why), HP_OK);
+    emit_trace(&t, &ctx, exits, xl);
     ZydisDecoder d;
     ZydisDecodedInstruction in;
     ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
@@ -399,15 +405,7 @@ static void test_xmm_slot(void **s)
     bb_ctx_t ctx;
     bb_exit_t exits[8];
     hp_xl_t xl[32];
-    memset(&ctx, 0, sizeof(ctx));
-    ctx.exits = exits;
-    ctx.cap_exits = 8;
-    ctx.xl = xl;
-    ctx.cap_xl = 32;
-    ctx.start = ctx.p = cache_reserve((uint64_t)code, 4096);
-    ctx.end = ctx.start + 4096;
-    const char *why;
-    assert_int_equal(ir_emit(&ctx, &t, &why), HP_OK);
+    emit_trace(&t, &ctx, exits, xl);
     ZydisDecoder d;
     ZydisDecodedInstruction in;
     ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
