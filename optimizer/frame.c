@@ -103,11 +103,10 @@ static void fr_explicit(fr_state_t *s, const ir_insn_t *i, fr_insn_t *a, int ski
     }
 }
 
-/* fr_regs: rsp/rbp after an IR_COPY that is not push/pop/leave (before: s). */
-static void fr_regs(fr_state_t *s, const ir_insn_t *i)
+/* fr_regs: rsp/rbp after an IR_COPY that is not push/pop/leave (before: s; e: its effects). */
+static void fr_regs(fr_state_t *s, const ir_insn_t *i, const an_effects_t *ep)
 {
-    an_effects_t e;
-    an_effects(i, &e);
+    an_effects_t e = *ep;
     an_regs_t w = e.def | e.def_part;
     if (!(w & (AN_REG(AN_RSP) | AN_REG(AN_RBP)))) return;
     const ZydisDecodedInstruction *in = &i->zi;
@@ -213,7 +212,7 @@ static void fr_step(fr_state_t *s, const ir_insn_t *i, fr_insn_t *a)
             return;
         }
     fr_explicit(s, i, a, 0, &s->rsp);
-    fr_regs(s, i);
+    fr_regs(s, i, &e);
 }
 
 hp_status_t fr_track(const ir_trace_t *t, fr_info_t *f)

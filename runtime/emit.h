@@ -24,14 +24,19 @@ static inline uint8_t *emit_u64(uint8_t *p, uint64_t v)
 }
 
 /* emit_gs_store / emit_gs_load: mov %reg64, %gs:off / mov %gs:off, %reg64 (reg 0..15). */
+/* emit_gs_abs: the operand bytes of `reg, %gs:off` (ModRM with a SIB of no base, no index). */
+static inline uint8_t *emit_gs_abs(uint8_t *p, int reg, uint32_t off)
+{
+    p = emit_u8(p, (uint8_t)(0x04 | ((reg & 7) << 3)));
+    p = emit_u8(p, 0x25);
+    return emit_u32(p, off);
+}
 static inline uint8_t *emit_gs_mov(uint8_t *p, int reg, uint32_t off, uint8_t opcode)
 {
     p = emit_u8(p, 0x65);
     p = emit_u8(p, (uint8_t)(0x48 | (reg >= 8 ? 4 : 0)));
     p = emit_u8(p, opcode);
-    p = emit_u8(p, (uint8_t)(0x04 | ((reg & 7) << 3)));
-    p = emit_u8(p, 0x25);
-    return emit_u32(p, off);
+    return emit_gs_abs(p, reg, off);
 }
 static inline uint8_t *emit_gs_store(uint8_t *p, int reg, uint32_t off) { return emit_gs_mov(p, reg, off, 0x89); }
 static inline uint8_t *emit_gs_load(uint8_t *p, int reg, uint32_t off) { return emit_gs_mov(p, reg, off, 0x8b); }
@@ -45,9 +50,7 @@ static inline uint8_t *emit_gs_xmm(uint8_t *p, int reg, uint32_t off, uint8_t op
     if (reg >= 8) p = emit_u8(p, 0x44);
     p = emit_u8(p, 0x0f);
     p = emit_u8(p, opcode);
-    p = emit_u8(p, (uint8_t)(0x04 | ((reg & 7) << 3)));
-    p = emit_u8(p, 0x25);
-    return emit_u32(p, off);
+    return emit_gs_abs(p, reg, off);
 }
 static inline uint8_t *emit_gs_xmm_store(uint8_t *p, int reg, uint32_t off) { return emit_gs_xmm(p, reg, off, 0x7f); }
 static inline uint8_t *emit_gs_xmm_load(uint8_t *p, int reg, uint32_t off) { return emit_gs_xmm(p, reg, off, 0x6f); }

@@ -1,6 +1,6 @@
 /* dt_gen_int.h — the generator's own state and helpers, shared by dt_gen.c (the case:
- * emission, operands, layout, paths) and dt_kinds.c (the instruction kinds). Not for the
- * harness. Invariants: those of dt_gen.c (memory bounds, reserved registers, defined flags). */
+ * emission, operands, layout, paths) and dt_kinds.c, dt_kinds_sse.c (the instruction
+ * kinds). Not for the harness. Invariants: those of dt_gen.c (memory bounds, reserved registers, defined flags). */
 #ifndef HOTPATH_DT_GEN_INT_H
 #define HOTPATH_DT_GEN_INT_H
 #include <string.h>
@@ -140,5 +140,14 @@ void gen_rm(gen_t *g, ZydisEncoderRequest *r, int bits, int written, int mem);
  * a call that returns (kind_func) there, if it fits (else gen_one). */
 void gen_one(gen_t *g);
 void gen_one_func(gen_t *g);
+
+/* gen_branch: a forward conditional branch, often (with cmp) right after a compare; or a
+ * forward jump. Returns 1 if emitted. */
+int gen_branch(gen_t *g, int cmp);
+
+/* ---- dt_kinds_sse.c ---- */
+
+/* kind_sse: one group of -O0 style scalar-double code; 1 if emitted. */
+int kind_sse(gen_t *g);
 
 #endif
