@@ -55,6 +55,9 @@ typedef struct ir_insn {
     uint64_t app_pc;
     uint64_t target;            /* IR_JCC/IR_LOOP/IR_EXIT: where the exit goes; IR_CALL: the
                                    return address pushed; IR_IND: the recorded target */
+    uint64_t target2;           /* IR_IND: a second target its miss path checks before the
+                                   lookup, leaving through a linked exit (0: none;
+                                   pass_retsites.c); within +-2 GiB of target */
     struct ir_insn *comp;       /* exits: compensation code run before leaving (a pass's) */
     int ncomp;
     ZydisDecodedInstruction zi;

@@ -18,9 +18,11 @@
  * 1:  mov %gs:SPILL_RDX,%rdx ; mov %gs:SPILL_RCX,%rcx            (the trace goes on)
  * miss (out of line, ie_emit_cold): mov %rdx,%rcx ; mov %gs:SPILL_RDX,%rdx ; <lookup>
  * (lahf/seto on this path measured slower: virtcall 1.89 s against 1.79 s.) */
-static void ie_check_target(bb_ctx_t *c, uint64_t next)
+static void ie_check_target(bb_ctx_t *c, uint64_t next, uint64_t alt)
 {
     if (c->ncold == BB_COLD) { c->overflow = 1; return; }
+    c->cold_alt[c->ncold].next = next;
+    c->cold_alt[c->ncold].alt = alt;
     c->p = emit_gs_store(c->p, R_RDX, T_SPILL_RDX);
     c->p = emit_u8(c->p, 0x48); c->p = emit_u8(c->p, 0x89); c->p = emit_u8(c->p, 0xca);   /* mov %rcx,%rdx */
     c->p = emit_mov_imm64(c->p, R_RCX, (uint64_t)0 - next);
@@ -65,14 +67,36 @@ static void ie_exit_jmp(bb_ctx_t *c, const ir_trace_t *t, uint64_t target)
     bb_add_exit(c, LINK_DIRECT, target, field, 0);
 }
 
+/* ie_second_target: on a miss of the check against next (rcx = target - next, rdx = the
+ * target, both app values spilled), a second target alt before the lookup:
+ *     lea (next-alt)(%rcx),%rcx ; jrcxz 1f ; jmp 2f
+ * 1:  mov %gs:SPILL_RDX,%rdx ; mov %gs:SPILL_RCX,%rcx ; <restore promoted> ; exit to alt
+ * 2:  (the lookup; it sets rcx again) */
+static void ie_second_target(bb_ctx_t *c, const ir_trace_t *t, uint64_t next, uint64_t alt)
+{
+    int64_t d = (int64_t)(next - alt);
+    if (d != (int32_t)d) return;                          /* pass_retsites keeps it near */
+    c->p = emit_u8(c->p, 0x48); c->p = emit_u8(c->p, 0x8d); c->p = emit_u8(c->p, 0x89);
+    c->p = emit_u32(c->p, (uint32_t)(int32_t)d);          /* lea d(%rcx),%rcx */
+    c->p = emit_u8(c->p, 0xe3);                           /* jrcxz 1f */
+    c->p = emit_u8(c->p, 5);
+    uint8_t *over;
+    c->p = emit_jmp_rel32(c->p, &over);                   /* jmp 2f */
+    c->p = emit_gs_load(c->p, R_RDX, T_SPILL_RDX);
+    c->p = emit_gs_load(c->p, R_RCX, T_SPILL_RCX);
+    ie_exit_jmp(c, t, alt);
+    emit_set_rel32(over, (uint64_t)c->p);
+}
+
 /* ie_emit_cold: the lookups of the inline checks' misses and the exits that restore
  * promoted registers, after the body. No map entries: a signal there is delivered after
  * single-stepping into the next fragment (or the dispatcher). */
 static void ie_emit_cold(bb_ctx_t *c, const ir_trace_t *t)
 {
     for (int i = 0; i < c->ncold; i++) {
-        if (c->p + 320 > c->end) { c->overflow = 1; return; }
+        if (c->p + 400 > c->end) { c->overflow = 1; return; }
         emit_set_rel32(c->cold[i], (uint64_t)c->p);
+        if (c->cold_alt[i].alt) ie_second_target(c, t, c->cold_alt[i].next, c->cold_alt[i].alt);
         c->p = emit_u8(c->p, 0x48); c->p = emit_u8(c->p, 0x89); c->p = emit_u8(c->p, 0xd1); /* mov %rdx,%rcx */
         c->p = emit_gs_load(c->p, R_RDX, T_SPILL_RDX);
         ie_restore(c, t);
@@ -211,7 +235,7 @@ hp_status_t ir_emit(bb_ctx_t *c, const ir_trace_t *t, const char **why)
         case IR_IND:
             if (bb_indirect_target(c, &i->zi, i->ops, i->app_pc) != HP_OK) { *why = c->why; return HP_ERR_UNSUPPORTED; }
             if (i->target) {
-                ie_check_target(c, i->target);
+                ie_check_target(c, i->target, i->target2);
             } else {
                 ie_restore(c, t);
                 c->p = bb_ibl_trace(c->p);

@@ -70,6 +70,9 @@ case_builds() {
         promote_frames)
             echo "promote_frames|-O0"
             echo "promote_frames_O2|-O2" ;;
+        ret_sites)
+            echo "ret_sites|-O0"
+            echo "ret_sites_O2|-O2" ;;
         recursion | funcptr | jumptable | setjmp | exceptions | varargs | retaddr | regs_gpr)
             echo "$src|-O2"
             echo "${src}_O0|-O0" ;;
@@ -140,6 +143,7 @@ expected_status() {
         sig_escape*) echo 45 ;;
         sig_context*) echo 46 ;;
         promote_frames*) echo 47 ;;
+        ret_sites*) echo 48 ;;
         sig_altstack_nested*) echo 0 ;;
         sig_altstack*) echo 3 ;;     # _exit(3) from the handler on the alternate stack
         exec_chain*) echo 0 ;;       # the last exec is /bin/true

@@ -65,6 +65,23 @@ else
   bad "--trace-dispatch" "lookups '$with' with, '$without' without (want 20 times fewer)"
 fi
 
+# retsites: a doubly recursive function's ret, checked against one call site, tries the
+# other before the lookup: far fewer lookups than without the pass (same output).
+gcc -O0 -o "$OUT/ret_sites" "$SRC/ret_sites.c" || { echo "FAIL build"; exit 1; }
+"$OUT/ret_sites" >"$OUT/rs_native.txt"
+rs_lookups() {  # rs_lookups OPTS: the run's indirect_lookups (empty when the run differs)
+  # shellcheck disable=SC2086
+  "$H" run $1 --stats-json "$OUT/rs.json" -- "$OUT/ret_sites" >"$OUT/rs_hp.txt" 2>/dev/null
+  [ $? -eq 48 ] && cmp -s "$OUT/rs_native.txt" "$OUT/rs_hp.txt" &&
+    python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["indirect_lookups"] if d["opt_retsites"] > 0 or "-retsites" in sys.argv[2] else "none")' "$OUT/rs.json" "$1"
+}
+with=$(rs_lookups "") without=$(rs_lookups "--opt=all,-retsites")
+if [ -n "$with" ] && [ "$with" != none ] && [ -n "$without" ] && [ "$without" -gt 100000 ] && [ $((with * 20)) -lt "$without" ]; then
+  ok "retsites: lookups $with against $without"
+else
+  bad "retsites" "lookups '$with' with, '$without' without (want 20 times fewer)"
+fi
+
 # A promoted loop entered where its [rbp+8] access would fault, native code leaving at the
 # check before it: the preheader's load must not kill the program (promotion happened,
 # the fault flushed the traces, the loop was built again without promotion).

@@ -1,0 +1,169 @@
+/* test_pass_retsites.c — the retsites pass (a second return site for an inlined return's
+ * check): which site it finds around the recorded return address (another direct call to
+ * the same function, the nearest one), what it leaves alone (a return address that follows
+ * no direct call, calls to other functions, far-away calls, addresses outside executable
+ * memory, indirect jumps, returns without a recorded target), and the emitted miss path:
+ * the compare with the second site before the lookup and a linked exit to it. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <cmocka.h>
+#include <Zydis/Zydis.h>
+#include "builder.h"
+#include "builder_int.h"
+#include "cache.h"
+#include "ir.h"
+#include "ir_emit.h"
+#include "opt.h"
+#include "syscalls.h"
+
+static uint8_t *code;     /* app code: an executable mapping (two pages) the pass reads */
+
+/* put_call: a 5-byte `call rel32` at code+off to code+to. */
+static void put_call(uint64_t off, uint64_t to)
+{
+    int32_t rel = (int32_t)((int64_t)to - (int64_t)(off + 5));
+    code[off] = 0xe8;
+    memcpy(code + off + 1, &rel, 4);
+}
+
+/* one_ret: a trace of one ret instruction at code+0x1000 whose recorded target is t1 (the
+ * path ended at it and went to t1). */
+static void one_ret(ir_trace_t *t, uint64_t t1, uint8_t op)
+{
+    code[0x1000] = op;
+    code[0x1001] = 0xe0;                 /* ff e0: jmp *%rax when op is 0xff */
+    uint64_t pc = (uint64_t)code + 0x1000;
+    uint32_t len = 1;
+    const char *why = "";
+    assert_int_equal(ir_init(t, 16), HP_OK);
+    t->succ = t1;
+    assert_int_equal(ir_build_path(t, &pc, &len, 1, &why), HP_OK);
+    assert_int_equal(t->insn[0].kind, IR_IND);
+    assert_int_equal(t->insn[0].target, t1);
+}
+
+static void test_finds_other_site(void **s)
+{
+    (void)s;
+    memset(code, 0xcc, 8192);
+    put_call(0x100, 0x1000);             /* fib: call fib ; ... ; call fib */
+    put_call(0x120, 0x1000);
+    put_call(0x140, 0x1800);             /* a call to another function between */
+    ir_trace_t t;
+    one_ret(&t, (uint64_t)code + 0x105, 0xc3);
+    assert_int_equal(opt_pass_retsites(&t), 1);
+    assert_int_equal(t.insn[0].target2, (uint64_t)code + 0x125);
+    ir_free(&t);
+    one_ret(&t, (uint64_t)code + 0x125, 0xc3);                 /* and back */
+    assert_int_equal(opt_pass_retsites(&t), 1);
+    assert_int_equal(t.insn[0].target2, (uint64_t)code + 0x105);
+    ir_free(&t);
+}
+
+static void test_nearest_site(void **s)
+{
+    (void)s;
+    memset(code, 0xcc, 8192);
+    put_call(0x100, 0x1000);
+    put_call(0x300, 0x1000);
+    put_call(0x190, 0x1000);
+    put_call(0x40, 0x1000);
+    ir_trace_t t;
+    one_ret(&t, (uint64_t)code + 0x195, 0xc3);
+    assert_int_equal(opt_pass_retsites(&t), 1);
+    assert_int_equal(t.insn[0].target2, (uint64_t)code + 0x105);   /* 0x90 away, not 0x16b */
+    ir_free(&t);
+}
+
+static void test_leaves_alone(void **s)
+{
+    (void)s;
+    memset(code, 0xcc, 8192);
+    put_call(0x100, 0x1000);
+    put_call(0x140, 0x1800);             /* the only other call: to another function */
+    put_call(0xe00, 0x1000);             /* same function, beyond the window */
+    ir_trace_t t;
+    one_ret(&t, (uint64_t)code + 0x105, 0xc3);
+    assert_int_equal(opt_pass_retsites(&t), 0);
+    assert_int_equal(t.insn[0].target2, 0);
+    ir_free(&t);
+    one_ret(&t, (uint64_t)code + 0x108, 0xc3);                 /* follows no call */
+    assert_int_equal(opt_pass_retsites(&t), 0);
+    assert_int_equal(t.insn[0].target2, 0);
+    ir_free(&t);
+    static uint8_t data[64];                                    /* not executable memory */
+    one_ret(&t, (uint64_t)data + 5, 0xc3);
+    assert_int_equal(opt_pass_retsites(&t), 0);
+    ir_free(&t);
+    put_call(0x120, 0x1000);                                    /* a site now, but: */
+    one_ret(&t, (uint64_t)code + 0x105, 0xff);                  /* jmp *%rax: not a return */
+    assert_int_equal(opt_pass_retsites(&t), 0);
+    assert_int_equal(t.insn[0].target2, 0);
+    ir_free(&t);
+    one_ret(&t, (uint64_t)code + 0x105, 0xc3);
+    t.insn[0].target = 0;                                       /* lookup only: nothing to add */
+    assert_int_equal(opt_pass_retsites(&t), 0);
+    assert_int_equal(t.insn[0].target2, 0);
+    ir_free(&t);
+}
+
+/* The emitted miss path compares with the second site (lea d(%rcx),%rcx ; jrcxz) and has a
+ * linked exit to it; without a second site neither is there. */
+static void test_emit_second_site(void **s)
+{
+    (void)s;
+    for (int with = 0; with < 2; with++) {
+        memset(code, 0xcc, 8192);
+        put_call(0x100, 0x1000);
+        put_call(0x120, 0x1000);
+        ir_trace_t t;
+        one_ret(&t, (uint64_t)code + 0x105, 0xc3);
+        if (with) assert_int_equal(opt_pass_retsites(&t), 1);
+        bb_ctx_t ctx;
+        bb_exit_t exits[8];
+        hp_xl_t xl[16];
+        memset(&ctx, 0, sizeof(ctx));
+        ctx.exits = exits;
+        ctx.cap_exits = 8;
+        ctx.xl = xl;
+        ctx.cap_xl = 16;
+        ctx.start = ctx.p = cache_reserve((uint64_t)code, 4096);
+        assert_non_null(ctx.start);
+        ctx.end = ctx.start + 4096;
+        const char *why;
+        assert_int_equal(ir_emit(&ctx, &t, &why), HP_OK);
+        int to_site = 0, to_succ = 0;
+        for (int k = 0; k < ctx.nexits; k++) {
+            to_site += exits[k].target == (uint64_t)code + 0x125 && exits[k].kind == LINK_DIRECT;
+            to_succ += exits[k].target == (uint64_t)code + 0x105;
+        }
+        assert_int_equal(to_site, with);
+        assert_int_equal(to_succ, 1);                            /* the path's own exit */
+        static const uint8_t lea[] = { 0x48, 0x8d, 0x89, 0xe0, 0xff, 0xff, 0xff, 0xe3, 0x05 };
+        int found = 0;                                           /* lea -0x20(%rcx),%rcx; jrcxz */
+        for (uint8_t *p = ctx.start; p + sizeof(lea) <= ctx.p; p++)
+            if (!memcmp(p, lea, sizeof(lea))) found++;
+        assert_int_equal(found, with);
+        cache_commit(ctx.start, (size_t)(ctx.p - ctx.start));
+        ir_free(&t);
+    }
+}
+
+int main(void)
+{
+    hp_options_default(&hp_rt.opts);
+    builder_init();
+    syscalls_init();
+    code = mmap(0, 8192, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_finds_other_site),
+        cmocka_unit_test(test_nearest_site),
+        cmocka_unit_test(test_leaves_alone),
+        cmocka_unit_test(test_emit_second_site),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
