@@ -44,6 +44,10 @@ enum {
                               target) */
     IR_F_INEXACT = 4,      /* app state at this instruction differs from native (a pass moved
                               work): a fault here must be recovered (see optimizer/README.md) */
+    IR_F_ALIAS = 8,        /* IR_COPY in a promoted loop: a store through a pointer that may
+                              hit a promoted slot; the emitter checks its address after it
+                              (flag-free, in the borrowed rcx) and reloads the promoted
+                              registers when it lands near them (pass_promote.c) */
 };
 
 typedef struct ir_insn {
@@ -69,7 +73,8 @@ typedef struct ir_insn {
 typedef struct {
     int reg;                    /* the register holding it (hardware number) */
     int xmm;                    /* reg is xmm<reg> (a double slot), else a general register */
-    int base;                   /* the slot: [base + disp], size bytes (4 or 8) */
+    int base;                   /* the slot: [base + disp], size bytes (4 or 8); -1: no slot,
+                                   a scratch register the loop borrows (rcx of IR_F_ALIAS) */
     int64_t disp;
     int size;
 } ir_promo_t;

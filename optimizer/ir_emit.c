@@ -109,6 +109,86 @@ static void ie_emit_cold(bb_ctx_t *c, const ir_trace_t *t)
     }
 }
 
+/* ie_load_slot: mov/movq promoted entry pr's slot into its register. */
+static hp_status_t ie_load_slot(bb_ctx_t *c, const ir_promo_t *pr)
+{
+    ZydisEncoderRequest req;
+    if (pr->xmm)                                            /* movq m64,%xmm: upper half 0 */
+        bb_req_reg(&req, ZYDIS_MNEMONIC_MOVQ, 2, ZydisRegisterEncode(ZYDIS_REGCLASS_XMM, (ZyanU8)pr->reg));
+    else
+        bb_req_reg(&req, ZYDIS_MNEMONIC_MOV, 2,
+                   ZydisRegisterEncode(pr->size == 8 ? ZYDIS_REGCLASS_GPR64 : ZYDIS_REGCLASS_GPR32, (ZyanU8)pr->reg));
+    req.operands[1].type = ZYDIS_OPERAND_TYPE_MEMORY;
+    req.operands[1].mem.base = ZydisRegisterEncode(ZYDIS_REGCLASS_GPR64, (ZyanU8)pr->base);
+    req.operands[1].mem.displacement = pr->disp;
+    req.operands[1].mem.size = (ZyanU16)pr->size;
+    ZyanUSize len = 16;
+    if (!ZYAN_SUCCESS(ZydisEncoderEncodeInstruction(&req, c->p, &len))) return HP_ERR_ENCODE;
+    c->p += len;
+    return HP_OK;
+}
+
+/* ie_alias_check: after i (IR_F_ALIAS: a store through a pointer in a promoted loop whose
+ * slots are [rbp + disp], rbp fixed, rcx borrowed), the promoted registers read their slots
+ * again if the store's bytes [A, A+w) may touch [rbp+lo, rbp+hi). Flag-free:
+ *     rcx = A + (w-1) - (rbp+lo)       lea D(,%index,s),%rcx when the base is rbp, else
+ *                                      lea D(%base,%index,s),%rcx ; not ; lea (%rcx,%rbp) ; not
+ *     mov $0,%cl (or %cx)              rcx = 0 iff rcx < 2^8 (2^16) >= hi - lo + w - 1
+ *     jrcxz 1f ; jmp 2f ; 1: <reload each slot> ; 2:
+ * A store just above the slots (within the power of two) reloads too: slower, never wrong. */
+static hp_status_t ie_alias_check(bb_ctx_t *c, const ir_trace_t *t, const ir_insn_t *i)
+{
+    const ZydisDecodedOperand *m = 0;
+    for (int k = 0; k < i->zi.operand_count; k++)
+        if (i->ops[k].type == ZYDIS_OPERAND_TYPE_MEMORY && i->ops[k].mem.type != ZYDIS_MEMOP_TYPE_AGEN &&
+            (i->ops[k].actions & (ZYDIS_OPERAND_ACTION_WRITE | ZYDIS_OPERAND_ACTION_CONDWRITE)))
+            m = &i->ops[k];
+    if (!m) return HP_ERR_ENCODE;
+    int64_t lo = INT64_MAX, hi = INT64_MIN;
+    for (int k = 0; k < t->npromo; k++) {
+        if (t->promo[k].base < 0) continue;
+        if (t->promo[k].disp < lo) lo = t->promo[k].disp;
+        if (t->promo[k].disp + t->promo[k].size > hi) hi = t->promo[k].disp + t->promo[k].size;
+    }
+    int64_t w = m->size / 8, range = hi - lo + w - 1;
+    int64_t d = m->mem.disp.value + w - 1 - lo;
+    if (lo > hi || range > 65536 || d != (int32_t)d) return HP_ERR_ENCODE;
+    int short_form = m->mem.base == ZYDIS_REGISTER_RBP && m->mem.index != ZYDIS_REGISTER_RBP;
+    ZydisEncoderRequest req;
+    bb_req_reg(&req, ZYDIS_MNEMONIC_LEA, 2, ZYDIS_REGISTER_RCX);
+    req.operands[1].type = ZYDIS_OPERAND_TYPE_MEMORY;
+    req.operands[1].mem.base = short_form ? ZYDIS_REGISTER_NONE : m->mem.base;
+    req.operands[1].mem.index = m->mem.index;
+    req.operands[1].mem.scale = m->mem.index == ZYDIS_REGISTER_NONE ? 0 : m->mem.scale;
+    req.operands[1].mem.displacement = d;
+    req.operands[1].mem.size = 8;
+    ZyanUSize len = 16;
+    if (!ZYAN_SUCCESS(ZydisEncoderEncodeInstruction(&req, c->p, &len))) return HP_ERR_ENCODE;
+    c->p += len;
+    if (!short_form) {
+        c->p = emit_u8(c->p, 0x48); c->p = emit_u8(c->p, 0xf7); c->p = emit_u8(c->p, 0xd1);  /* not %rcx */
+        c->p = emit_u8(c->p, 0x48); c->p = emit_u8(c->p, 0x8d); c->p = emit_u8(c->p, 0x4c);
+        c->p = emit_u8(c->p, 0x0d); c->p = emit_u8(c->p, 0x00);     /* lea 0(%rbp,%rcx),%rcx */
+        c->p = emit_u8(c->p, 0x48); c->p = emit_u8(c->p, 0xf7); c->p = emit_u8(c->p, 0xd1);  /* not %rcx */
+    }
+    if (range <= 256) {
+        c->p = emit_u8(c->p, 0xb1); c->p = emit_u8(c->p, 0);        /* mov $0,%cl */
+    } else {
+        c->p = emit_u8(c->p, 0x66); c->p = emit_u8(c->p, 0xb9);     /* mov $0,%cx */
+        c->p = emit_u8(c->p, 0); c->p = emit_u8(c->p, 0);
+    }
+    c->p = emit_u8(c->p, 0xe3); c->p = emit_u8(c->p, 2);            /* jrcxz 1f */
+    c->p = emit_u8(c->p, 0xeb);                                      /* jmp 2f */
+    uint8_t *rel8 = c->p;
+    c->p = emit_u8(c->p, 0);
+    for (int k = 0; k < t->npromo; k++)                              /* 1: */
+        if (t->promo[k].base >= 0 && ie_load_slot(c, &t->promo[k]) != HP_OK) return HP_ERR_ENCODE;
+    if (c->p - (rel8 + 1) > 127) return HP_ERR_ENCODE;
+    *rel8 = (uint8_t)(c->p - (rel8 + 1));                            /* 2: */
+    hp_rt.stats.promote_alias_checks++;
+    return HP_OK;
+}
+
 /* ie_preheader: with promo_guard, check the frame the slots' offsets assume (flag-free:
  * rcx = rsp - rbp + frame_k, jrcxz; a mismatch leaves through a LINK_PROMO exit with every
  * register the app's); save the registers a promoted loop borrows, then load the slots into
@@ -137,22 +217,8 @@ static hp_status_t ie_preheader(bb_ctx_t *c, const ir_trace_t *t)
                                : emit_gs_store(c->p, t->promo[i].reg, T_PROMO + 8 * (uint32_t)i);
     c->promo_lo = (uint32_t)(c->p - c->start);
     bb_xl(c, t->head, c->p, XL_PREHEAD);
-    for (int i = 0; i < t->npromo; i++) {
-        const ir_promo_t *pr = &t->promo[i];
-        ZydisEncoderRequest req;
-        if (pr->xmm)                                        /* movq m64,%xmm: upper half 0 */
-            bb_req_reg(&req, ZYDIS_MNEMONIC_MOVQ, 2, ZydisRegisterEncode(ZYDIS_REGCLASS_XMM, (ZyanU8)pr->reg));
-        else
-            bb_req_reg(&req, ZYDIS_MNEMONIC_MOV, 2,
-                       ZydisRegisterEncode(pr->size == 8 ? ZYDIS_REGCLASS_GPR64 : ZYDIS_REGCLASS_GPR32, (ZyanU8)pr->reg));
-        req.operands[1].type = ZYDIS_OPERAND_TYPE_MEMORY;
-        req.operands[1].mem.base = ZydisRegisterEncode(ZYDIS_REGCLASS_GPR64, (ZyanU8)pr->base);
-        req.operands[1].mem.displacement = pr->disp;
-        req.operands[1].mem.size = (ZyanU16)pr->size;
-        ZyanUSize len = 16;
-        if (!ZYAN_SUCCESS(ZydisEncoderEncodeInstruction(&req, c->p, &len))) return HP_ERR_ENCODE;
-        c->p += len;
-    }
+    for (int i = 0; i < t->npromo; i++)                  /* (a scratch register: no slot) */
+        if (t->promo[i].base >= 0 && ie_load_slot(c, &t->promo[i]) != HP_OK) return HP_ERR_ENCODE;
     return HP_OK;
 }
 
@@ -208,6 +274,10 @@ hp_status_t ir_emit(bb_ctx_t *c, const ir_trace_t *t, const char **why)
         switch (i->kind) {
         case IR_COPY:
             if (bb_copy(c, &i->zi, i->ops, i->app_pc, i->bytes) != HP_OK) { *why = c->why; return HP_ERR_ENCODE; }
+            if ((i->flags & IR_F_ALIAS) && ie_alias_check(c, t, i) != HP_OK) {
+                *why = "cannot encode an alias check";
+                return HP_ERR_ENCODE;
+            }
             break;
         case IR_JCC:
             if (c->loops && k == t->n - 2) {  /* the loop's own branch goes back, taken */

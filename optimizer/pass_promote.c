@@ -32,7 +32,13 @@
  * Applies only when there is no opaque instruction, system call or loop instruction, and
  * each promoted slot is only accessed with one size at one offset by the forms handled
  * here; a store whose address is not known (through any other pointer) reloads the
- * registers from memory after it. */
+ * registers from memory after it, unless its address can be checked: where every slot is
+ * [rbp + disp] with rbp the head's throughout the loop, rcx is not used by the loop and no
+ * inline check's lookup needs rcx, rcx is borrowed too (an entry without a slot; the
+ * least used slot gives way when all four are taken) and the emitter follows such a store
+ * with a flag-free test of its address against the slots' span (ir_emit.c
+ * ie_alias_check): the registers read their slots again only when it may have touched
+ * them. */
 #include "opt.h"
 #include "analysis.h"
 #include "frame.h"
@@ -319,6 +325,37 @@ static pr_addr_t pr_where(const ir_trace_t *t, const pr_view_t *v, int k, const 
     return (pr_addr_t){ AN_RSP, s->disp - a->rsp };
 }
 
+/* pr_alias_op: i (a store that may alias, in a loop whose slots are all [rbp + disp] with
+ * rbp fixed) can have its address checked after it instead of reloading: its only memory
+ * write is one explicit operand through general registers it does not itself write, no
+ * segment, not RIP-relative, and the check's displacement and window fit (slots in
+ * [lo, hi)). Returns the operand's index, or -1. */
+static int pr_alias_op(const ir_insn_t *i, const an_effects_t *e, int64_t lo, int64_t hi)
+{
+    if (i->kind != IR_COPY || an_mem_bit_offset(i) || e->opaque || e->barrier) return -1;
+    int w = -1;
+    for (int k = 0; k < i->zi.operand_count; k++) {
+        const ZydisDecodedOperand *op = &i->ops[k];
+        if (op->type != ZYDIS_OPERAND_TYPE_MEMORY || op->mem.type == ZYDIS_MEMOP_TYPE_AGEN) continue;
+        if (!(op->actions & (ZYDIS_OPERAND_ACTION_WRITE | ZYDIS_OPERAND_ACTION_CONDWRITE))) continue;
+        if (w >= 0 || op->visibility != ZYDIS_OPERAND_VISIBILITY_EXPLICIT) return -1;
+        w = k;
+    }
+    if (w < 0) return -1;
+    const ZydisDecodedOperand *m = &i->ops[w];
+    int b = an_reg_id(m->mem.base), x = an_reg_id(m->mem.index);
+    if ((m->mem.base != ZYDIS_REGISTER_NONE && b < 0) ||
+        (m->mem.index != ZYDIS_REGISTER_NONE && x < 0) ||
+        m->mem.segment == ZYDIS_REGISTER_FS || m->mem.segment == ZYDIS_REGISTER_GS ||
+        i->zi.address_width != 64 || m->size < 8 || m->size > 512)
+        return -1;
+    an_regs_t addr = (b >= 0 ? AN_REG(b) : 0) | (x >= 0 ? AN_REG(x) : 0);
+    if ((e->def | e->def_part) & addr) return -1;
+    int64_t d = m->mem.disp.value + m->size / 8 - 1 - lo;
+    if (d != (int32_t)d || hi - lo + m->size / 8 - 1 > 65536) return -1;
+    return w;
+}
+
 int opt_pass_promote(ir_trace_t *t)
 {
     if (t->n < 2 || t->npromo || t->no_promote) return 0;
@@ -428,6 +465,36 @@ int opt_pass_promote(ir_trace_t *t)
         npromo++;
     }
     if (!npromo) goto out;
+    /* a store through a pointer may hit a slot: its address is checked after it (flag-free,
+       in rcx, borrowed like the slots' registers) and the registers read their slots again
+       only when it lands near them; else they are read again after every such store. Only
+       where the slots are [rbp + disp] with rbp the head's throughout, rcx is free, and no
+       inline check's lookup needs rcx on its way out. */
+    int alias_ok = (!v.framed || v.by_rbp) && !(used & AN_REG(AN_RCX));
+    for (int k = 0; k < t->n && alias_ok; k++)
+        if (t->insn[k].kind == IR_IND) alias_ok = 0;
+    int keep = npromo < IR_MAX_PROMO ? npromo : IR_MAX_PROMO - 1;  /* rcx needs an entry */
+    int64_t alias_lo = INT64_MAX, alias_hi = INT64_MIN;
+    for (int k = 0; k < keep; k++) {
+        if (t->promo[k].base != AN_RBP) alias_ok = 0;
+        if (t->promo[k].disp < alias_lo) alias_lo = t->promo[k].disp;
+        if (t->promo[k].disp + t->promo[k].size > alias_hi) alias_hi = t->promo[k].disp + t->promo[k].size;
+    }
+    int checks = 0;                                      /* stores that can be checked */
+    for (int k = 0; k < t->n && alias_ok && keep; k++) {
+        an_effects_t e;
+        an_effects(&t->insn[k], &e);
+        int wild = v.framed ? v.f.at[k].wild
+                            : (e.mem_write || t->insn[k].kind == IR_CALL) && !pr_writes_rbp_only(&t->insn[k]);
+        if (wild && pr_alias_op(&t->insn[k], &e, alias_lo, alias_hi) >= 0) checks++;
+    }
+    if (!checks || !keep) alias_ok = 0;
+    else if (keep < npromo) {                            /* the least used slot stays in memory */
+        for (int k = 0; k < nslots; k++)
+            if (slots[k].reg == t->promo[keep].reg && slots[k].xmm == t->promo[keep].xmm) slots[k].reg = -1;
+        npromo = keep;
+    }
+    int alias_used = 0;
     /* rewrite: on any failure the trace keeps its original instructions */
     ir_insn_t *saved = heap_alloc(sizeof(ir_insn_t) * (size_t)t->n);
     if (!saved) goto out;
@@ -446,6 +513,9 @@ int opt_pass_promote(ir_trace_t *t)
         if (s && s->reg >= 0) {
             added = pr_rewrite(t, k, &m, s);
             changed++;
+        } else if (wild && alias_ok && pr_alias_op(i, &e, alias_lo, alias_hi) >= 0) {
+            i->flags |= IR_F_ALIAS;                      /* checked after it (ir_emit.c) */
+            alias_used = 1;
         } else if (wild) {                               /* may alias a slot: read them again */
             pr_addr_t a[PR_MAX_SLOTS];
             for (int j = 0; j < nslots; j++) {
@@ -463,6 +533,13 @@ int opt_pass_promote(ir_trace_t *t)
         k += added;
     }
     heap_free(saved);
+    if (alias_used) {                                    /* rcx: the checks' scratch */
+        hp_memset(&t->promo[npromo], 0, sizeof(t->promo[npromo]));
+        t->promo[npromo].reg = AN_RCX;
+        t->promo[npromo].base = -1;
+        t->promo[npromo].size = 8;
+        npromo++;
+    }
     t->npromo = npromo;
     t->promo_guard = v.framed && !v.by_rbp && v.f.from_rbp;
     pr_prune_reloads(t);

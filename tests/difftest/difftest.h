@@ -144,7 +144,7 @@ typedef struct {
        traces with the preheader's frame check, runs that left by it (LINK_PROMO), exits
        through a return's or indirect branch's lookup (LINK_INDIRECT) */
     uint64_t func_cases, funcs, func_traces, func_loop_traces, retpair_traces, promo_traces, framed_promo_traces;
-    uint64_t guarded_traces, guard_exits, lookup_exits;
+    uint64_t guarded_traces, guard_exits, lookup_exits, alias_traces;
     /* scalar-double code (kind_sse): cases with some, cases with a VEX instruction, traces
        with an xmm promotion (hp_block_t.promo_xmm; of them loops with a call: framed),
        xmm registers borrowed, the highest one not xmm15 (the loop names xmm15), exits

@@ -32,10 +32,10 @@ static void dt_summary(double secs)
     fprintf(stderr,
             "difftest: calls that return: %lu in %lu cases; traces: %lu returning on the path (%lu loops), "
             "%lu retpair, %lu promoted (%lu framed: a call on the path; %lu with the frame "
-            "check); exits: %lu by the frame check, %lu by a lookup\n",
+            "check; %lu with stores through pointers checked); exits: %lu by the frame check, %lu by a lookup\n",
             (unsigned long)s->funcs, (unsigned long)s->func_cases, (unsigned long)s->func_traces,
             (unsigned long)s->func_loop_traces, (unsigned long)s->retpair_traces, (unsigned long)s->promo_traces,
-            (unsigned long)s->framed_promo_traces, (unsigned long)s->guarded_traces,
+            (unsigned long)s->framed_promo_traces, (unsigned long)s->guarded_traces, (unsigned long)s->alias_traces,
             (unsigned long)s->guard_exits, (unsigned long)s->lookup_exits);
     fprintf(stderr,
             "difftest: scalar doubles: %lu cases (%lu with VEX); traces: %lu with an xmm promotion "

@@ -425,6 +425,9 @@ static void dt_count_trace(const dt_case_t *c, const dt_path_t *p, const hp_bloc
     dt_stats.promo_traces += b->npromo > 0;
     dt_stats.framed_promo_traces += b->npromo > 0 && rets > 0;
     dt_stats.guarded_traces += (uint64_t)guard;
+    int alias = 0;                                     /* rcx borrowed: stores checked */
+    for (int i = 0; i < b->npromo; i++) alias |= b->promo_reg[i] == 1 && !(b->promo_xmm >> i & 1);
+    dt_stats.alias_traces += (uint64_t)alias;
     if (!b->promo_xmm) return;
     int top = -1;
     for (int i = 0; i < b->npromo; i++)

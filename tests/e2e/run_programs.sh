@@ -70,6 +70,8 @@ case_builds() {
         promote_frames)
             echo "promote_frames|-O0"
             echo "promote_frames_O2|-O2" ;;
+        promote_alias)
+            echo "promote_alias|-O0" ;;
         ret_sites)
             echo "ret_sites|-O0"
             echo "ret_sites_O2|-O2" ;;
@@ -144,6 +146,7 @@ expected_status() {
         sig_context*) echo 46 ;;
         promote_frames*) echo 47 ;;
         ret_sites*) echo 48 ;;
+        promote_alias*) echo 49 ;;
         sig_altstack_nested*) echo 0 ;;
         sig_altstack*) echo 3 ;;     # _exit(3) from the handler on the alternate stack
         exec_chain*) echo 0 ;;       # the last exec is /bin/true
