@@ -132,7 +132,8 @@ static hp_status_t ie_load_slot(bb_ctx_t *c, const ir_promo_t *pr)
  * slots are [rbp + disp], rbp fixed, rcx borrowed), the promoted registers read their slots
  * again if the store's bytes [A, A+w) may touch [rbp+lo, rbp+hi). Flag-free:
  *     rcx = A + (w-1) - (rbp+lo)       lea D(,%index,s),%rcx when the base is rbp, else
- *                                      lea D(%base,%index,s),%rcx ; not ; lea (%rcx,%rbp) ; not
+ *                                      mov %rbp,%rcx ; not %rcx (-rbp-1) ;
+ *                                      lea D+1(%rcx,%base),%rcx [; lea (%rcx,%index,s),%rcx]
  *     mov $0,%cl (or %cx)              rcx = 0 iff rcx < 2^8 (2^16) >= hi - lo + w - 1
  *     jrcxz 1f ; jmp 2f ; 1: <reload each slot> ; 2:
  * A store just above the slots (within the power of two) reloads too: slower, never wrong. */
@@ -154,22 +155,33 @@ static hp_status_t ie_alias_check(bb_ctx_t *c, const ir_trace_t *t, const ir_ins
     int64_t d = m->mem.disp.value + w - 1 - lo;
     if (lo > hi || range > 65536 || d != (int32_t)d) return HP_ERR_ENCODE;
     int short_form = m->mem.base == ZYDIS_REGISTER_RBP && m->mem.index != ZYDIS_REGISTER_RBP;
-    ZydisEncoderRequest req;
-    bb_req_reg(&req, ZYDIS_MNEMONIC_LEA, 2, ZYDIS_REGISTER_RCX);
-    req.operands[1].type = ZYDIS_OPERAND_TYPE_MEMORY;
-    req.operands[1].mem.base = short_form ? ZYDIS_REGISTER_NONE : m->mem.base;
-    req.operands[1].mem.index = m->mem.index;
-    req.operands[1].mem.scale = m->mem.index == ZYDIS_REGISTER_NONE ? 0 : m->mem.scale;
-    req.operands[1].mem.displacement = d;
-    req.operands[1].mem.size = 8;
-    ZyanUSize len = 16;
-    if (!ZYAN_SUCCESS(ZydisEncoderEncodeInstruction(&req, c->p, &len))) return HP_ERR_ENCODE;
-    c->p += len;
-    if (!short_form) {
+    ZydisRegister base = ZYDIS_REGISTER_NONE, index = m->mem.index, idx2 = ZYDIS_REGISTER_NONE;
+    int scale = m->mem.scale;
+    if (!short_form) {                                   /* rcx = -rbp - 1 */
+        c->p = emit_u8(c->p, 0x48); c->p = emit_u8(c->p, 0x89); c->p = emit_u8(c->p, 0xe9);  /* mov %rbp,%rcx */
         c->p = emit_u8(c->p, 0x48); c->p = emit_u8(c->p, 0xf7); c->p = emit_u8(c->p, 0xd1);  /* not %rcx */
-        c->p = emit_u8(c->p, 0x48); c->p = emit_u8(c->p, 0x8d); c->p = emit_u8(c->p, 0x4c);
-        c->p = emit_u8(c->p, 0x0d); c->p = emit_u8(c->p, 0x00);     /* lea 0(%rbp,%rcx),%rcx */
-        c->p = emit_u8(c->p, 0x48); c->p = emit_u8(c->p, 0xf7); c->p = emit_u8(c->p, 0xd1);  /* not %rcx */
+        base = ZYDIS_REGISTER_RCX;
+        d++;
+        if (m->mem.base != ZYDIS_REGISTER_NONE) {        /* rcx + base, then + index*s */
+            idx2 = index;
+            index = m->mem.base;
+            scale = 1;
+        }
+    }
+    for (int step = 0; step < 2; step++) {
+        ZydisEncoderRequest req;
+        bb_req_reg(&req, ZYDIS_MNEMONIC_LEA, 2, ZYDIS_REGISTER_RCX);
+        req.operands[1].type = ZYDIS_OPERAND_TYPE_MEMORY;
+        req.operands[1].mem.base = step ? ZYDIS_REGISTER_RCX : base;
+        req.operands[1].mem.index = step ? idx2 : index;
+        req.operands[1].mem.scale = (ZyanU8)(step ? m->mem.scale : scale);
+        if (req.operands[1].mem.index == ZYDIS_REGISTER_NONE) req.operands[1].mem.scale = 0;
+        req.operands[1].mem.displacement = step ? 0 : d;
+        req.operands[1].mem.size = 8;
+        ZyanUSize len = 16;
+        if (!ZYAN_SUCCESS(ZydisEncoderEncodeInstruction(&req, c->p, &len))) return HP_ERR_ENCODE;
+        c->p += len;
+        if (idx2 == ZYDIS_REGISTER_NONE) break;
     }
     if (range <= 256) {
         c->p = emit_u8(c->p, 0xb1); c->p = emit_u8(c->p, 0);        /* mov $0,%cl */

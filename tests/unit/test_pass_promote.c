@@ -85,43 +85,59 @@ static void test_promotes_loop_slots(void **s)
     ir_free(&t);
 }
 
-/* A store through a pointer may hit a slot. With rcx free in the loop its address is
- * checked after it (IR_F_ALIAS, rcx borrowed as a scratch entry without a slot) and nothing
- * is reloaded; with rcx in use the registers read their slots again after it. */
+/* A loop of three promoted slots storing through a pointer (rdi):
+ *   0: mov -0xc(%rbp),%e?x ; mov %e?x,(%rdi) ; addl $1,-0xc(%rbp) ; addl $2,-0x8(%rbp) ;
+ *      addl $3,-0x4(%rbp) ; cmp -0x10(%rbp),%e?x ; jl 0          (?: a, or c)        */
+static const uint8_t ptr_loop[] = {
+    0x8b, 0x45, 0xf4,                   /* 0: mov -0xc(%rbp),%eax */
+    0x89, 0x07,                         /* 3: mov %eax,(%rdi)  (may alias) */
+    0x83, 0x45, 0xf4, 0x01,             /* 5: addl $1,-0xc(%rbp) */
+    0x83, 0x45, 0xf8, 0x02,             /* 9: addl $2,-0x8(%rbp) */
+    0x83, 0x45, 0xfc, 0x03,             /* 13: addl $3,-0x4(%rbp) */
+    0x3b, 0x45, 0xf0,                   /* 17: cmp -0x10(%rbp),%eax */
+    0x7c, 0xea,                         /* 20: jl 0 */
+};
+
+/* A store through a pointer may hit a slot. With rcx free in the loop and three slots to
+ * reload its address is checked after it (IR_F_ALIAS, rcx borrowed as an entry without a
+ * slot) and nothing is reloaded; with rcx in use, or only one slot (a reload is cheaper than
+ * the check), the registers read their slots again after it. */
 static void test_store_through_pointer_reloads(void **s)
 {
     (void)s;
-    static const uint8_t c[] = {
+    ir_trace_t t;
+    build(&t, ptr_loop, sizeof(ptr_loop), 7);
+    assert_true(opt_pass_promote(&t) > 0);
+    assert_int_equal(t.insn[1].zi.mnemonic, ZYDIS_MNEMONIC_MOV);        /* the store */
+    assert_true(t.insn[1].flags & IR_F_ALIAS);                          /* checked */
+    assert_false(t.insn[2].flags & IR_F_NEW);                           /* no reload */
+    assert_int_equal(t.npromo, 4);
+    assert_int_equal(t.promo[3].reg, 1);                                /* rcx, no slot */
+    assert_int_equal(t.promo[3].base, -1);
+    assert_int_equal(t.promo[3].xmm, 0);
+    ir_free(&t);
+    uint8_t with_rcx[sizeof(ptr_loop)];                                 /* ecx for eax */
+    memcpy(with_rcx, ptr_loop, sizeof(ptr_loop));
+    with_rcx[1] = 0x4d; with_rcx[4] = 0x0f; with_rcx[19] = 0x4d;
+    build(&t, with_rcx, sizeof(with_rcx), 7);
+    assert_true(opt_pass_promote(&t) > 0);
+    assert_false(t.insn[1].flags & IR_F_ALIAS);
+    assert_true(t.insn[2].flags & IR_F_NEW);                            /* reloads */
+    assert_true(is_reg(&t.insn[2], 0, ZYDIS_REGISTER_R11D));
+    assert_int_equal(t.insn[2].ops[1].mem.disp.value, -0xc);
+    assert_int_equal(t.npromo, 3);
+    ir_free(&t);
+    static const uint8_t one_slot[] = {
         0x8b, 0x45, 0xf4,               /* 0: mov -0xc(%rbp),%eax */
         0x89, 0x07,                     /* 3: mov %eax,(%rdi)  (may alias) */
         0x83, 0x45, 0xf4, 0x01,         /* 5: addl $1,-0xc(%rbp) */
         0x3b, 0x45, 0xf0,               /* 9: cmp -0x10(%rbp),%eax */
         0x7c, 0xf2,                     /* 12: jl 0 */
     };
-    ir_trace_t t;
-    build(&t, c, sizeof(c), 5);
-    assert_true(opt_pass_promote(&t) > 0);
-    assert_int_equal(t.insn[1].zi.mnemonic, ZYDIS_MNEMONIC_MOV);        /* the store */
-    assert_true(t.insn[1].flags & IR_F_ALIAS);                          /* checked */
-    assert_false(t.insn[2].flags & IR_F_NEW);                           /* no reload */
-    assert_int_equal(t.npromo, 2);
-    assert_int_equal(t.promo[1].reg, 1);                                /* rcx, no slot */
-    assert_int_equal(t.promo[1].base, -1);
-    assert_int_equal(t.promo[1].xmm, 0);
-    ir_free(&t);
-    static const uint8_t c2[] = {
-        0x8b, 0x4d, 0xf4,               /* 0: mov -0xc(%rbp),%ecx */
-        0x89, 0x0f,                     /* 3: mov %ecx,(%rdi)  (may alias) */
-        0x83, 0x45, 0xf4, 0x01,         /* 5: addl $1,-0xc(%rbp) */
-        0x3b, 0x4d, 0xf0,               /* 9: cmp -0x10(%rbp),%ecx */
-        0x7c, 0xf2,                     /* 12: jl 0 */
-    };
-    build(&t, c2, sizeof(c2), 5);
+    build(&t, one_slot, sizeof(one_slot), 5);
     assert_true(opt_pass_promote(&t) > 0);
     assert_false(t.insn[1].flags & IR_F_ALIAS);
-    assert_true(t.insn[2].flags & IR_F_NEW);                            /* then a reload */
-    assert_true(is_reg(&t.insn[2], 0, ZYDIS_REGISTER_R11D));
-    assert_int_equal(t.insn[2].ops[1].mem.disp.value, -0xc);
+    assert_true(t.insn[2].flags & IR_F_NEW);                            /* a reload */
     assert_int_equal(t.npromo, 1);
     ir_free(&t);
 }
@@ -250,15 +266,8 @@ static void test_emit_promoted(void **s)
 static void test_alias_check_emitted(void **s)
 {
     (void)s;
-    static const uint8_t c[] = {
-        0x8b, 0x45, 0xf4,               /* 0: mov -0xc(%rbp),%eax */
-        0x89, 0x07,                     /* 3: mov %eax,(%rdi)  (may alias) */
-        0x83, 0x45, 0xf4, 0x01,         /* 5: addl $1,-0xc(%rbp) */
-        0x3b, 0x45, 0xf0,               /* 9: cmp -0x10(%rbp),%eax */
-        0x7c, 0xf2,                     /* 12: jl 0 */
-    };
     ir_trace_t t;
-    build(&t, c, sizeof(c), 5);
+    build(&t, ptr_loop, sizeof(ptr_loop), 7);
     assert_true(opt_pass_promote(&t) > 0);
     bb_ctx_t ctx;
     bb_exit_t exits[8];
@@ -266,33 +275,36 @@ static void test_alias_check_emitted(void **s)
     uint64_t checks0 = hp_rt.stats.promote_alias_checks;
     emit_trace(&t, &ctx, exits, xl);
     assert_int_equal(hp_rt.stats.promote_alias_checks, checks0 + 1);
+    /* after the store: mov %rbp,%rcx ; not %rcx ; lea 0x10(%rcx,%rdi),%rcx (0xf + 1: 3 - (-0xc)
+       and the not's -1) ; mov $0,%cl ; jrcxz 1f ; jmp 2f ; 1: the three reloads ; 2: */
     static const uint8_t seq[] = {
-        0x48, 0x8d, 0x4f, 0x0f,                     /* lea 0xf(%rdi),%rcx: 3 - (-0xc) */
+        0x89, 0x07,                                 /* the store: mov %eax,(%rdi) */
+        0x48, 0x89, 0xe9,                           /* mov %rbp,%rcx */
         0x48, 0xf7, 0xd1,                           /* not %rcx */
-        0x48, 0x8d, 0x4c, 0x0d, 0x00,               /* lea 0(%rbp,%rcx),%rcx */
-        0x48, 0xf7, 0xd1,                           /* not %rcx */
+        0x48, 0x8d, 0x4c, 0x39, 0x10,               /* lea 0x10(%rcx,%rdi,1),%rcx */
         0xb1, 0x00,                                 /* mov $0,%cl */
         0xe3, 0x02,                                 /* jrcxz 1f */
-        0xeb, 0x04,                                 /* jmp 2f */
+        0xeb, 0x0c,                                 /* jmp 2f */
         0x44, 0x8b, 0x5d, 0xf4,                     /* 1: mov -0xc(%rbp),%r11d */
+        0x44, 0x8b, 0x55, 0xf8,                     /* mov -0x8(%rbp),%r10d */
+        0x44, 0x8b, 0x4d, 0xfc,                     /* mov -0x4(%rbp),%r9d */
     };
     uint8_t *at = 0;
     for (uint8_t *p = ctx.start; p + sizeof(seq) <= ctx.p; p++)
-        if (!memcmp(p, seq, sizeof(seq))) at = p;
+        if (!memcmp(p, seq, sizeof(seq))) at = p + 2;
     assert_non_null(at);
-    assert_memory_equal(at - 2, "\x89\x07", 2);                        /* right after the store */
-    /* the check on its own, run: rcx = 0 after it iff [rdi, rdi+4) may touch [rbp-0xc, rbp-8) */
+    /* the check on its own, run: rcx = 0 after it iff [rdi, rdi+4) may touch [rbp-0xc, rbp) */
     uint8_t *run = mmap(0, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     assert_true(run != MAP_FAILED);
-    memcpy(run, at, 17);                                              /* up to the jrcxz */
+    memcpy(run, at, 13);                                              /* up to the jrcxz */
     static const uint8_t tail[] = { 0x48, 0x89, 0xc8, 0xc3 };        /* mov %rcx,%rax ; ret */
-    memcpy(run + 17, tail, sizeof(tail));
+    memcpy(run + 13, tail, sizeof(tail));
     uint64_t rbp = 0x7ffd00001000;
     for (int64_t off = -0x200; off <= 0x200; off++) {
         uint64_t rdi = rbp + (uint64_t)off, rcx;
         __asm__ volatile("push %%rbp\n\tmov %%rsi,%%rbp\n\tcall *%%rdx\n\tpop %%rbp"
                          : "=a"(rcx) : "D"(rdi), "S"(rbp), "d"(run) : "rcx", "memory");
-        int touches = off + 4 > -0xc && off < -0x8;
+        int touches = off + 4 > -0xc && off < 0;
         int window = off >= -0xf && off < -0xf + 256;               /* the reload zone */
         if (touches) assert_int_equal(rcx, 0);
         assert_int_equal(rcx == 0, window);
