@@ -133,7 +133,7 @@ static hp_status_t ie_load_slot(bb_ctx_t *c, const ir_promo_t *pr)
  * again if the store's bytes [A, A+w) may touch [rbp+lo, rbp+hi). Flag-free:
  *     rcx = A + (w-1) - (rbp+lo)       lea D(,%index,s),%rcx when the base is rbp, else
  *                                      mov %rbp,%rcx ; not %rcx (-rbp-1) ;
- *                                      lea D+1(%rcx,%base),%rcx [; lea (%rcx,%index,s),%rcx]
+ *                                      lea D+1(%base,%rcx),%rcx [; lea (%rcx,%index,s),%rcx]
  *     mov $0,%cl (or %cx)              rcx = 0 iff rcx < 2^8 (2^16) >= hi - lo + w - 1
  *     jrcxz 1f ; jmp 2f ; 1: <reload each slot> ; 2:
  * A store just above the slots (within the power of two) reloads too: slower, never wrong. */
@@ -162,9 +162,10 @@ static hp_status_t ie_alias_check(bb_ctx_t *c, const ir_trace_t *t, const ir_ins
         c->p = emit_u8(c->p, 0x48); c->p = emit_u8(c->p, 0xf7); c->p = emit_u8(c->p, 0xd1);  /* not %rcx */
         base = ZYDIS_REGISTER_RCX;
         d++;
-        if (m->mem.base != ZYDIS_REGISTER_NONE) {        /* rcx + base, then + index*s */
-            idx2 = index;
-            index = m->mem.base;
+        if (m->mem.base != ZYDIS_REGISTER_NONE) {        /* base + rcx (rsp cannot be an */
+            idx2 = index;                                /* index), then + index*s */
+            base = m->mem.base;
+            index = ZYDIS_REGISTER_RCX;
             scale = 1;
         }
     }

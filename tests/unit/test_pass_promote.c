@@ -275,13 +275,13 @@ static void test_alias_check_emitted(void **s)
     uint64_t checks0 = hp_rt.stats.promote_alias_checks;
     emit_trace(&t, &ctx, exits, xl);
     assert_int_equal(hp_rt.stats.promote_alias_checks, checks0 + 1);
-    /* after the store: mov %rbp,%rcx ; not %rcx ; lea 0x10(%rcx,%rdi),%rcx (0xf + 1: 3 - (-0xc)
+    /* after the store: mov %rbp,%rcx ; not %rcx ; lea 0x10(%rdi,%rcx),%rcx (0xf + 1: 3 - (-0xc)
        and the not's -1) ; mov $0,%cl ; jrcxz 1f ; jmp 2f ; 1: the three reloads ; 2: */
     static const uint8_t seq[] = {
         0x89, 0x07,                                 /* the store: mov %eax,(%rdi) */
         0x48, 0x89, 0xe9,                           /* mov %rbp,%rcx */
         0x48, 0xf7, 0xd1,                           /* not %rcx */
-        0x48, 0x8d, 0x4c, 0x39, 0x10,               /* lea 0x10(%rcx,%rdi,1),%rcx */
+        0x48, 0x8d, 0x4c, 0x0f, 0x10,               /* lea 0x10(%rdi,%rcx,1),%rcx */
         0xb1, 0x00,                                 /* mov $0,%cl */
         0xe3, 0x02,                                 /* jrcxz 1f */
         0xeb, 0x0c,                                 /* jmp 2f */
