@@ -1,8 +1,10 @@
 /* test_pass_promote.c — loop register promotion: on a -O0 style loop the [rbp+disp] slots
  * go to registers the trace does not use (loads become moves, stores also set the
  * register, read-modify-writes compute in the register and store), a store through another
- * pointer reloads them, a loop that writes rbp or is not a loop is left alone, and the
- * emitted loop has its preheader, jumps back past it and restores the registers on exits. */
+ * pointer reloads them or, where cheaper, has its address checked (the emitted check run on
+ * a thousand addresses), a loop that writes rbp or is not a loop is left alone, and the
+ * emitted loop has its preheader, jumps back past it and restores the registers on exits;
+ * framed loops across -O0 calls, retpair, xmm slots. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -260,9 +262,10 @@ static void test_emit_promoted(void **s)
 }
 
 /* The emitted check after a store through a pointer: rcx saved in the preheader (not
- * loaded), then after the store lea (w-1-lo)(%rdi),%rcx ; not ; lea (%rcx,%rbp) ; not ;
- * mov $0,%cl ; jrcxz ; jmp over the reload of the slot. Run on addresses: the reload
- * happens exactly when the store's bytes may touch the slot. */
+ * loaded), then after the store mov %rbp,%rcx ; not ; lea (w-1-lo+1)(%rdi,%rcx),%rcx ;
+ * mov $0,%cl ; jrcxz ; jmp over the reloads of the slots. Run on addresses: the reload
+ * happens exactly when the store's bytes fall in [lo-(w-1), lo-(w-1)+256), which holds
+ * every address whose bytes touch a slot. */
 static void test_alias_check_emitted(void **s)
 {
     (void)s;
