@@ -5,7 +5,8 @@
  * returns to two sites in turn, and every other return missed the check and paid the
  * lookup (spills, flags kept with lahf/seto, a hash probe, an indirect jump). When the
  * recorded return address T1 follows a direct `call X`, this pass looks in the code around
- * T1 (the same executable mapping, RS_WINDOW bytes either way) for another direct call to
+ * T1 (the same executable mapping, RS_WINDOW bytes either way, read with process_vm_readv
+ * so bytes that cannot be read are skipped, never faulted on) for another direct call to
  * the same X and gives the ret its return address T2 (ir_insn_t.target2, the nearest such
  * site). The emitter's miss path compares with T2 (two flag-free instructions) before the
  * lookup and on a match leaves through a linked exit to T2.
@@ -16,33 +17,56 @@
  * address). */
 #include "opt.h"
 #include "maps.h"
+#include "sys.h"
+#include "heap.h"
 
 #define RS_WINDOW 512           /* how far from T1 another call site is looked for */
+#define RS_PAGE 4096
 
-/* rs_call_target: if a 5-byte `call rel32` ends at pc (readable in [lo, hi)), *callee is
- * its target and 1 is returned. */
-static int rs_call_target(uint64_t pc, uint64_t lo, uint64_t hi, uint64_t *callee)
+/* rs_read: the app bytes [lo, lo + len) into buf, page by page through process_vm_readv
+ * on this process, which fails where a plain read would fault (a file mapping past the
+ * file's end is listed in /proc/self/maps but raises SIGBUS; another thread may unmap
+ * code meanwhile). ok[k] says whether byte k was read. */
+static void rs_read(uint64_t lo, uint64_t len, uint8_t *buf, uint8_t *ok)
 {
-    if (pc < lo + 5 || pc > hi) return 0;
-    const uint8_t *p = (const uint8_t *)(pc - 5);
-    if (p[0] != 0xe8) return 0;
+    long pid = sys_getpid();
+    for (uint64_t at = lo; at < lo + len;) {
+        uint64_t end = (at & ~(uint64_t)(RS_PAGE - 1)) + RS_PAGE;
+        if (end > lo + len) end = lo + len;
+        struct { void *base; uint64_t len; } local = { buf + (at - lo), end - at }, remote = { (void *)at, end - at };
+        long got = sys_call6(__NR_process_vm_readv, pid, (long)&local, 1, (long)&remote, 1, 0);
+        hp_memset(ok + (at - lo), got == (long)(end - at), end - at);
+        at = end;
+    }
+}
+
+/* rs_call_target: if the 5 bytes before offset k of the window (buf, ok) are a
+ * `call rel32`, *callee is its target (pc: the app address of offset k) and 1 is returned. */
+static int rs_call_target(const uint8_t *buf, const uint8_t *ok, uint64_t k, uint64_t pc, uint64_t *callee)
+{
+    if (k < 5 || !ok[k - 5] || !ok[k - 1] || buf[k - 5] != 0xe8) return 0;
+    const uint8_t *p = buf + k - 5;
     int32_t rel = (int32_t)((uint32_t)p[1] | (uint32_t)p[2] << 8 | (uint32_t)p[3] << 16 | (uint32_t)p[4] << 24);
     *callee = pc + (uint64_t)(int64_t)rel;
     return 1;
 }
 
 /* rs_other_site: the return address of the direct call to the same function as the one
- * that returns to t1, nearest to t1 within RS_WINDOW bytes; 0 when there is none. */
+ * that returns to t1, nearest to t1 within RS_WINDOW bytes (and t1's executable mapping);
+ * 0 when there is none. Reads app memory only through rs_read. */
 static uint64_t rs_other_site(uint64_t t1)
 {
     maps_region_t r;
     uint64_t x, y;
-    if (maps_find_exec(t1, &r) != HP_OK || !rs_call_target(t1, r.start, r.end, &x)) return 0;
-    uint64_t lo = t1 > r.start + RS_WINDOW ? t1 - RS_WINDOW : r.start;
+    uint8_t buf[2 * RS_WINDOW + 8], ok[2 * RS_WINDOW + 8];
+    if (maps_find_exec(t1, &r) != HP_OK) return 0;
+    uint64_t lo = t1 - r.start > RS_WINDOW ? t1 - RS_WINDOW : r.start;
     uint64_t hi = r.end - t1 > RS_WINDOW ? t1 + RS_WINDOW : r.end;
+    rs_read(lo, hi - lo, buf, ok);
+    if (!rs_call_target(buf, ok, t1 - lo, t1, &x)) return 0;
     uint64_t best = 0, best_d = 0;
     for (uint64_t pc = lo + 5; pc <= hi; pc++) {
-        if (pc == t1 || !rs_call_target(pc, r.start, r.end, &y) || y != x) continue;
+        if (pc == t1 || !rs_call_target(buf, ok, pc - lo, pc, &y) || y != x) continue;
         uint64_t d = pc > t1 ? pc - t1 : t1 - pc;
         if (!best || d < best_d) { best = pc; best_d = d; }
     }

@@ -145,6 +145,7 @@ expected_status() {
         sig_escape*) echo 45 ;;
         sig_context*) echo 46 ;;
         promote_frames*) echo 47 ;;
+        ret_sites_eof*) echo 50 ;;
         ret_sites*) echo 48 ;;
         promote_alias*) echo 49 ;;
         sig_altstack_nested*) echo 0 ;;
