@@ -179,6 +179,19 @@ int an_mem_bit_offset(const ir_insn_t *i)
     }
 }
 
+int an_mem_store_op(const ir_insn_t *i)
+{
+    int w = -1;
+    for (int k = 0; k < i->zi.operand_count; k++) {
+        const ZydisDecodedOperand *op = &i->ops[k];
+        if (op->type != ZYDIS_OPERAND_TYPE_MEMORY || op->mem.type == ZYDIS_MEMOP_TYPE_AGEN) continue;
+        if (!(op->actions & (ZYDIS_OPERAND_ACTION_WRITE | ZYDIS_OPERAND_ACTION_CONDWRITE))) continue;
+        if (w >= 0 || op->visibility != ZYDIS_OPERAND_VISIBILITY_EXPLICIT) return -1;
+        w = k;
+    }
+    return w;
+}
+
 void an_mem(const ir_insn_t *i, an_mem_t *m)
 {
     hp_memset(m, 0, sizeof(*m));

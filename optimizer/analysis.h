@@ -89,6 +89,11 @@ void an_mem(const ir_insn_t *i, an_mem_t *m);
  * names only the base of an access anywhere within +-2^60 bits of it. */
 int an_mem_bit_offset(const ir_insn_t *i);
 
+/* an_mem_store_op: the index in ops[] of the memory operand i writes, when it writes
+ * exactly one and that one is explicit (no push, call, string or other hidden store);
+ * else -1. */
+int an_mem_store_op(const ir_insn_t *i);
+
 /* an_reg_id: the an_regs_t bit index of a general register (any width), or -1. */
 int an_reg_id(ZydisRegister r);
 

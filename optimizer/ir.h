@@ -144,6 +144,25 @@ static inline int ir_is_loop(const ir_trace_t *t)
            t->insn[t->n - 2].kind == IR_JCC && t->insn[t->n - 2].target != t->head;
 }
 
+/* ir_promo_span: the bytes [*lo, *hi) (offsets from their base) that the first n promoted
+ * entries with a slot cover; 1 if every one of them is [rbp + disp] (AN_RBP, id 5) and
+ * there is at least one. The address checks of stores (IR_F_ALIAS) test against it. */
+static inline int ir_promo_span(const ir_trace_t *t, int n, int64_t *lo, int64_t *hi)
+{
+    int rbp = 0;
+    *lo = INT64_MAX;
+    *hi = INT64_MIN;
+    for (int k = 0; k < n; k++) {
+        const ir_promo_t *p = &t->promo[k];
+        if (p->base < 0) continue;
+        if (p->base != 5) return 0;
+        rbp = 1;
+        if (p->disp < *lo) *lo = p->disp;
+        if (p->disp + p->size > *hi) *hi = p->disp + p->size;
+    }
+    return rbp;
+}
+
 /* ir_is_exit: 1 if i can leave the trace. */
 static inline int ir_is_exit(const ir_insn_t *i)
 {

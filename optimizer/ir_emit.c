@@ -9,6 +9,7 @@
  * IR kind); inserted or inexact instructions are marked so a signal there is delivered at
  * an exact point (see runtime/signals.c sig_translate). */
 #include "ir_emit.h"
+#include "analysis.h"
 #include "emit.h"
 #include "heap.h"
 
@@ -139,21 +140,13 @@ static hp_status_t ie_load_slot(bb_ctx_t *c, const ir_promo_t *pr)
  * A store just above the slots (within the power of two) reloads too: slower, never wrong. */
 static hp_status_t ie_alias_check(bb_ctx_t *c, const ir_trace_t *t, const ir_insn_t *i)
 {
-    const ZydisDecodedOperand *m = 0;
-    for (int k = 0; k < i->zi.operand_count; k++)
-        if (i->ops[k].type == ZYDIS_OPERAND_TYPE_MEMORY && i->ops[k].mem.type != ZYDIS_MEMOP_TYPE_AGEN &&
-            (i->ops[k].actions & (ZYDIS_OPERAND_ACTION_WRITE | ZYDIS_OPERAND_ACTION_CONDWRITE)))
-            m = &i->ops[k];
-    if (!m) return HP_ERR_ENCODE;
-    int64_t lo = INT64_MAX, hi = INT64_MIN;
-    for (int k = 0; k < t->npromo; k++) {
-        if (t->promo[k].base < 0) continue;
-        if (t->promo[k].disp < lo) lo = t->promo[k].disp;
-        if (t->promo[k].disp + t->promo[k].size > hi) hi = t->promo[k].disp + t->promo[k].size;
-    }
+    int op = an_mem_store_op(i);
+    int64_t lo, hi;
+    if (op < 0 || !ir_promo_span(t, t->npromo, &lo, &hi)) return HP_ERR_ENCODE;
+    const ZydisDecodedOperand *m = &i->ops[op];
     int64_t w = m->size / 8, range = hi - lo + w - 1;
     int64_t d = m->mem.disp.value + w - 1 - lo;
-    if (lo > hi || range > 65536 || d != (int32_t)d) return HP_ERR_ENCODE;
+    if (range > 65536 || d != (int32_t)d) return HP_ERR_ENCODE;
     int short_form = m->mem.base == ZYDIS_REGISTER_RBP && m->mem.index != ZYDIS_REGISTER_RBP;
     ZydisRegister base = ZYDIS_REGISTER_NONE, index = m->mem.index, idx2 = ZYDIS_REGISTER_NONE;
     int scale = m->mem.scale;

@@ -333,14 +333,7 @@ static pr_addr_t pr_where(const ir_trace_t *t, const pr_view_t *v, int k, const 
 static int pr_alias_op(const ir_insn_t *i, const an_effects_t *e, int64_t lo, int64_t hi, int nslot)
 {
     if (i->kind != IR_COPY || an_mem_bit_offset(i) || e->opaque || e->barrier) return -1;
-    int w = -1;
-    for (int k = 0; k < i->zi.operand_count; k++) {
-        const ZydisDecodedOperand *op = &i->ops[k];
-        if (op->type != ZYDIS_OPERAND_TYPE_MEMORY || op->mem.type == ZYDIS_MEMOP_TYPE_AGEN) continue;
-        if (!(op->actions & (ZYDIS_OPERAND_ACTION_WRITE | ZYDIS_OPERAND_ACTION_CONDWRITE))) continue;
-        if (w >= 0 || op->visibility != ZYDIS_OPERAND_VISIBILITY_EXPLICIT) return -1;
-        w = k;
-    }
+    int w = an_mem_store_op(i);
     if (w < 0) return -1;
     const ZydisDecodedOperand *m = &i->ops[w];
     int b = an_reg_id(m->mem.base), x = an_reg_id(m->mem.index);
@@ -359,6 +352,14 @@ static int pr_alias_op(const ir_insn_t *i, const an_effects_t *e, int64_t lo, in
     int direct = m->mem.base == ZYDIS_REGISTER_RBP && m->mem.index != ZYDIS_REGISTER_RBP;
     if (nslot < (direct ? 2 : 3)) return -1;
     return w;
+}
+
+/* pr_wild: instruction i (the trace's k-th before any rewrite; effects e) writes memory at
+ * an address that may be a slot's. */
+static int pr_wild(const ir_insn_t *i, const pr_view_t *v, int k, const an_effects_t *e)
+{
+    if (v->framed) return v->f.at[k].wild;
+    return (e->mem_write || i->kind == IR_CALL) && !pr_writes_rbp_only(i);
 }
 
 int opt_pass_promote(ir_trace_t *t)
@@ -479,21 +480,16 @@ int opt_pass_promote(ir_trace_t *t)
     for (int k = 0; k < t->n && alias_ok; k++)
         if (t->insn[k].kind == IR_IND) alias_ok = 0;
     int keep = npromo < IR_MAX_PROMO ? npromo : IR_MAX_PROMO - 1;  /* rcx needs an entry */
-    int64_t alias_lo = INT64_MAX, alias_hi = INT64_MIN;
-    for (int k = 0; k < keep; k++) {
-        if (t->promo[k].base != AN_RBP) alias_ok = 0;
-        if (t->promo[k].disp < alias_lo) alias_lo = t->promo[k].disp;
-        if (t->promo[k].disp + t->promo[k].size > alias_hi) alias_hi = t->promo[k].disp + t->promo[k].size;
-    }
+    int64_t alias_lo, alias_hi;
+    if (!ir_promo_span(t, keep, &alias_lo, &alias_hi)) alias_ok = 0;
     int checks = 0;                                      /* stores that can be checked */
-    for (int k = 0; k < t->n && alias_ok && keep; k++) {
+    for (int k = 0; k < t->n && alias_ok; k++) {
         an_effects_t e;
         an_effects(&t->insn[k], &e);
-        int wild = v.framed ? v.f.at[k].wild
-                            : (e.mem_write || t->insn[k].kind == IR_CALL) && !pr_writes_rbp_only(&t->insn[k]);
-        if (wild && pr_alias_op(&t->insn[k], &e, alias_lo, alias_hi, keep) >= 0) checks++;
+        if (pr_wild(&t->insn[k], &v, k, &e) && pr_alias_op(&t->insn[k], &e, alias_lo, alias_hi, keep) >= 0)
+            checks++;
     }
-    if (!checks || !keep) alias_ok = 0;
+    if (!checks) alias_ok = 0;
     else if (keep < npromo) {                            /* the least used slot stays in memory */
         for (int k = 0; k < nslots; k++)
             if (slots[k].reg == t->promo[keep].reg && slots[k].xmm == t->promo[keep].xmm) slots[k].reg = -1;
@@ -513,8 +509,7 @@ int opt_pass_promote(ir_trace_t *t)
         an_mem_t m;
         int overlap, added = 0;
         pr_slot_t *s = pr_access(i, &v, o, 0, &off, &m) ? pr_find(slots, nslots, off, m.size, &overlap) : 0;
-        int wild = v.framed ? v.f.at[o].wild
-                            : (e.mem_write || i->kind == IR_CALL) && !pr_writes_rbp_only(i);
+        int wild = pr_wild(i, &v, o, &e);
         if (s && s->reg >= 0) {
             added = pr_rewrite(t, k, &m, s);
             changed++;

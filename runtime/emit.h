@@ -23,7 +23,6 @@ static inline uint8_t *emit_u64(uint8_t *p, uint64_t v)
     return p + 8;
 }
 
-/* emit_gs_store / emit_gs_load: mov %reg64, %gs:off / mov %gs:off, %reg64 (reg 0..15). */
 /* emit_gs_abs: the operand bytes of `reg, %gs:off` (ModRM with a SIB of no base, no index). */
 static inline uint8_t *emit_gs_abs(uint8_t *p, int reg, uint32_t off)
 {
@@ -31,6 +30,7 @@ static inline uint8_t *emit_gs_abs(uint8_t *p, int reg, uint32_t off)
     p = emit_u8(p, 0x25);
     return emit_u32(p, off);
 }
+/* emit_gs_store / emit_gs_load: mov %reg64, %gs:off / mov %gs:off, %reg64 (reg 0..15). */
 static inline uint8_t *emit_gs_mov(uint8_t *p, int reg, uint32_t off, uint8_t opcode)
 {
     p = emit_u8(p, 0x65);

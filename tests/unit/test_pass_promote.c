@@ -20,6 +20,7 @@
 #include "ir_emit.h"
 #include "opt.h"
 #include "syscalls.h"
+#include "unit_emit.h"
 
 static uint8_t *code;
 
@@ -198,15 +199,7 @@ static void test_refusals(void **s)
 /* emit_trace: emit t into a fresh 4 KiB of cache near the code (8 exits, 32 map entries). */
 static void emit_trace(const ir_trace_t *t, bb_ctx_t *ctx, bb_exit_t *exits, hp_xl_t *xl)
 {
-    memset(ctx, 0, sizeof(*ctx));
-    ctx->exits = exits;
-    ctx->cap_exits = 8;
-    ctx->xl = xl;
-    ctx->cap_xl = 32;
-    ctx->start = ctx->p = cache_reserve((uint64_t)code, 4096);
-    ctx->end = ctx->start + 4096;
-    const char *why;
-    assert_int_equal(ir_emit(ctx, t, &why), HP_OK);
+    unit_emit(t, (uint64_t)code, ctx, exits, 8, xl, 32);
 }
 
 /* The emitted loop: saves r11 in the thread, loads the slot, body, jumps back to the body

@@ -21,6 +21,7 @@
 #include "ir_emit.h"
 #include "opt.h"
 #include "syscalls.h"
+#include "unit_emit.h"
 
 static uint8_t *code;     /* app code: an executable mapping (two pages) the pass reads */
 
@@ -155,16 +156,7 @@ static void test_emit_second_site(void **s)
         bb_ctx_t ctx;
         bb_exit_t exits[8];
         hp_xl_t xl[16];
-        memset(&ctx, 0, sizeof(ctx));
-        ctx.exits = exits;
-        ctx.cap_exits = 8;
-        ctx.xl = xl;
-        ctx.cap_xl = 16;
-        ctx.start = ctx.p = cache_reserve((uint64_t)code, 4096);
-        assert_non_null(ctx.start);
-        ctx.end = ctx.start + 4096;
-        const char *why;
-        assert_int_equal(ir_emit(&ctx, &t, &why), HP_OK);
+        unit_emit(&t, (uint64_t)code, &ctx, exits, 8, xl, 16);
         int to_site = 0, to_succ = 0;
         for (int k = 0; k < ctx.nexits; k++) {
             to_site += exits[k].target == (uint64_t)code + 0x125 && exits[k].kind == LINK_DIRECT;
