@@ -56,13 +56,14 @@ typedef struct {
     an_regs_t upper_zero;               /* registers whose upper 32 bits are known zero */
 } rle_state_t;
 
-enum { RLE_NONE, RLE_LOAD, RLE_STORE };
+enum { RLE_NONE, RLE_LOAD, RLE_STORE, RLE_USE };
 
 typedef struct {
-    int form;                           /* RLE_LOAD / RLE_STORE / RLE_NONE */
+    int form;                           /* RLE_LOAD / RLE_STORE / RLE_USE / RLE_NONE */
     rle_loc_t loc;
-    int reg;                            /* the register loaded or stored (an_reg_id) */
+    int reg;                            /* the register loaded or stored (an_reg_id); RLE_USE: -1 */
     ZydisRegister zreg;                 /* ... as the instruction names it */
+    int op;                             /* RLE_USE: the memory operand's index */
 } rle_access_t;
 
 /* ==== knowledge ==== */
@@ -170,14 +171,51 @@ static int rle_loc(const rle_state_t *s, const ir_insn_t *i, rle_loc_t *loc)
     return 1;
 }
 
+/* rle_use_op: the index of i's memory operand when i only reads it as an integer source
+ * that a register of the same size can stand for (cmp/test either way round; add, sub,
+ * and, or, xor, adc, sbb, imul into a register), its other operand a general register or
+ * an immediate; else -1. The register form computes the same result and flags. */
+static int rle_use_op(const ir_insn_t *i)
+{
+    const ZydisDecodedInstruction *in = &i->zi;
+    if (in->attributes & ZYDIS_ATTRIB_HAS_LOCK) return -1;
+    int m = i->ops[0].type == ZYDIS_OPERAND_TYPE_MEMORY ? 0 : 1, other = 1 - m;
+    const ZydisDecodedOperand *mo = &i->ops[m], *oo = &i->ops[other];
+    if (mo->type != ZYDIS_OPERAND_TYPE_MEMORY || mo->mem.type != ZYDIS_MEMOP_TYPE_MEM ||
+        mo->size != in->operand_width || (mo->actions & ZYDIS_OPERAND_ACTION_MASK_WRITE))
+        return -1;
+    if (oo->type == ZYDIS_OPERAND_TYPE_REGISTER ? !rle_is_gpr(oo->reg.value)
+                                                : oo->type != ZYDIS_OPERAND_TYPE_IMMEDIATE)
+        return -1;
+    switch (in->mnemonic) {
+    case ZYDIS_MNEMONIC_CMP: case ZYDIS_MNEMONIC_TEST:
+        return m;
+    case ZYDIS_MNEMONIC_ADD: case ZYDIS_MNEMONIC_SUB: case ZYDIS_MNEMONIC_AND:
+    case ZYDIS_MNEMONIC_OR: case ZYDIS_MNEMONIC_XOR: case ZYDIS_MNEMONIC_ADC:
+    case ZYDIS_MNEMONIC_SBB: case ZYDIS_MNEMONIC_IMUL:
+        return m == 1 ? m : -1;
+    default:
+        return -1;
+    }
+}
+
 /* rle_access: whether i is a load or store the pass follows: mov/movzx/movsx/movsxd from
- * memory into a general register, or mov of a general register to memory. */
+ * memory into a general register, mov of a general register to memory, or a use of the
+ * bytes as an operand (rle_use_op). */
 static void rle_access(const rle_state_t *s, const ir_insn_t *i, rle_access_t *a)
 {
     a->form = RLE_NONE;
     if (i->kind != IR_COPY || i->zi.operand_count_visible != 2) return;
     const ZydisDecodedOperand *o0 = &i->ops[0], *o1 = &i->ops[1];
     ZydisMnemonic mn = i->zi.mnemonic;
+    int use = rle_use_op(i);
+    if (use >= 0) {
+        a->form = RLE_USE;
+        a->op = use;
+        a->reg = -1;
+        if (!rle_loc(s, i, &a->loc)) a->form = RLE_NONE;
+        return;
+    }
     if (o0->type == ZYDIS_OPERAND_TYPE_REGISTER && o1->type == ZYDIS_OPERAND_TYPE_MEMORY &&
         (mn == ZYDIS_MNEMONIC_MOV || mn == ZYDIS_MNEMONIC_MOVZX || mn == ZYDIS_MNEMONIC_MOVSX ||
          mn == ZYDIS_MNEMONIC_MOVSXD) && rle_is_gpr(o0->reg.value)) {
@@ -365,6 +403,14 @@ static int rle_can_drop(const ir_insn_t *i, const rle_access_t *a, const rle_kno
 static int rle_rewrite(ir_insn_t *i, const rle_access_t *a, const rle_known_t *k)
 {
     ZydisEncoderRequest req;
+    if (a->form == RLE_USE) {                           /* the operand becomes the holder */
+        if (!ZYAN_SUCCESS(ZydisEncoderDecodedInstructionToEncoderRequest(&i->zi, i->ops, i->zi.operand_count_visible, &req)))
+            return 0;
+        hp_memset(&req.operands[a->op].mem, 0, sizeof(req.operands[a->op].mem));
+        req.operands[a->op].type = ZYDIS_OPERAND_TYPE_REGISTER;
+        req.operands[a->op].reg.value = rle_gpr(k->reg, a->loc.size);
+        return ir_set_insn(i, &req) == HP_OK;
+    }
     hp_memset(&req, 0, sizeof(req));
     req.machine_mode = ZYDIS_MACHINE_MODE_LONG_64;
     req.mnemonic = i->zi.mnemonic;
@@ -388,7 +434,7 @@ int opt_pass_rle(ir_trace_t *t)
         ir_insn_t *i = &t->insn[k];
         rle_access_t a;
         rle_access(&s, i, &a);
-        const rle_known_t *held = a.form == RLE_LOAD ? rle_lookup(&s, &a.loc, a.reg) : 0;
+        const rle_known_t *held = a.form == RLE_LOAD || a.form == RLE_USE ? rle_lookup(&s, &a.loc, a.reg) : 0;
         if (held && k > 0 && rle_can_drop(i, &a, held)) {
             ir_remove(t, k);                            /* the state stays as it is */
             changed++;
@@ -399,7 +445,7 @@ int opt_pass_rle(ir_trace_t *t)
                                           (a.loc.size == 4 && (s.upper_zero & AN_REG(a.reg))))
                                        : a.form == RLE_LOAD && rle_load_full(i, &a);
         rle_step(&s, i);
-        if (a.form != RLE_NONE) rle_remember(&s, &a.loc, a.reg, full);
+        if (a.form == RLE_LOAD || a.form == RLE_STORE) rle_remember(&s, &a.loc, a.reg, full);
         k++;
     }
     return changed;
