@@ -283,21 +283,35 @@ static void test_max_block_insns(void **s)
     assert_int_equal(b->exits->target, (uint64_t)app + 10);
 }
 
-/* Every exit a link may patch has its rel32 4-byte aligned (one atomic store). */
+/* Every exit a link may patch has its rel32 within one cache line (one atomic store), and
+ * the padding that ensures it comes only when needed: at every position mod 64, the test
+ * stays next to its jz (so the CPU can fuse them) unless the field would cross a line. */
 static void test_exit_fields_aligned(void **s)
 {
     (void)s;
     static const uint8_t code[] = { 0x90, 0x85, 0xc0, 0x74, 0x10 };   /* nop; test; jz */
-    for (int shift = 0; shift < 4; shift++) {
-        uint8_t buf[16];
-        memset(buf, 0x90, sizeof(buf));
+    int padded = 0;
+    for (int shift = 0; shift < 64; shift++) {
+        uint8_t buf[80];                             /* shift bytes in few instructions: */
+        memset(buf, 0x90, sizeof(buf));              /* mov $0,%eax (5 bytes) and nops */
+        for (int k = 0; k + 5 <= shift; k += 5) memcpy(buf + k, "\xb8\0\0\0\0", 5);
         memcpy(buf + shift, code, sizeof(code));
         hp_block_t *b = build(buf, shift + sizeof(code), HP_OK);
         int n = 0;
         for (hp_link_t *l = b->exits; l; l = l->next, n++)
-            assert_int_equal((uint64_t)l->branch_rel32 & 3, 0);
+            assert_true(((uint64_t)l->branch_rel32 & 63) <= 60);    /* within one cache line */
+        const uint8_t *jz = b->exits->branch_rel32 - 2;             /* the jz's 0f 84 */
+        for (hp_link_t *l = b->exits; l; l = l->next)
+            if (l->branch_rel32 < jz + 2) jz = l->branch_rel32 - 2;
+        assert_int_equal(jz[0], 0x0f);
+        const uint8_t *q = jz;                                      /* where it would start */
+        while (q[-1] == 0x90) q--;
+        assert_int_equal(q[-1], 0xc0);                              /* test %eax,%eax before */
+        assert_int_equal(q != jz, ((uint64_t)(q + 2) & 63) > 60);    /* padded iff needed */
+        padded += q != jz;
         assert_int_equal(n, 2);
     }
+    assert_true(padded > 0 && padded < 8);
 }
 
 /* Code the app can write: the entry compares the app bytes (8, 2 and 1 byte pieces for 11
