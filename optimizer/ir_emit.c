@@ -14,25 +14,37 @@
 #include "heap.h"
 
 /* rcx = the app target (app rcx spilled): go on inline if it is `next`, else look it up.
+ * With BMI2 (emit_rot_rcx, emit.h), rcx alone:
+ *     <emit_rot_rcx next> ; jrcxz 1f ; jmp miss
+ * 1:  mov %gs:SPILL_RCX,%rcx                                     (the trace goes on)
+ * miss (out of line, ie_emit_cold): <emit_unrot_rcx next> ; <lookup>
+ * Without, rdx helps:
  *     mov %rdx,%gs:SPILL_RDX ; mov %rcx,%rdx ; movabs $-next,%rcx ; lea (%rcx,%rdx),%rcx
  *     jrcxz 1f ; jmp miss
- * 1:  mov %gs:SPILL_RDX,%rdx ; mov %gs:SPILL_RCX,%rcx            (the trace goes on)
- * miss (out of line, ie_emit_cold): mov %rdx,%rcx ; mov %gs:SPILL_RDX,%rdx ; <lookup>
+ * 1:  mov %gs:SPILL_RDX,%rdx ; mov %gs:SPILL_RCX,%rcx
+ * miss: mov %rdx,%rcx ; mov %gs:SPILL_RDX,%rdx ; <lookup>
  * (lahf/seto on this path measured slower: virtcall 1.89 s against 1.79 s.) */
 static void ie_check_target(bb_ctx_t *c, uint64_t next, uint64_t alt)
 {
     if (c->ncold == BB_COLD) { c->overflow = 1; return; }
+    emit_rot_t r;
     c->cold_alt[c->ncold].next = next;
     c->cold_alt[c->ncold].alt = alt;
-    c->p = emit_gs_store(c->p, R_RDX, T_SPILL_RDX);
-    c->p = emit_u8(c->p, 0x48); c->p = emit_u8(c->p, 0x89); c->p = emit_u8(c->p, 0xca);   /* mov %rcx,%rdx */
-    c->p = emit_mov_imm64(c->p, R_RCX, (uint64_t)0 - next);
-    c->p = emit_u8(c->p, 0x48); c->p = emit_u8(c->p, 0x8d); c->p = emit_u8(c->p, 0x0c);
-    c->p = emit_u8(c->p, 0x11);                                           /* lea (%rcx,%rdx),%rcx */
+    c->cold_alt[c->ncold].rot = hp_rt.cpu_bmi2 && emit_rot_consts(next, &r);
+    if (c->cold_alt[c->ncold].rot) {
+        c->p = emit_rot_rcx(c->p, r);
+    } else {
+        c->p = emit_gs_store(c->p, R_RDX, T_SPILL_RDX);
+        c->p = emit_u8(c->p, 0x48); c->p = emit_u8(c->p, 0x89); c->p = emit_u8(c->p, 0xca);   /* mov %rcx,%rdx */
+        c->p = emit_mov_imm64(c->p, R_RCX, (uint64_t)0 - next);
+        c->p = emit_u8(c->p, 0x48); c->p = emit_u8(c->p, 0x8d); c->p = emit_u8(c->p, 0x0c);
+        c->p = emit_u8(c->p, 0x11);                                       /* lea (%rcx,%rdx),%rcx */
+    }
     c->p = emit_u8(c->p, 0xe3);                                           /* jrcxz 1f */
     c->p = emit_u8(c->p, 5);
+    int rot = c->cold_alt[c->ncold].rot;
     c->p = emit_jmp_rel32(c->p, &c->cold[c->ncold++]);                    /* jmp miss */
-    c->p = emit_gs_load(c->p, R_RDX, T_SPILL_RDX);
+    if (!rot) c->p = emit_gs_load(c->p, R_RDX, T_SPILL_RDX);
     c->p = emit_gs_load(c->p, R_RCX, T_SPILL_RCX);
     hp_rt.stats.trace_inline_checks++;
 }
@@ -68,22 +80,35 @@ static void ie_exit_jmp(bb_ctx_t *c, const ir_trace_t *t, uint64_t target)
     bb_add_exit(c, LINK_DIRECT, target, field, 0);
 }
 
-/* ie_second_target: on a miss of the check against next (rcx = target - next, rdx = the
- * target, both app values spilled), a second target alt before the lookup:
+/* ie_second_target: on a miss of the check against next, a second target alt before the
+ * lookup. After a rotated check (rcx = the target again, app rcx spilled, rdx the app's):
+ *     <emit_rot_rcx alt> ; jrcxz 1f ; <emit_unrot_rcx alt> ; jmp 2f
+ * otherwise (rcx = target - next, rdx = the target, both app values spilled):
  *     lea (next-alt)(%rcx),%rcx ; jrcxz 1f ; jmp 2f
- * 1:  mov %gs:SPILL_RDX,%rdx ; mov %gs:SPILL_RCX,%rcx ; <restore promoted> ; exit to alt
- * 2:  (the lookup; it sets rcx again) */
-static void ie_second_target(bb_ctx_t *c, const ir_trace_t *t, uint64_t next, uint64_t alt)
+ * 1:  [mov %gs:SPILL_RDX,%rdx] ; mov %gs:SPILL_RCX,%rcx ; <restore promoted> ; exit to alt
+ * 2:  (the lookup) */
+static void ie_second_target(bb_ctx_t *c, const ir_trace_t *t, uint64_t next, uint64_t alt, int rot)
 {
-    int64_t d = (int64_t)(next - alt);
-    if (d != (int32_t)d) return;                          /* pass_retsites keeps it near */
-    c->p = emit_u8(c->p, 0x48); c->p = emit_u8(c->p, 0x8d); c->p = emit_u8(c->p, 0x89);
-    c->p = emit_u32(c->p, (uint32_t)(int32_t)d);          /* lea d(%rcx),%rcx */
-    c->p = emit_u8(c->p, 0xe3);                           /* jrcxz 1f */
-    c->p = emit_u8(c->p, 5);
     uint8_t *over;
-    c->p = emit_jmp_rel32(c->p, &over);                   /* jmp 2f */
-    c->p = emit_gs_load(c->p, R_RDX, T_SPILL_RDX);
+    if (rot) {
+        emit_rot_t r;
+        if (!emit_rot_consts(alt, &r)) return;
+        c->p = emit_rot_rcx(c->p, r);
+        c->p = emit_u8(c->p, 0xe3);                       /* jrcxz 1f */
+        uint8_t *rel8 = c->p;
+        c->p = emit_u8(c->p, 0);
+        c->p = emit_unrot_rcx(c->p, r);
+        c->p = emit_jmp_rel32(c->p, &over);               /* jmp 2f */
+        *rel8 = (uint8_t)(c->p - (rel8 + 1));
+    } else {
+        int64_t d = (int64_t)(next - alt);
+        if (d != (int32_t)d) return;                      /* pass_retsites keeps it near */
+        c->p = emit_lea_rcx(c->p, (int32_t)d);              /* lea d(%rcx),%rcx */
+        c->p = emit_u8(c->p, 0xe3);                       /* jrcxz 1f */
+        c->p = emit_u8(c->p, 5);
+        c->p = emit_jmp_rel32(c->p, &over);               /* jmp 2f */
+        c->p = emit_gs_load(c->p, R_RDX, T_SPILL_RDX);
+    }
     c->p = emit_gs_load(c->p, R_RCX, T_SPILL_RCX);
     ie_exit_jmp(c, t, alt);
     emit_set_rel32(over, (uint64_t)c->p);
@@ -97,9 +122,14 @@ static void ie_emit_cold(bb_ctx_t *c, const ir_trace_t *t)
     for (int i = 0; i < c->ncold; i++) {
         if (c->p + 400 > c->end) { c->overflow = 1; return; }
         emit_set_rel32(c->cold[i], (uint64_t)c->p);
-        if (c->cold_alt[i].alt) ie_second_target(c, t, c->cold_alt[i].next, c->cold_alt[i].alt);
-        c->p = emit_u8(c->p, 0x48); c->p = emit_u8(c->p, 0x89); c->p = emit_u8(c->p, 0xd1); /* mov %rdx,%rcx */
-        c->p = emit_gs_load(c->p, R_RDX, T_SPILL_RDX);
+        emit_rot_t r;
+        int rot = c->cold_alt[i].rot && emit_rot_consts(c->cold_alt[i].next, &r);
+        if (rot) c->p = emit_unrot_rcx(c->p, r);                                       /* rcx = target */
+        if (c->cold_alt[i].alt) ie_second_target(c, t, c->cold_alt[i].next, c->cold_alt[i].alt, rot);
+        if (!rot) {
+            c->p = emit_u8(c->p, 0x48); c->p = emit_u8(c->p, 0x89); c->p = emit_u8(c->p, 0xd1); /* mov %rdx,%rcx */
+            c->p = emit_gs_load(c->p, R_RDX, T_SPILL_RDX);
+        }
         ie_restore(c, t);
         c->p = bb_ibl_trace(c->p);
     }

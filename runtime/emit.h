@@ -116,6 +116,50 @@ static inline uint8_t *emit_restore_flags_ax(uint8_t *p)
     return emit_u8(p, 0x9e);                                           /* sahf */
 }
 
+/* emit_lea_rcx: lea disp(%rcx),%rcx (no flags). */
+static inline uint8_t *emit_lea_rcx(uint8_t *p, int32_t disp)
+{
+    p = emit_u8(p, 0x48); p = emit_u8(p, 0x8d); p = emit_u8(p, 0x89);
+    return emit_u32(p, (uint32_t)disp);
+}
+
+/* emit_rot_consts / emit_rot_rcx / emit_unrot_rcx: a flag-free 64-bit compare of rcx with a
+ * constant T that touches only rcx (BMI2's rorx; the caller checks the CPU has it):
+ *     lea -D(%rcx),%rcx ; rorx $32,%rcx,%rcx ; lea -H(%rcx),%rcx
+ * with D = T's low 32 bits sign-extended and H = the high half of T - D (whose low half is
+ * zero): rcx becomes 0 exactly when it was T (each step is one-to-one, and T - D rotated by
+ * 32 is H), ready for jrcxz. emit_unrot_rcx runs the steps backwards and gives rcx back.
+ * emit_rot_consts returns 0 when T does not fit (D = INT32_MIN, or H above INT32_MAX:
+ * kernel-half addresses). */
+typedef struct { int32_t d, h; } emit_rot_t;
+
+static inline int emit_rot_consts(uint64_t t, emit_rot_t *r)
+{
+    int32_t d = (int32_t)(uint32_t)t;
+    uint64_t h = (t - (uint64_t)(int64_t)d) >> 32;
+    if (d == INT32_MIN || h > INT32_MAX) return 0;
+    r->d = d;
+    r->h = (int32_t)h;
+    return 1;
+}
+
+static inline uint8_t *emit_rorx32_rcx(uint8_t *p)               /* rorx $32,%rcx,%rcx */
+{
+    static const uint8_t b[] = { 0xc4, 0xe3, 0xfb, 0xf0, 0xc9, 0x20 };
+    for (unsigned k = 0; k < sizeof(b); k++) p = emit_u8(p, b[k]);
+    return p;
+}
+
+static inline uint8_t *emit_rot_rcx(uint8_t *p, emit_rot_t r)
+{
+    return emit_lea_rcx(emit_rorx32_rcx(emit_lea_rcx(p, -r.d)), -r.h);
+}
+
+static inline uint8_t *emit_unrot_rcx(uint8_t *p, emit_rot_t r)
+{
+    return emit_lea_rcx(emit_rorx32_rcx(emit_lea_rcx(p, r.h)), r.d);
+}
+
 /* emit_set_rel32: point a rel32 field at target. Caller checked reachability. */
 static inline void emit_set_rel32(uint8_t *field, uint64_t target)
 {

@@ -197,6 +197,7 @@ typedef struct {
     uint64_t self_start, self_end;   /* libhotpath.so's own mappings: never translated */
     uint64_t xsave_mask;             /* XCR0: the state components xsave must keep */
     uint32_t xsave_size;
+    int cpu_bmi2;                    /* the CPU has BMI2 (rorx: flag-free rotate) */
     int exit_code;                   /* -1 until the app exits */
     char detach_reason[96];          /* the first detach's reason ("" if none) */
     hp_link_t ibl_link;              /* the record T_IBL_REC points to */

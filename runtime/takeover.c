@@ -26,7 +26,8 @@ static void tk_cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
     __asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(sub));
 }
 
-/* tk_xsave_setup: the XSAVE mask and area size for this CPU; 0 if XSAVE is unusable. */
+/* tk_xsave_setup: the XSAVE mask and area size for this CPU, and whether it has BMI2 (the
+ * trace checks' rorx, optimizer/ir_emit.c); 0 if XSAVE is unusable. */
 static int tk_xsave_setup(void)
 {
     uint32_t r[4];
@@ -44,6 +45,11 @@ static int tk_xsave_setup(void)
         if (r[0] + r[1] > size) size = r[0] + r[1];
     }
     hp_rt.xsave_size = size;
+    tk_cpuid(0, 0, r);
+    if (r[0] >= 7) {
+        tk_cpuid(7, 0, r);
+        hp_rt.cpu_bmi2 = (r[1] >> 8) & 1;              /* ebx bit 8: BMI2 */
+    }
     return 1;
 }
 

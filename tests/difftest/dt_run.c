@@ -170,6 +170,7 @@ int dt_setup(void)
     char bad[32];
     opt_mask = opt_parse(hp_rt.opts.opt, bad, sizeof(bad));
     hp_rt.ibl_link.kind = LINK_INDIRECT;
+    hp_rt.cpu_bmi2 = __builtin_cpu_supports("bmi2");   /* as takeover.c finds it */
     builder_init();
     syscalls_init();
     /* the fake thread: what cache code reaches through gs (spill slots, exit routine,

@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <cmocka.h>
 #include <Zydis/Zydis.h>
 #include "builder.h"
@@ -352,6 +353,53 @@ static void test_smc_check(void **s)
     assert_int_equal(sizes, 11);
 }
 
+/* emit_rot_rcx (emit.h), run natively: rcx becomes 0 exactly when it held T, for return
+ * addresses of every shape (low half with its top bit set or clear, high halves of
+ * PIE, non-PIE and library code, neighbours that differ in one bit of either half), and
+ * emit_unrot_rcx gives rcx back; constants that cannot be encoded are refused. */
+static uint64_t rot_run(uint8_t *buf, emit_rot_t r, int undo, uint64_t v)
+{
+    uint8_t *p = buf;
+    p = emit_u8(p, 0x48); p = emit_u8(p, 0x89); p = emit_u8(p, 0xf9);   /* mov %rdi,%rcx */
+    p = emit_rot_rcx(p, r);
+    if (undo) p = emit_unrot_rcx(p, r);
+    p = emit_u8(p, 0x48); p = emit_u8(p, 0x89); p = emit_u8(p, 0xc8);   /* mov %rcx,%rax */
+    emit_u8(p, 0xc3);                                                    /* ret */
+    return ((uint64_t (*)(uint64_t))(void *)buf)(v);
+}
+
+static void test_rot_compare(void **s)
+{
+    (void)s;
+    if (!__builtin_cpu_supports("bmi2")) { skip(); return; }
+    uint8_t *buf = mmap(0, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    assert_true(buf != MAP_FAILED);
+    static const uint64_t ts[] = { 0x555555555149ull, 0x5555d0001234ull, 0x401136ull, 0x80001000ull,
+                                   0x7ffff7e2a1cfull, 0x7fffffffffffull, 0x100000000ull, 0xffffffffull,
+                                   0x7f0080000000ull + 5, 0x12345678ull, 0xffffffffff600000ull };
+    uint64_t x = 88172645463325252ull;                                   /* xorshift */
+    for (unsigned i = 0; i < sizeof(ts) / sizeof(ts[0]); i++) {
+        uint64_t t = ts[i];
+        emit_rot_t r;
+        assert_true(emit_rot_consts(t, &r));
+        assert_int_equal(rot_run(buf, r, 0, t), 0);
+        for (int b = 0; b < 64; b++) {                                   /* one bit off */
+            assert_int_not_equal(rot_run(buf, r, 0, t ^ (1ull << b)), 0);
+            assert_int_equal(rot_run(buf, r, 1, t ^ (1ull << b)), t ^ (1ull << b));
+        }
+        for (int k = 0; k < 200; k++) {
+            x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+            uint64_t v = k & 1 ? (t & ~0xffffffffull) | (x & 0xffffffffull) : x;
+            assert_int_equal(rot_run(buf, r, 0, v) == 0, v == t);
+            assert_int_equal(rot_run(buf, r, 1, v), v);
+        }
+    }
+    emit_rot_t r;
+    assert_false(emit_rot_consts(0x555580000000ull, &r));               /* D = INT32_MIN */
+    assert_false(emit_rot_consts(0xffff800000001000ull, &r));           /* kernel half */
+    munmap(buf, 4096);
+}
+
 int main(void)
 {
     hp_options_default(&hp_rt.opts);
@@ -373,6 +421,7 @@ int main(void)
         cmocka_unit_test(test_undecodable_and_truncated),
         cmocka_unit_test(test_max_block_insns),
         cmocka_unit_test(test_exit_fields_aligned),
+        cmocka_unit_test(test_rot_compare),
         cmocka_unit_test(test_smc_check),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

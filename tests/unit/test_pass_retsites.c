@@ -17,6 +17,7 @@
 #include "builder.h"
 #include "builder_int.h"
 #include "cache.h"
+#include "emit.h"
 #include "ir.h"
 #include "ir_emit.h"
 #include "opt.h"
@@ -141,17 +142,32 @@ static void test_unreadable_page(void **s)
     close(fd);
 }
 
-/* The emitted miss path compares with the second site (lea d(%rcx),%rcx ; jrcxz) and has a
- * linked exit to it; without a second site neither is there. */
+/* count: how many times the bytes [b, e) appear in the emitted code. */
+static int count(const bb_ctx_t *ctx, const uint8_t *b, const uint8_t *e)
+{
+    int n = 0;
+    for (const uint8_t *p = ctx->start; p + (e - b) <= ctx->p; p++)
+        if (!memcmp(p, b, (size_t)(e - b))) n++;
+    return n;
+}
+
+/* The emitted miss path compares with the second site and has a linked exit to it; without
+ * a second site neither is there. Without BMI2 the compare is lea d(%rcx),%rcx ; jrcxz
+ * (rcx = target - first site); with it, the check rotates rcx (emit_rot_rcx), the miss
+ * path rotates it back and compares with the second site the same way. */
 static void test_emit_second_site(void **s)
 {
     (void)s;
+    for (int bmi2 = 0; bmi2 < 2; bmi2++)
     for (int with = 0; with < 2; with++) {
+        if (bmi2 && !__builtin_cpu_supports("bmi2")) continue;
+        hp_rt.cpu_bmi2 = bmi2;
         memset(code, 0xcc, 8192);
         put_call(0x100, 0x1000);
         put_call(0x120, 0x1000);
         ir_trace_t t;
-        one_ret(&t, (uint64_t)code + 0x105, 0xc3);
+        uint64_t t1 = (uint64_t)code + 0x105, t2 = (uint64_t)code + 0x125;
+        one_ret(&t, t1, 0xc3);
         if (with) assert_int_equal(opt_pass_retsites(&t), 1);
         bb_ctx_t ctx;
         bb_exit_t exits[8];
@@ -159,19 +175,23 @@ static void test_emit_second_site(void **s)
         unit_emit(&t, (uint64_t)code, &ctx, exits, 8, xl, 16);
         int to_site = 0, to_succ = 0;
         for (int k = 0; k < ctx.nexits; k++) {
-            to_site += exits[k].target == (uint64_t)code + 0x125 && exits[k].kind == LINK_DIRECT;
-            to_succ += exits[k].target == (uint64_t)code + 0x105;
+            to_site += exits[k].target == t2 && exits[k].kind == LINK_DIRECT;
+            to_succ += exits[k].target == t1;
         }
         assert_int_equal(to_site, with);
         assert_int_equal(to_succ, 1);                            /* the path's own exit */
         static const uint8_t lea[] = { 0x48, 0x8d, 0x89, 0xe0, 0xff, 0xff, 0xff, 0xe3, 0x05 };
-        int found = 0;                                           /* lea -0x20(%rcx),%rcx; jrcxz */
-        for (uint8_t *p = ctx.start; p + sizeof(lea) <= ctx.p; p++)
-            if (!memcmp(p, lea, sizeof(lea))) found++;
-        assert_int_equal(found, with);
+        assert_int_equal(count(&ctx, lea, lea + sizeof(lea)), bmi2 ? 0 : with);  /* lea -0x20 */
+        emit_rot_t r1 = { 0, 0 }, r2 = { 0, 0 };
+        assert_true(emit_rot_consts(t1, &r1) && emit_rot_consts(t2, &r2));
+        uint8_t seq[32];
+        assert_int_equal(count(&ctx, seq, emit_rot_rcx(seq, r1)), bmi2);
+        assert_int_equal(count(&ctx, seq, emit_unrot_rcx(seq, r1)), bmi2);
+        assert_int_equal(count(&ctx, seq, emit_rot_rcx(seq, r2)), bmi2 && with);
         cache_commit(ctx.start, (size_t)(ctx.p - ctx.start));
         ir_free(&t);
     }
+    hp_rt.cpu_bmi2 = 0;
 }
 
 int main(void)
