@@ -25,10 +25,13 @@
  * trace_promotion_fault), and the store after a register read-modify-write (an inserted
  * instruction) is not a translatable point: the slot was read at the loop's entry, so it
  * faults only if the stack is unmapped under the loop.
- * Memory others can write: a slot is promoted only if the loop itself stores to it (a
- * loop that only reads a location may be waiting for another thread or process to write
- * it), and only while the process has one thread (trace_build says so; when a second
- * thread starts, promoted traces are flushed: traces/trace_cache.c).
+ * Memory others can write: only while the process has one thread (trace_build says so;
+ * when a second thread starts, promoted traces are flushed: traces/trace_cache.c), and a
+ * slot the loop only reads (a loop may be waiting for another process to write a shared
+ * location) only where it is surely this thread's stack: addressed from the head's rsp, or
+ * from an rbp the preheader checks to be rsp + frame_k, with frame_k a frame's size as
+ * recorded (promo_guard); and only in a loop without stores through pointers (their
+ * reloads or address checks would cost more than the loads saved: matmul.O0).
  * Applies only when there is no opaque instruction, system call or loop instruction, and
  * each promoted slot is only accessed with one size at one offset by the forms handled
  * here; a store whose address is not known (through any other pointer) reloads the
@@ -442,17 +445,34 @@ int opt_pass_promote(ir_trace_t *t)
     static const int order[] = { AN_R11, AN_R10, AN_R9, AN_R8, AN_R15, AN_R14, AN_R13, AN_R12,
                                  AN_RBX, AN_RSI, AN_RDI };
     const int norder = (int)(sizeof(order) / sizeof(order[0]));
-    int next = 0, next_x = 15, npromo = 0;
+    int next = 0, next_x = 15, npromo = 0, ro_guard = 0;
     for (int k = 0; k < nslots; k++) slots[k].reg = -1;
     for (int k = 0; k < nslots; k++)
         if (slots[k].xmm == 1 && !sse_only) slots[k].bad = 1;
-    while (npromo < IR_MAX_PROMO) {                      /* most used first */
+    /* a slot the loop only reads is promoted only where it is surely on this thread's
+       stack (no other process can write it while the loop waits for it): addressed from
+       the head's rsp, or from an rbp the preheader checks to be rsp + frame_k with frame_k
+       a frame's size (as recorded) */
+    int ro_stack = v.framed && !v.by_rbp;
+    int ro_checked = t->frame_k_ok && t->frame_k >= 0 && t->frame_k < (1 << 20);
+    for (int k = 0; k < t->n && (ro_stack || ro_checked); k++) {
+        an_effects_t e;                                  /* and only where no store through a */
+        an_effects(&t->insn[k], &e);                     /* pointer makes it read again: */
+        if (pr_wild(&t->insn[k], &v, k, &e)) ro_stack = ro_checked = 0;  /* reloads or an */
+    }                                                    /* address check would cost more */
+    while (npromo < IR_MAX_PROMO) {                      /* written first, most used first */
         int best = -1;
-        for (int k = 0; k < nslots; k++)
-            if (!slots[k].bad && slots[k].written && slots[k].reg < 0 && slots[k].uses >= 2 &&
-                (best < 0 || slots[k].uses > slots[best].uses))
+        for (int k = 0; k < nslots; k++) {
+            const pr_slot_t *c = &slots[k];
+            if (c->bad || c->reg >= 0 || c->uses < (c->written ? 2 : 1) ||
+                (!c->written && !ro_stack && !ro_checked))
+                continue;
+            if (best < 0 || c->written > slots[best].written ||
+                (c->written == slots[best].written && c->uses > slots[best].uses))
                 best = k;
+        }
         if (best < 0) break;
+        if (!slots[best].written && !ro_stack) ro_guard = 1;
         if (slots[best].xmm == 1) {
             while (next_x >= 8 && (used_x >> next_x & 1)) next_x--;
             if (next_x < 8) { slots[best].bad = 1; continue; }
@@ -541,7 +561,7 @@ int opt_pass_promote(ir_trace_t *t)
         npromo++;
     }
     t->npromo = npromo;
-    t->promo_guard = v.framed && !v.by_rbp && v.f.from_rbp;
+    t->promo_guard = (v.framed && !v.by_rbp && v.f.from_rbp) || ro_guard;
     pr_prune_reloads(t);
     ret = changed;
 out:

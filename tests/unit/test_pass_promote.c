@@ -172,7 +172,8 @@ static void test_refusals(void **s)
     ir_trace_t t;
     static const uint8_t spin[] = {                  /* a loop that only reads its slots */
         0x8b, 0x45, 0xf4, 0x8b, 0x45, 0xf4, 0x3b, 0x45, 0xf0, 0x7c, 0xf5 };
-    build(&t, spin, sizeof(spin), 4);                /* (another thread may write them) */
+    build(&t, spin, sizeof(spin), 4);                /* (another process may write them: */
+                                                     /* not known to be the stack) */
     assert_int_equal(opt_pass_promote(&t), 0);
     ir_free(&t);
     build(&t, loop, sizeof(loop), 6);
@@ -193,6 +194,54 @@ static void test_refusals(void **s)
         0x8b, 0x45, 0xf4, 0x48, 0x8b, 0x45, 0xf4, 0x8b, 0x45, 0xf4, 0x7c, 0xf4 };
     build(&t, mixed, sizeof(mixed), 4);
     assert_int_equal(opt_pass_promote(&t), 0);
+    ir_free(&t);
+}
+
+/* A slot the loop only reads (-0x10 in `loop`) is promoted only where it is surely on this
+ * thread's stack and no store through a pointer would make it read again: with the head's
+ * rbp checked in the preheader to be rsp + frame_k (promo_guard), frame_k a frame's size;
+ * not when frame_k is unknown or not a frame size, nor in a loop storing through a pointer.
+ * A loop that only reads (the spin loop of test_refusals) is then promoted too: one
+ * thread, its own stack, and a signal handler's write is seen when the loop is entered
+ * again through the preheader after the delivery. */
+static void test_read_only_slots(void **s)
+{
+    (void)s;
+    static const int64_t ks[] = { 0x20, -8, 1 << 20 };
+    for (int c = 0; c < 4; c++) {
+        ir_trace_t t;
+        build(&t, loop, sizeof(loop), 6);
+        t.frame_k_ok = c < 3;
+        t.frame_k = ks[c < 3 ? c : 0];
+        opt_pass_promote(&t);
+        int yes = c == 0;
+        assert_int_equal(t.npromo, yes ? 3 : 2);
+        assert_int_equal(t.promo_guard, yes);
+        assert_int_equal(t.promo[0].disp, -0xc);                  /* written slots first */
+        assert_int_equal(t.promo[1].disp, -0x8);
+        if (yes) assert_int_equal(t.promo[2].disp, -0x10);
+        int cmp = -1;
+        for (int k = 0; k < t.n; k++)
+            if (t.insn[k].zi.mnemonic == ZYDIS_MNEMONIC_CMP) cmp = k;
+        assert_true(cmp >= 0);
+        assert_int_equal(t.insn[cmp].ops[1].type, yes ? ZYDIS_OPERAND_TYPE_REGISTER : ZYDIS_OPERAND_TYPE_MEMORY);
+        ir_free(&t);
+    }
+    ir_trace_t t;                                                  /* a store through rdi */
+    build(&t, ptr_loop, sizeof(ptr_loop), 7);
+    t.frame_k_ok = 1;
+    t.frame_k = 0x20;
+    opt_pass_promote(&t);
+    for (int k = 0; k < t.npromo; k++) assert_int_not_equal(t.promo[k].disp, -0x10);
+    ir_free(&t);
+    static const uint8_t spin[] = {
+        0x8b, 0x45, 0xf4, 0x8b, 0x45, 0xf4, 0x3b, 0x45, 0xf0, 0x7c, 0xf5 };
+    build(&t, spin, sizeof(spin), 4);
+    t.frame_k_ok = 1;
+    t.frame_k = 0x20;
+    assert_true(opt_pass_promote(&t) > 0);
+    assert_int_equal(t.npromo, 2);
+    assert_int_equal(t.promo_guard, 1);
     ir_free(&t);
 }
 
@@ -533,6 +582,7 @@ int main(void)
         cmocka_unit_test(test_alias_check_emitted),
         cmocka_unit_test(test_push_reloads),
         cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_read_only_slots),
         cmocka_unit_test(test_emit_promoted),
         cmocka_unit_test(test_framed_call_loop),
         cmocka_unit_test(test_retpair),
