@@ -30,8 +30,9 @@
  * slot the loop only reads (a loop may be waiting for another process to write a shared
  * location) only where it is surely this thread's stack: addressed from the head's rsp, or
  * from an rbp the preheader checks to be rsp + frame_k, with frame_k a frame's size as
- * recorded (promo_guard); and only in a loop without stores through pointers (their
- * reloads or address checks would cost more than the loads saved: matmul.O0).
+ * recorded (promo_guard); and only in a counted loop (pr_counted: likely to go round
+ * many times per entry) without stores through pointers (their reloads or address checks
+ * would cost more than the loads saved: matmul.O0).
  * Applies only when there is no opaque instruction, system call or loop instruction, and
  * each promoted slot is only accessed with one size at one offset by the forms handled
  * here; a store whose address is not known (through any other pointer) reloads the
@@ -357,6 +358,65 @@ static int pr_alias_op(const ir_insn_t *i, const an_effects_t *e, int64_t lo, in
     return w;
 }
 
+/* pr_counted: whether the loop's own exit test compares an induction variable, a slot the
+ * loop steps by a constant (addl $1,-0x14(%rbp), or the -O0 round trip through a register),
+ * with something: a counted loop (for i < n), likely to go round many times per entry,
+ * unlike a search loop whose test is on data (quicksort's while (a[i] < pivot) i++, a
+ * round or two). Only a heuristic for what is worth a register's save, load and restore
+ * per entry; slots are compared as [base + disp] operands, with the base register unchanged
+ * in between as -O0 code keeps rbp. */
+static int pr_slot_of(const ir_trace_t *t, int k, int op, an_mem_t *m)
+{
+    const ir_insn_t *i = &t->insn[k];
+    if (i->ops[op].type == ZYDIS_OPERAND_TYPE_MEMORY) {
+        an_mem(i, m);
+        return m->cls == AN_MEM_STACK && m->op == op;
+    }
+    if (i->ops[op].type != ZYDIS_OPERAND_TYPE_REGISTER) return 0;
+    int r = an_reg_id(i->ops[op].reg.value);
+    for (int j = k - 1; j >= 0 && r >= 0; j--) {       /* the load that set the register */
+        an_effects_t e;
+        an_effects(&t->insn[j], &e);
+        if (!((e.def | e.def_part) & AN_REG(r))) continue;
+        const ir_insn_t *d = &t->insn[j];
+        if (d->kind != IR_COPY || d->zi.mnemonic != ZYDIS_MNEMONIC_MOV || d->ops[1].type != ZYDIS_OPERAND_TYPE_MEMORY)
+            return 0;
+        an_mem(d, m);
+        return m->cls == AN_MEM_STACK && m->op == 1;
+    }
+    return 0;
+}
+
+static int pr_counted(const ir_trace_t *t)
+{
+    int j = -1;                                           /* the loop's exit test */
+    for (int k = t->n - 1; k >= 0 && j < 0; k--) {
+        const ir_insn_t *i = &t->insn[k];
+        if (i->kind == IR_JCC) j = k;
+        else if (i->kind != IR_EXIT || i->target != t->head) return 0;
+    }
+    int c = j - 1;
+    if (c < 0 || t->insn[c].kind != IR_COPY || t->insn[c].zi.mnemonic != ZYDIS_MNEMONIC_CMP) return 0;
+    for (int op = 0; op < 2; op++) {
+        an_mem_t v;
+        if (!pr_slot_of(t, c, op, &v)) continue;
+        for (int k = 0; k < t->n; k++) {                  /* stepped by a constant? */
+            const ir_insn_t *i = &t->insn[k];
+            ZydisMnemonic mn = i->zi.mnemonic;
+            if (i->kind != IR_COPY || (mn != ZYDIS_MNEMONIC_ADD && mn != ZYDIS_MNEMONIC_SUB &&
+                                       mn != ZYDIS_MNEMONIC_INC && mn != ZYDIS_MNEMONIC_DEC))
+                continue;
+            an_mem_t m;
+            an_mem(i, &m);
+            if (m.cls == AN_MEM_STACK && m.op == 0 && m.base == v.base && m.disp == v.disp &&
+                (mn == ZYDIS_MNEMONIC_INC || mn == ZYDIS_MNEMONIC_DEC ||
+                 i->ops[1].type == ZYDIS_OPERAND_TYPE_IMMEDIATE))
+                return 1;
+        }
+    }
+    return 0;
+}
+
 /* pr_wild: instruction i (the trace's k-th before any rewrite; effects e) writes memory at
  * an address that may be a slot's. */
 static int pr_wild(const ir_insn_t *i, const pr_view_t *v, int k, const an_effects_t *e)
@@ -455,6 +515,7 @@ int opt_pass_promote(ir_trace_t *t)
        a frame's size (as recorded) */
     int ro_stack = v.framed && !v.by_rbp;
     int ro_checked = t->frame_k_ok && t->frame_k >= 0 && t->frame_k < (1 << 20);
+    if (!pr_counted(t)) ro_stack = ro_checked = 0;       /* a round or two: not worth it */
     for (int k = 0; k < t->n && (ro_stack || ro_checked); k++) {
         an_effects_t e;                                  /* and only where no store through a */
         an_effects(&t->insn[k], &e);                     /* pointer makes it read again: */
