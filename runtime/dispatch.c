@@ -131,12 +131,12 @@ void hp_dispatch(hp_thread_t *t)
     }
     if (!l && t->rec_n) trace_abort(t);   /* a signal handler or a syscall: not a path */
     if (t->promo_fault) {                  /* a promoted loop's preheader faulted */
-        trace_promotion_fault(t, t->promo_fault);
+        trace_promotion_fault(t, t->promo_fault, TRACE_FLUSH_PROMO_FAULT);
         t->promo_fault = 0;
         l = 0;
     }
     if (promo_head) {                      /* ... or found another frame (ir_emit.c) */
-        trace_promotion_fault(t, promo_head);
+        trace_promotion_fault(t, promo_head, TRACE_FLUSH_PROMO_FRAME);
         l = 0;
     }
     hp_block_t *b = trace_dispatch(t, l, pc);

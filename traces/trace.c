@@ -77,12 +77,12 @@ int trace_no_promote_at(uint64_t pc)
     return e && e->no_promote;
 }
 
-void trace_promotion_fault(hp_thread_t *t, uint64_t head)
+void trace_promotion_fault(hp_thread_t *t, uint64_t head, int why)
 {
     tr_entry_t *e = tr_get(head, 1);
     if (e) e->no_promote = 1;
     trace_abort(t);
-    trace_cache_flush(t, TRACE_FLUSH_PROMO_FAULT);
+    trace_cache_flush(t, why);
 }
 
 static void tr_stop(hp_thread_t *t)

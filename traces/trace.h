@@ -21,9 +21,11 @@ int trace_no_trace_at(uint64_t pc) HP_HIDDEN;
 hp_block_t *trace_dispatch(hp_thread_t *t, const hp_link_t *l, uint64_t pc) HP_HIDDEN;
 
 /* trace_promotion_fault: loading a promoted slot before the loop at head faulted (maybe
- * where native code would have left the loop before the access): every trace is flushed
- * and head's traces are built without promotion from now on. Caller holds the lock. */
-void trace_promotion_fault(hp_thread_t *t, uint64_t head) HP_HIDDEN;
+ * where native code would have left the loop before the access; why =
+ * TRACE_FLUSH_PROMO_FAULT), or its preheader found another frame than the loop was built
+ * for (TRACE_FLUSH_PROMO_FRAME): every trace is flushed and head's traces are built without
+ * promotion from now on. Caller holds the lock. */
+void trace_promotion_fault(hp_thread_t *t, uint64_t head, int why) HP_HIDDEN;
 /* trace_no_promote_at: traces starting at pc must not promote (trace_emit.c). */
 int trace_no_promote_at(uint64_t pc) HP_HIDDEN;
 
@@ -54,7 +56,7 @@ void trace_raise_threshold(void) HP_HIDDEN;
  * trace is built (reuse retired units if safe, flush when full); the bookkeeping after one
  * is installed (peak size, phase changes); a flush of every trace (why: a TRACE_FLUSH_*).
  * Caller holds the lock. */
-enum { TRACE_FLUSH_FULL, TRACE_FLUSH_PHASE, TRACE_FLUSH_THREADS, TRACE_FLUSH_PROMO_FAULT };
+enum { TRACE_FLUSH_FULL, TRACE_FLUSH_PHASE, TRACE_FLUSH_THREADS, TRACE_FLUSH_PROMO_FAULT, TRACE_FLUSH_PROMO_FRAME };
 uint64_t trace_cache_limit(void) HP_HIDDEN;
 /* trace_cache_room: bytes of traces that still fit under the limit (a trace being built
  * gets at most this much; a longer one is cut to a prefix that fits). */

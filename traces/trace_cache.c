@@ -92,7 +92,8 @@ void trace_cache_flush(hp_thread_t *t, int why)
     static const char *const notes[] = { "trace cache full: flushing it",
                                          "phase change: flushing the trace cache",
                                          "a second thread: flushing traces with promoted registers",
-                                         "a promoted loop's slot load faulted: flushing traces" };
+                                         "a promoted loop's slot load faulted: flushing traces",
+                                         "a promoted loop found another frame than it was built for: flushing traces" };
     int phase = why == TRACE_FLUSH_PHASE;
     hp_note(notes[why], 0, 0);
     btab_remove_traces(tc_drop);
@@ -106,7 +107,8 @@ void trace_cache_flush(hp_thread_t *t, int why)
     cache_retire_traces();
     threads_snapshot_dispatches();
     hp_rt.stats.cache_flushes++;
-    if (why == TRACE_FLUSH_THREADS || why == TRACE_FLUSH_PROMO_FAULT) hp_rt.promoted = 0;
+    if (why == TRACE_FLUSH_THREADS || why == TRACE_FLUSH_PROMO_FAULT || why == TRACE_FLUSH_PROMO_FRAME)
+        hp_rt.promoted = 0;
     if (phase) hp_rt.stats.cache_flushes_phase++;
     else if (why == TRACE_FLUSH_FULL) {
         hp_rt.stats.cache_flushes_full++;

@@ -72,6 +72,9 @@ case_builds() {
             echo "promote_frames_O2|-O2" ;;
         promote_alias)
             echo "promote_alias|-O0" ;;
+        promote_readonly)
+            echo "promote_readonly|-O0"
+            echo "promote_readonly_O2|-O2" ;;
         ret_sites)
             echo "ret_sites|-O0"
             echo "ret_sites_O2|-O2" ;;
@@ -148,6 +151,7 @@ expected_status() {
         ret_sites_eof*) echo 50 ;;
         ret_sites*) echo 48 ;;
         promote_alias*) echo 49 ;;
+        promote_readonly*) echo 51 ;;
         sig_altstack_nested*) echo 0 ;;
         sig_altstack*) echo 3 ;;     # _exit(3) from the handler on the alternate stack
         exec_chain*) echo 0 ;;       # the last exec is /bin/true
