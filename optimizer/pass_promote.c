@@ -25,14 +25,11 @@
  * trace_promotion_fault), and the store after a register read-modify-write (an inserted
  * instruction) is not a translatable point: the slot was read at the loop's entry, so it
  * faults only if the stack is unmapped under the loop.
- * Memory others can write: only while the process has one thread (trace_build says so;
- * when a second thread starts, promoted traces are flushed: traces/trace_cache.c), and a
- * slot the loop only reads (a loop may be waiting for another process to write a shared
- * location) only where it is surely this thread's stack: addressed from the head's rsp, or
- * from an rbp the preheader checks to be rsp + frame_k, with frame_k a frame's size as
- * recorded (promo_guard); and only in a counted loop (pr_counted: likely to go round
- * many times per entry) without stores through pointers (their reloads or address checks
- * would cost more than the loads saved: matmul.O0).
+ * Memory others can write: a slot is promoted only if the loop itself stores to it (a
+ * loop that only reads a location may be waiting for another thread or process to write
+ * it — even on its own stack: the kernel completing an io_uring read into a local, a
+ * debugger's process_vm_writev; tests/programs/promote_readonly.c), and only while the process has one thread (trace_build says so; when a second
+ * thread starts, promoted traces are flushed: traces/trace_cache.c).
  * Applies only when there is no opaque instruction, system call or loop instruction, and
  * each promoted slot is only accessed with one size at one offset by the forms handled
  * here; a store whose address is not known (through any other pointer) reloads the
@@ -358,65 +355,6 @@ static int pr_alias_op(const ir_insn_t *i, const an_effects_t *e, int64_t lo, in
     return w;
 }
 
-/* pr_counted: whether the loop's own exit test compares an induction variable, a slot the
- * loop steps by a constant (addl $1,-0x14(%rbp), or the -O0 round trip through a register),
- * with something: a counted loop (for i < n), likely to go round many times per entry,
- * unlike a search loop whose test is on data (quicksort's while (a[i] < pivot) i++, a
- * round or two). Only a heuristic for what is worth a register's save, load and restore
- * per entry; slots are compared as [base + disp] operands, with the base register unchanged
- * in between as -O0 code keeps rbp. */
-static int pr_slot_of(const ir_trace_t *t, int k, int op, an_mem_t *m)
-{
-    const ir_insn_t *i = &t->insn[k];
-    if (i->ops[op].type == ZYDIS_OPERAND_TYPE_MEMORY) {
-        an_mem(i, m);
-        return m->cls == AN_MEM_STACK && m->op == op;
-    }
-    if (i->ops[op].type != ZYDIS_OPERAND_TYPE_REGISTER) return 0;
-    int r = an_reg_id(i->ops[op].reg.value);
-    for (int j = k - 1; j >= 0 && r >= 0; j--) {       /* the load that set the register */
-        an_effects_t e;
-        an_effects(&t->insn[j], &e);
-        if (!((e.def | e.def_part) & AN_REG(r))) continue;
-        const ir_insn_t *d = &t->insn[j];
-        if (d->kind != IR_COPY || d->zi.mnemonic != ZYDIS_MNEMONIC_MOV || d->ops[1].type != ZYDIS_OPERAND_TYPE_MEMORY)
-            return 0;
-        an_mem(d, m);
-        return m->cls == AN_MEM_STACK && m->op == 1;
-    }
-    return 0;
-}
-
-static int pr_counted(const ir_trace_t *t)
-{
-    int j = -1;                                           /* the loop's exit test */
-    for (int k = t->n - 1; k >= 0 && j < 0; k--) {
-        const ir_insn_t *i = &t->insn[k];
-        if (i->kind == IR_JCC) j = k;
-        else if (i->kind != IR_EXIT || i->target != t->head) return 0;
-    }
-    int c = j - 1;
-    if (c < 0 || t->insn[c].kind != IR_COPY || t->insn[c].zi.mnemonic != ZYDIS_MNEMONIC_CMP) return 0;
-    for (int op = 0; op < 2; op++) {
-        an_mem_t v;
-        if (!pr_slot_of(t, c, op, &v)) continue;
-        for (int k = 0; k < t->n; k++) {                  /* stepped by a constant? */
-            const ir_insn_t *i = &t->insn[k];
-            ZydisMnemonic mn = i->zi.mnemonic;
-            if (i->kind != IR_COPY || (mn != ZYDIS_MNEMONIC_ADD && mn != ZYDIS_MNEMONIC_SUB &&
-                                       mn != ZYDIS_MNEMONIC_INC && mn != ZYDIS_MNEMONIC_DEC))
-                continue;
-            an_mem_t m;
-            an_mem(i, &m);
-            if (m.cls == AN_MEM_STACK && m.op == 0 && m.base == v.base && m.disp == v.disp &&
-                (mn == ZYDIS_MNEMONIC_INC || mn == ZYDIS_MNEMONIC_DEC ||
-                 i->ops[1].type == ZYDIS_OPERAND_TYPE_IMMEDIATE))
-                return 1;
-        }
-    }
-    return 0;
-}
-
 /* pr_wild: instruction i (the trace's k-th before any rewrite; effects e) writes memory at
  * an address that may be a slot's. */
 static int pr_wild(const ir_insn_t *i, const pr_view_t *v, int k, const an_effects_t *e)
@@ -505,35 +443,17 @@ int opt_pass_promote(ir_trace_t *t)
     static const int order[] = { AN_R11, AN_R10, AN_R9, AN_R8, AN_R15, AN_R14, AN_R13, AN_R12,
                                  AN_RBX, AN_RSI, AN_RDI };
     const int norder = (int)(sizeof(order) / sizeof(order[0]));
-    int next = 0, next_x = 15, npromo = 0, ro_guard = 0;
+    int next = 0, next_x = 15, npromo = 0;
     for (int k = 0; k < nslots; k++) slots[k].reg = -1;
     for (int k = 0; k < nslots; k++)
         if (slots[k].xmm == 1 && !sse_only) slots[k].bad = 1;
-    /* a slot the loop only reads is promoted only where it is surely on this thread's
-       stack (no other process can write it while the loop waits for it): addressed from
-       the head's rsp, or from an rbp the preheader checks to be rsp + frame_k with frame_k
-       a frame's size (as recorded) */
-    int ro_stack = v.framed && !v.by_rbp;
-    int ro_checked = t->frame_k_ok && t->frame_k >= 0 && t->frame_k < (1 << 20);
-    if (!pr_counted(t)) ro_stack = ro_checked = 0;       /* a round or two: not worth it */
-    for (int k = 0; k < t->n && (ro_stack || ro_checked); k++) {
-        an_effects_t e;                                  /* and only where no store through a */
-        an_effects(&t->insn[k], &e);                     /* pointer makes it read again: */
-        if (pr_wild(&t->insn[k], &v, k, &e)) ro_stack = ro_checked = 0;  /* reloads or an */
-    }                                                    /* address check would cost more */
-    while (npromo < IR_MAX_PROMO) {                      /* written first, most used first */
+    while (npromo < IR_MAX_PROMO) {                      /* most used first */
         int best = -1;
-        for (int k = 0; k < nslots; k++) {
-            const pr_slot_t *c = &slots[k];
-            if (c->bad || c->reg >= 0 || c->uses < (c->written ? 2 : 1) ||
-                (!c->written && !ro_stack && !ro_checked))
-                continue;
-            if (best < 0 || c->written > slots[best].written ||
-                (c->written == slots[best].written && c->uses > slots[best].uses))
+        for (int k = 0; k < nslots; k++)
+            if (!slots[k].bad && slots[k].written && slots[k].reg < 0 && slots[k].uses >= 2 &&
+                (best < 0 || slots[k].uses > slots[best].uses))
                 best = k;
-        }
         if (best < 0) break;
-        if (!slots[best].written && !ro_stack) ro_guard = 1;
         if (slots[best].xmm == 1) {
             while (next_x >= 8 && (used_x >> next_x & 1)) next_x--;
             if (next_x < 8) { slots[best].bad = 1; continue; }
@@ -622,7 +542,7 @@ int opt_pass_promote(ir_trace_t *t)
         npromo++;
     }
     t->npromo = npromo;
-    t->promo_guard = (v.framed && !v.by_rbp && v.f.from_rbp) || ro_guard;
+    t->promo_guard = v.framed && !v.by_rbp && v.f.from_rbp;
     pr_prune_reloads(t);
     ret = changed;
 out:

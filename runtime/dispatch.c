@@ -17,7 +17,8 @@
 #include "sys.h"
 
 /* dsp_link: make exit l jump straight to block `to` from now on. The only store another
- * thread can see is the aligned 4-byte rel32 of the block's branch (builder.c aligns it):
+ * thread can see is the 4-byte rel32 of the block's branch, which the builder keeps inside
+ * an aligned 8-byte block so one store writes it atomically (emit.h emit_align_field):
  * to the target itself, or to a far-jump trampoline written before it is published. */
 static void dsp_link(hp_link_t *l, hp_block_t *to)
 {

@@ -1,19 +1,67 @@
-/* promote_readonly — -O0 counted loops whose locals the loop only reads (their bound, a
- * step) live in registers under hotpath (pass_promote.c: read-only slots of counted loops,
- * with the preheader's check of rbp - rsp where they are addressed through rbp). Cases:
- * - the bound is lowered by a SIGALRM handler through a pointer while the loop runs: native
- *   code reads it every round and stops; under hotpath the delivery leaves the trace and
- *   the loop comes back through the preheader, which reads the slot again;
- * - a callee changes a read-only step through a pointer halfway (a store the loop cannot
- *   see into: no read-only promotion there, and the sum must be native's);
- * - the same loop in frames of different sizes (alloca): the preheader's frame check fails
- *   after the first size and the loop runs unpromoted, with the same sums.
+/* promote_readonly — -O0 counted loops with locals the loop only reads (a flag, a bound, a
+ * step). Loop promotion keeps only the slots a loop writes in registers: a local the loop
+ * only reads may be written while it runs by something the loop cannot see, and native
+ * code sees it at once. Cases:
+ * - another process writes the flag (process_vm_writev, as a debugger would: the parent
+ *   into the child, which Yama allows; if the kernel refuses, a signal does it): native
+ *   code stops early (a review found the flag promoted to a register, the loop never
+ *   stopping; the kernel completing an io_uring read into a local is the same case);
+ * - a SIGALRM handler lowers the bound through a pointer: the delivery leaves the trace and
+ *   the loop comes back through the preheader;
+ * - a callee changes a step through a pointer halfway;
+ * - the same loop in frames of different sizes (alloca: rbp - rsp differs from call to call).
  * Exit status 51 when every result matches what is computed here in closed form. */
+#define _GNU_SOURCE
 #include <alloca.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static volatile int stop_by_signal;
+
+static void on_usr1(int sig) { (void)sig; stop_by_signal = 1; }
+
+/* spin: the child's loop over a flag only another process writes (the address goes to the
+ * parent through the pipe first). */
+__attribute__((noinline)) static long spin(int fd)
+{
+    int stop = 0;
+    long i, n = 3000000000L;             /* seconds if the write were missed */
+    int *p = &stop;
+    if (write(fd, &p, sizeof(p)) != sizeof(p)) _exit(2);
+    for (i = 0; i < n; i++)
+        if (stop || stop_by_signal) break;
+    return i;
+}
+
+static int written_by_other_process(void)
+{
+    int fd[2];
+    if (pipe(fd)) return 0;
+    signal(SIGUSR1, on_usr1);
+    pid_t c = fork();
+    if (c < 0) return 0;
+    if (c == 0) {
+        close(fd[0]);
+        _exit(spin(fd[1]) < 3000000000L ? 0 : 1);
+    }
+    close(fd[1]);
+    int *addr;
+    if (read(fd[0], &addr, sizeof(addr)) != sizeof(addr)) return 0;
+    struct timespec ts = { 0, 50 * 1000 * 1000 };
+    nanosleep(&ts, 0);
+    int one = 1;
+    struct iovec l = { &one, sizeof(one) }, r = { addr, sizeof(one) };
+    if (process_vm_writev(c, &l, 1, &r, 1, 0) != sizeof(one)) kill(c, SIGUSR1);
+    int st;
+    if (waitpid(c, &st, 0) != c) return 0;
+    return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
 
 static volatile long *bound_ptr;         /* (volatile: -O2 reads it every round too) */
 
@@ -62,6 +110,7 @@ __attribute__((noinline)) static long in_frame(long n, long pad)
 int main(void)
 {
     int ok = 1;
+    if (!written_by_other_process()) { printf("the loop missed the other process's write\n"); ok = 0; }
     signal(SIGALRM, on_alarm);
     if (!until_alarm()) { printf("the loop missed the handler's bound\n"); ok = 0; }
     long n = 3000000;
