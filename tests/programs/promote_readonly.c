@@ -30,9 +30,9 @@ static void on_usr1(int sig) { (void)sig; stop_by_signal = 1; }
  * parent through the pipe first). */
 __attribute__((noinline)) static long spin(int fd)
 {
-    int stop = 0;
+    volatile int stop = 0;               /* (volatile: -O2 reads it every round too) */
     long i, n = 3000000000L;             /* seconds if the write were missed */
-    int *p = &stop;
+    int *p = (int *)&stop;
     if (write(fd, &p, sizeof(p)) != sizeof(p)) _exit(2);
     for (i = 0; i < n; i++)
         if (stop || stop_by_signal) break;
