@@ -28,10 +28,11 @@ static void ie_check_target(bb_ctx_t *c, uint64_t next, uint64_t alt)
 {
     if (c->ncold == BB_COLD) { c->overflow = 1; return; }
     emit_rot_t r;
+    int rot = hp_rt.cpu_bmi2 && emit_rot_consts(next, &r);
     c->cold_alt[c->ncold].next = next;
     c->cold_alt[c->ncold].alt = alt;
-    c->cold_alt[c->ncold].rot = hp_rt.cpu_bmi2 && emit_rot_consts(next, &r);
-    if (c->cold_alt[c->ncold].rot) {
+    c->cold_alt[c->ncold].rot = rot;
+    if (rot) {
         c->p = emit_rot_rcx(c->p, r);
     } else {
         c->p = emit_gs_store(c->p, R_RDX, T_SPILL_RDX);
@@ -42,7 +43,6 @@ static void ie_check_target(bb_ctx_t *c, uint64_t next, uint64_t alt)
     }
     c->p = emit_u8(c->p, 0xe3);                                           /* jrcxz 1f */
     c->p = emit_u8(c->p, 5);
-    int rot = c->cold_alt[c->ncold].rot;
     c->p = emit_jmp_rel32(c->p, &c->cold[c->ncold++]);                    /* jmp miss */
     if (!rot) c->p = emit_gs_load(c->p, R_RDX, T_SPILL_RDX);
     c->p = emit_gs_load(c->p, R_RCX, T_SPILL_RCX);
@@ -103,7 +103,7 @@ static void ie_second_target(bb_ctx_t *c, const ir_trace_t *t, uint64_t next, ui
     } else {
         int64_t d = (int64_t)(next - alt);
         if (d != (int32_t)d) return;                      /* pass_retsites keeps it near */
-        c->p = emit_lea_rcx(c->p, (int32_t)d);              /* lea d(%rcx),%rcx */
+        c->p = emit_lea_rcx(c->p, (int32_t)d);            /* lea d(%rcx),%rcx */
         c->p = emit_u8(c->p, 0xe3);                       /* jrcxz 1f */
         c->p = emit_u8(c->p, 5);
         c->p = emit_jmp_rel32(c->p, &over);               /* jmp 2f */
