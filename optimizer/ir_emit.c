@@ -13,8 +13,15 @@
 #include "emit.h"
 #include "heap.h"
 
+/* ie_rot: whether the check against target t compares in rcx alone (BMI2, and t fits
+ * emit_rot_consts), with its constants in *r: the check and its miss path both ask. */
+static int ie_rot(uint64_t t, emit_rot_t *r)
+{
+    return hp_rt.cpu_bmi2 && emit_rot_consts(t, r);
+}
+
 /* rcx = the app target (app rcx spilled): go on inline if it is `next`, else look it up.
- * With BMI2 (emit_rot_rcx, emit.h), rcx alone:
+ * With BMI2 (ie_rot; emit_rot_rcx, emit.h), rcx alone:
  *     <emit_rot_rcx next> ; jrcxz 1f ; jmp miss
  * 1:  mov %gs:SPILL_RCX,%rcx                                     (the trace goes on)
  * miss (out of line, ie_emit_cold): <emit_unrot_rcx next> ; <lookup>
@@ -28,10 +35,9 @@ static void ie_check_target(bb_ctx_t *c, uint64_t next, uint64_t alt)
 {
     if (c->ncold == BB_COLD) { c->overflow = 1; return; }
     emit_rot_t r;
-    int rot = hp_rt.cpu_bmi2 && emit_rot_consts(next, &r);
+    int rot = ie_rot(next, &r);
     c->cold_alt[c->ncold].next = next;
     c->cold_alt[c->ncold].alt = alt;
-    c->cold_alt[c->ncold].rot = rot;
     if (rot) {
         c->p = emit_rot_rcx(c->p, r);
     } else {
@@ -92,7 +98,7 @@ static void ie_second_target(bb_ctx_t *c, const ir_trace_t *t, uint64_t next, ui
     uint8_t *over;
     if (rot) {
         emit_rot_t r;
-        if (!emit_rot_consts(alt, &r)) return;
+        if (!ie_rot(alt, &r)) return;
         c->p = emit_rot_rcx(c->p, r);
         c->p = emit_u8(c->p, 0xe3);                       /* jrcxz 1f */
         uint8_t *rel8 = c->p;
@@ -123,7 +129,7 @@ static void ie_emit_cold(bb_ctx_t *c, const ir_trace_t *t)
         if (c->p + 400 > c->end) { c->overflow = 1; return; }
         emit_set_rel32(c->cold[i], (uint64_t)c->p);
         emit_rot_t r;
-        int rot = c->cold_alt[i].rot && emit_rot_consts(c->cold_alt[i].next, &r);
+        int rot = ie_rot(c->cold_alt[i].next, &r);
         if (rot) c->p = emit_unrot_rcx(c->p, r);                                       /* rcx = target */
         if (c->cold_alt[i].alt) ie_second_target(c, t, c->cold_alt[i].next, c->cold_alt[i].alt, rot);
         if (!rot) {

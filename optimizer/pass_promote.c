@@ -28,8 +28,9 @@
  * Memory others can write: a slot is promoted only if the loop itself stores to it (a
  * loop that only reads a location may be waiting for another thread or process to write
  * it — even on its own stack: the kernel completing an io_uring read into a local, a
- * debugger's process_vm_writev; tests/programs/promote_readonly.c), and only while the process has one thread (trace_build says so; when a second
- * thread starts, promoted traces are flushed: traces/trace_cache.c).
+ * debugger's process_vm_writev; tests/programs/promote_readonly.c), and only while the
+ * process has one thread (trace_build says so; when a second thread starts, promoted
+ * traces are flushed: traces/trace_cache.c).
  * Applies only when there is no opaque instruction, system call or loop instruction, and
  * each promoted slot is only accessed with one size at one offset by the forms handled
  * here; a store whose address is not known (through any other pointer) reloads the

@@ -25,9 +25,8 @@ typedef struct bb_ctx {
     struct { uint8_t *field; uint64_t value; } rets[BB_RETS];
     int nrets;
     uint8_t *cold[BB_COLD];     /* rel32 fields of jumps to out-of-line lookups (traces) */
-    struct { uint64_t next, alt; int rot; } cold_alt[BB_COLD];  /* each one's checked target,
-                                   a second one its miss path tries first (alt 0: none), and
-                                   whether the check left rcx rotated (ir_emit.c ie_rot) */
+    struct { uint64_t next, alt; } cold_alt[BB_COLD];  /* each one's checked target and a
+                                   second one its miss path tries first (alt 0: none) */
     int ncold;
     struct { uint8_t *field; uint64_t target; } cold_exits[BB_COLD];  /* exits that restore */
     int ncold_exits;            /* promoted registers first (out of line, traces) */

@@ -26,8 +26,7 @@ static void tk_cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
     __asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(sub));
 }
 
-/* tk_xsave_setup: the XSAVE mask and area size for this CPU, and whether it has BMI2 (the
- * trace checks' rorx, optimizer/ir_emit.c); 0 if XSAVE is unusable. */
+/* tk_xsave_setup: the XSAVE mask and area size for this CPU; 0 if XSAVE is unusable. */
 static int tk_xsave_setup(void)
 {
     uint32_t r[4];
@@ -45,12 +44,18 @@ static int tk_xsave_setup(void)
         if (r[0] + r[1] > size) size = r[0] + r[1];
     }
     hp_rt.xsave_size = size;
-    tk_cpuid(0, 0, r);
-    if (r[0] >= 7) {
-        tk_cpuid(7, 0, r);
-        hp_rt.cpu_bmi2 = (r[1] >> 8) & 1;              /* ebx bit 8: BMI2 */
-    }
     return 1;
+}
+
+/* tk_cpu_features: what emitted code may use beyond x86-64: BMI2 (the trace checks' rorx,
+ * optimizer/ir_emit.c). */
+static void tk_cpu_features(void)
+{
+    uint32_t r[4];
+    tk_cpuid(0, 0, r);
+    if (r[0] < 7) return;
+    tk_cpuid(7, 0, r);
+    hp_rt.cpu_bmi2 = (r[1] >> 8) & 1;                  /* ebx bit 8: BMI2 */
 }
 
 /* tk_options: HOTPATH_OPTIONS from envp; 0 on a bad option (the app then runs natively). */
@@ -90,6 +95,7 @@ int hp_takeover_c(uint64_t *image)
         hp_note("no usable XSAVE: running natively", 0, 0);
         return 0;
     }
+    tk_cpu_features();
     if (maps_refresh() != HP_OK ||
         maps_object_range((uint64_t)hp_takeover_entry, &hp_rt.self_start, &hp_rt.self_end) != HP_OK) {
         hp_note("cannot read /proc/self/maps: running natively", 0, 0);

@@ -166,12 +166,13 @@ static void test_push_reloads(void **s)
     ir_free(&t);
 }
 
+/* a loop that only reads its slots: mov -0xc(%rbp),%eax (twice) ; cmp -0x10(%rbp),%eax ; jl 0 */
+static const uint8_t spin[] = { 0x8b, 0x45, 0xf4, 0x8b, 0x45, 0xf4, 0x3b, 0x45, 0xf0, 0x7c, 0xf5 };
+
 static void test_refusals(void **s)
 {
     (void)s;
     ir_trace_t t;
-    static const uint8_t spin[] = {                  /* a loop that only reads its slots */
-        0x8b, 0x45, 0xf4, 0x8b, 0x45, 0xf4, 0x3b, 0x45, 0xf0, 0x7c, 0xf5 };
     build(&t, spin, sizeof(spin), 4);                /* (another thread may write them) */
     assert_int_equal(opt_pass_promote(&t), 0);
     ir_free(&t);
@@ -211,8 +212,6 @@ static void test_read_only_slots_stay(void **s)
     assert_int_equal(t.npromo, 2);
     for (int k = 0; k < t.npromo; k++) assert_int_not_equal(t.promo[k].disp, -0x10);
     ir_free(&t);
-    static const uint8_t spin[] = {
-        0x8b, 0x45, 0xf4, 0x8b, 0x45, 0xf4, 0x3b, 0x45, 0xf0, 0x7c, 0xf5 };
     build(&t, spin, sizeof(spin), 4);
     t.frame_k_ok = 1;
     t.frame_k = 0x20;
