@@ -47,13 +47,15 @@ hp_cache_exit:
 hp_dispatch_enter:
         movq %gs:T_SELF, %rdi
         call hp_dispatch
-        cmpq $0, %gs:T_PENDING          /* a signal came in meanwhile: deliver it first */
-        jne hp_dispatch_enter
 /* From here to hp_enter_tail_end only registers change: a signal caught here restarts at
- * hp_dispatch_enter (signals.c). */
+ * hp_dispatch_enter (signals.c). The pending check is inside: a signal caught between it
+ * and the jump would otherwise wait in the queue while the app runs on, into a blocking
+ * system call for all it knows. */
         .globl hp_enter_tail_begin
         .hidden hp_enter_tail_begin
 hp_enter_tail_begin:
+        cmpq $0, %gs:T_PENDING          /* a signal came in meanwhile: deliver it first */
+        jne hp_dispatch_enter
         pushq %gs:T_CTX_FLAGS
         popfq
         movq %gs:T_CTX+0*8, %rax
