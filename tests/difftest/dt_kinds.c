@@ -146,6 +146,20 @@ static int kind_movx(gen_t *g)
     return gen_emit(g, &r, 0, 0, 0, 0);
 }
 
+/* kind_widen: -O0's widening of an int index, `mov r/m32,%eax; cltq` (the fuse pass makes
+ * it one movslq); only while rax may be written. */
+static int kind_widen(gen_t *g)
+{
+    static const uint8_t cdqe[] = { 0x48, 0x98 };
+    ZydisEncoderRequest r;
+    if (!(g->wr & 1)) return 0;
+    gen_rq(&r, ZYDIS_MNEMONIC_MOV);
+    gen_rq_reg(&r, ZYDIS_REGISTER_EAX);
+    gen_rm(g, &r, 32, 0, gen_chance(g, 60));
+    if (!gen_emit(g, &r, 0, 0, 0, 0)) return 0;
+    return gen_raw(g, cdqe, 2, 0, 0, 0);
+}
+
 static int kind_lea(gen_t *g)
 {
     ZydisEncoderRequest r;
@@ -859,7 +873,7 @@ undo: {
 
 static const gen_kind_t gen_kinds[] = {
     { kind_alu, 22 }, { kind_unary, 5 }, { kind_mul, 5 }, { kind_shift, 10 }, { kind_mov, 16 }, { kind_movx, 5 },
-    { kind_lea, 5 }, { kind_cond, 7 }, { kind_xchg, 2 }, { kind_stack, 7 }, { kind_misc, 5 }, { kind_slot_rmw, 4 },
+    { kind_lea, 5 }, { kind_widen, 3 }, { kind_cond, 7 }, { kind_xchg, 2 }, { kind_stack, 7 }, { kind_misc, 5 }, { kind_slot_rmw, 4 },
     { kind_dead, 3 }, { kind_branch, 10 }, { kind_call, 1 }, { kind_loopx, 2 }, { kind_func, 4 },
 };
 
