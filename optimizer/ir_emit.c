@@ -31,7 +31,7 @@ static int ie_rot(uint64_t t, emit_rot_t *r)
  * 1:  mov %gs:SPILL_RDX,%rdx ; mov %gs:SPILL_RCX,%rcx
  * miss: mov %rdx,%rcx ; mov %gs:SPILL_RDX,%rdx ; <lookup>
  * (lahf/seto on this path measured slower: virtcall 1.89 s against 1.79 s.) */
-static void ie_check_target(bb_ctx_t *c, uint64_t next, uint64_t alt)
+static void ie_check_target(bb_ctx_t *c, uint64_t next, uint64_t alt, int keep)
 {
     if (c->ncold == BB_COLD) { c->overflow = 1; return; }
     emit_rot_t r;
@@ -51,8 +51,36 @@ static void ie_check_target(bb_ctx_t *c, uint64_t next, uint64_t alt)
     c->p = emit_u8(c->p, 5);
     c->p = emit_jmp_rel32(c->p, &c->cold[c->ncold++]);                    /* jmp miss */
     if (!rot) c->p = emit_gs_load(c->p, R_RDX, T_SPILL_RDX);
-    c->p = emit_gs_load(c->p, R_RCX, T_SPILL_RCX);
+    if (keep) c->rcx_spilled = 1;                                         /* ie_keep_spill */
+    else c->p = emit_gs_load(c->p, R_RCX, T_SPILL_RCX);
     hp_rt.stats.trace_inline_checks++;
+}
+
+/* ie_keep_spill: after the inline check of instruction k (an IR_IND with a recorded
+ * target) the app's rcx may stay in gs:T_SPILL_RCX, rcx keeping the check's leftovers,
+ * until the next inline check, which then does not spill again: two instructions (a store
+ * and a load) less per check in a chain of returns (-O0 code unwinding: ret, leave, ret).
+ * Only when everything in between is an app instruction that neither reads nor writes rcx
+ * (nor is opaque, nor an address check of a promoted loop, which computes in rcx) or a
+ * direct call's push, so nothing between can leave the trace; the next one is an IR_IND
+ * with a recorded target whose operand does not read rcx; and the trace borrows no
+ * registers (promoted loops restore at exits of their own). Map entries in between say
+ * where rcx is (XL_F_RCX_SPILLED): a signal or fault there gets the app's rcx from the
+ * thread (runtime/signals.c). */
+static int ie_keep_spill(const ir_trace_t *t, int k)
+{
+    if (t->npromo) return 0;
+    for (int j = k + 1; j < t->n; j++) {
+        const ir_insn_t *i = &t->insn[j];
+        an_effects_t e;
+        an_effects(i, &e);
+        if (i->kind == IR_CALL) continue;
+        if (i->kind == IR_IND) return i->target && !(e.use & AN_REG(AN_RCX));
+        if (i->kind != IR_COPY || (i->flags & IR_F_ALIAS) || e.opaque ||
+            ((e.use | e.def | e.def_part) & AN_REG(AN_RCX)))
+            return 0;
+    }
+    return 0;
 }
 
 /* ie_restore: a promoted loop's registers get their app values back (before leaving). */
@@ -347,7 +375,7 @@ hp_status_t ir_emit(bb_ctx_t *c, const ir_trace_t *t, const char **why)
         case IR_IND:
             if (bb_indirect_target(c, &i->zi, i->ops, i->app_pc) != HP_OK) { *why = c->why; return HP_ERR_UNSUPPORTED; }
             if (i->target) {
-                ie_check_target(c, i->target, i->target2);
+                ie_check_target(c, i->target, i->target2, ie_keep_spill(t, k));
             } else {
                 ie_restore(c, t);
                 c->p = bb_ibl_trace(c->p);

@@ -14,6 +14,7 @@
  * loads of X into register moves. */
 #include "opt.h"
 #include "builder_int.h"
+#include "heap.h"
 
 /* fs_widen: i is `mov r/m32,%eax` (the 8b form: a register or memory source, no immediate). */
 static int fs_widen(const ir_insn_t *i)
@@ -56,12 +57,15 @@ static int fs_movslq(ir_insn_t *i)
 
 int opt_pass_fuse(ir_trace_t *t)
 {
-    int changed = 0;
-    for (int k = 0; k + 1 < t->n; k++) {
-        if (!fs_widen(&t->insn[k]) || !fs_is_cltq(&t->insn[k + 1])) continue;
-        if (!fs_movslq(&t->insn[k])) continue;
-        ir_remove(t, k + 1);
-        changed++;
+    int changed = 0, o = 0;                  /* one pass, compacting (traces run to thousands
+                                                of instructions: no removal one by one) */
+    for (int k = 0; k < t->n; k++, o++) {
+        if (o != k) hp_memcpy(&t->insn[o], &t->insn[k], sizeof(ir_insn_t));
+        if (k + 1 < t->n && fs_widen(&t->insn[o]) && fs_is_cltq(&t->insn[k + 1]) && fs_movslq(&t->insn[o])) {
+            k++;                             /* the cltq goes (no compensation list: fs_is_cltq) */
+            changed++;
+        }
     }
+    t->n = o;
     return changed;
 }

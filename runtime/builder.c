@@ -212,7 +212,8 @@ hp_status_t bb_load_target(bb_ctx_t *c, const ZydisDecodedInstruction *in,
 hp_status_t bb_indirect_target(bb_ctx_t *c, const ZydisDecodedInstruction *in,
                                const ZydisDecodedOperand *ops, uint64_t pc)
 {
-    c->p = emit_gs_store(c->p, R_RCX, T_SPILL_RCX);
+    if (!c->rcx_spilled) c->p = emit_gs_store(c->p, R_RCX, T_SPILL_RCX);
+    c->rcx_spilled = 0;
     if (in->mnemonic == ZYDIS_MNEMONIC_RET) {
         c->p = emit_u8(c->p, 0x59);                               /* pop %rcx */
         if (in->operand_count_visible > 0 && ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE && ops[0].imm.value.u)
@@ -333,7 +334,7 @@ void bb_xl(bb_ctx_t *c, uint64_t app_pc, uint8_t *at, int kind)
     hp_xl_t *x = &c->xl[c->n_xl++];
     x->app_pc = app_pc;
     x->cache_off = (uint32_t)(at - c->start);
-    x->kind = (uint32_t)kind;
+    x->kind = (uint32_t)kind | (c->rcx_spilled ? XL_F_RCX_SPILLED : 0);
 }
 
 int bb_cti_kind(bb_action_t act)

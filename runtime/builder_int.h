@@ -34,6 +34,9 @@ typedef struct bb_ctx {
     int loops;                  /* the trace goes round inside itself (ir_is_loop) */
     int ended;                  /* a control transfer ended the translation */
     int overflow;               /* an array was full: the translation is abandoned */
+    int rcx_spilled;            /* the app's rcx is in gs:T_SPILL_RCX, not in rcx (traces:
+                                   between two inline checks, ir_emit.c ie_keep_spill): map
+                                   entries say so, the next indirect target skips its spill */
     int n;                      /* app instructions translated */
     uint64_t cur;               /* after bb_translate: the app pc after the last one */
     const char *why;
@@ -76,8 +79,9 @@ static inline void bb_req_reg(ZydisEncoderRequest *req, ZydisMnemonic m, int n, 
     req->operands[0].reg.value = r;
 }
 uint8_t *bb_ibl_trace(uint8_t *p) HP_HIDDEN;
-/* bb_indirect_target: spill rcx and put the app target of an indirect jmp/call or ret in
- * rcx (a call also pushes its app return address; a ret pops). */
+/* bb_indirect_target: spill rcx (unless c->rcx_spilled says it is already: then the
+ * operand must not read rcx) and put the app target of an indirect jmp/call or ret in rcx
+ * (a call also pushes its app return address; a ret pops). */
 hp_status_t bb_indirect_target(bb_ctx_t *c, const ZydisDecodedInstruction *in,
                                const ZydisDecodedOperand *ops, uint64_t pc) HP_HIDDEN;
 void bb_xl(bb_ctx_t *c, uint64_t app_pc, uint8_t *at, int kind) HP_HIDDEN;

@@ -56,6 +56,11 @@ typedef enum {
                        at its start (an asynchronous signal waits for an exact point) */
     XL_PREHEAD,     /* a promoted loop's preheader: a fault there is reported at the head */
 } hp_xl_kind_t;
+/* Or'ed into a kind: the app's rcx is in the thread's spill slot (gs:T_SPILL_RCX) from the
+ * entry's start, not in rcx (a trace keeps it there between two inline checks; see
+ * optimizer/ir_emit.c ie_keep_spill). XL_KIND: the kind without it. */
+#define XL_F_RCX_SPILLED 0x100u
+#define XL_KIND(k) ((k) & 0xffu)
 
 typedef struct {
     uint64_t app_pc;          /* the app instruction (a trace spans several places) */

@@ -280,11 +280,17 @@ static uint64_t sig_translate_at(hp_thread_t *t, const hp_block_t *b, uint64_t p
     const hp_xl_t *x = b->xl;
     for (uint32_t i = 1; i < b->n_xl && b->xl[i].cache_off <= off; i++) x = &b->xl[i];
     uint64_t at = off - x->cache_off, app = x->app_pc;
-    switch (x->kind) {
+    int spilled = (x->kind & XL_F_RCX_SPILLED) != 0;     /* app rcx in the spill slot */
+    switch (XL_KIND(x->kind)) {
     case XL_COPY: case XL_OTHER: case XL_END:
-        return at == 0 || (sync && x->kind == XL_OTHER) ? app : 0;
+        if (!(at == 0 || (sync && XL_KIND(x->kind) == XL_OTHER))) return 0;
+        if (spilled) mc->rcx = t->spill_rcx;
+        return app;
     case XL_RCX:
-        if (at == 0) return app;
+        if (at == 0) {
+            if (spilled) mc->rcx = t->spill_rcx;
+            return app;
+        }
         if (!sync) return 0;
         mc->rcx = t->spill_rcx;          /* faulted loading the target, pushing or popping */
         return app;

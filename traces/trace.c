@@ -120,7 +120,7 @@ static hp_block_t *tr_copy(hp_thread_t *t, uint64_t pc)
 static int tr_ends_indirect(const hp_block_t *b)
 {
     for (uint32_t k = 0; k < b->n_xl; k++)
-        if (b->xl[k].kind == XL_RCX) return 1;
+        if (XL_KIND(b->xl[k].kind) == XL_RCX) return 1;
     return 0;
 }
 

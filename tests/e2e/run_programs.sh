@@ -152,6 +152,7 @@ expected_status() {
         ret_sites*) echo 48 ;;
         promote_alias*) echo 49 ;;
         promote_readonly*) echo 51 ;;
+        ret_chain_rcx*) echo 52 ;;
         sig_altstack_nested*) echo 0 ;;
         sig_altstack*) echo 3 ;;     # _exit(3) from the handler on the alternate stack
         exec_chain*) echo 0 ;;       # the last exec is /bin/true
