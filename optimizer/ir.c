@@ -23,6 +23,9 @@ void ir_free(ir_trace_t *t)
 {
     for (int i = 0; i < t->n; i++) heap_free(t->insn[i].comp);
     heap_free(t->insn);
+    heap_free(t->src);
+    t->src = 0;
+    t->nsrc = 0;
     t->insn = 0;
     t->n = t->cap = 0;
 }
@@ -143,10 +146,17 @@ hp_status_t ir_build_path(ir_trace_t *t, const uint64_t *pcs, const uint32_t *le
     bb_ctx_t probe;                          /* only for bb_insn_kind's reason */
     hp_memset(&probe, 0, sizeof(probe));
     t->head = pcs[0];
+    *why = "out of memory";
+    heap_free(t->src);
+    t->nsrc = 0;
+    t->src = heap_alloc(sizeof(*t->src) * (size_t)(n > 0 ? n : 1));
+    if (!t->src) return HP_ERR_NOMEM;
     *why = "trace too long";
     for (int b = 0; b < n; b++) {
         uint64_t cur = pcs[b];
         uint64_t next = b + 1 < n ? pcs[b + 1] : 0;
+        t->src[t->nsrc][0] = t->src[t->nsrc][1] = pcs[b];
+        t->nsrc++;
         for (uint32_t k = 0; k < lens[b]; k++) {
             maps_region_t r;
             ir_insn_t in;
@@ -157,6 +167,7 @@ hp_status_t ir_build_path(ir_trace_t *t, const uint64_t *pcs, const uint32_t *le
             }
             int kind = bb_insn_kind(&probe, &in.zi, in.ops);
             int last = k + 1 == lens[b];
+            t->src[t->nsrc - 1][1] = cur + in.len;
             t->napp++;
             if (kind == BB_K_UNSUPPORTED) { *why = probe.why ? probe.why : "unsupported"; return HP_ERR_UNSUPPORTED; }
             if (kind != BB_CTI_NONE && kind != BB_K_SYSCALL) {

@@ -93,6 +93,9 @@ typedef struct {
                                    stack (retpair): flushed when a second thread starts */
     int no_promote;             /* no loop promotion: other threads may share memory, or a
                                    preheader of this head faulted (trace_emit.c) */
+    uint64_t (*src)[2];         /* the recorded blocks' bytes [lo, hi), whole (direct jumps
+                                   the IR dropped included): what the trace depends on */
+    int nsrc;
     int64_t frame_k;            /* rbp - rsp at the head when the path was recorded */
     int frame_k_ok;             /* frame_k is known (optimizer/frame.h) */
     int promo_guard;            /* the preheader checks rbp - rsp == frame_k (the slots'

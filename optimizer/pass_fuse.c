@@ -20,8 +20,8 @@
 static int fs_widen(const ir_insn_t *i)
 {
     if (i->kind != IR_COPY || i->flags || i->ncomp || i->zi.mnemonic != ZYDIS_MNEMONIC_MOV ||
-        i->zi.operand_width != 32 || i->zi.operand_count_visible != 2)
-        return 0;
+        i->zi.operand_width != 32 || i->zi.operand_count_visible != 2 || i->zi.address_width != 64)
+        return 0;                            /* (67h: the encoder request would lose it) */
     if (i->ops[0].type != ZYDIS_OPERAND_TYPE_REGISTER || i->ops[0].reg.value != ZYDIS_REGISTER_EAX)
         return 0;
     const ZydisDecodedOperand *s = &i->ops[1];
@@ -49,7 +49,8 @@ static int fs_movslq(ir_insn_t *i)
     req.operands[0].reg.value = ZYDIS_REGISTER_RAX;
     req.operand_size_hint = ZYDIS_OPERAND_SIZE_HINT_64;
     ir_insn_t n = *i;
-    if (ir_set_insn(&n, &req) != HP_OK || n.zi.mnemonic != ZYDIS_MNEMONIC_MOVSXD || n.zi.operand_width != 64)
+    if (ir_set_insn(&n, &req) != HP_OK || n.zi.mnemonic != ZYDIS_MNEMONIC_MOVSXD || n.zi.operand_width != 64 ||
+        n.zi.address_width != i->zi.address_width)
         return 0;
     *i = n;
     return 1;

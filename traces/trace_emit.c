@@ -14,16 +14,18 @@
 #define TR_EXITS 512
 #define TR_IR 4096             /* most IR instructions in one trace */
 
-/* tr_ranges: the app ranges a trace translates, from its instruction map (each run of
- * nearby instructions; an instruction is at most 15 bytes). */
-static hp_status_t tr_ranges(hp_block_t *b)
+/* tr_ranges: the app bytes a trace depends on: every recorded block whole (ir->src), also
+ * what the IR dropped (direct jumps) or a pass folded away (fuse's cltq), so writing any of
+ * them invalidates it (runtime/flush.c). Touching or overlapping blocks merge. */
+static hp_status_t tr_ranges(hp_block_t *b, const ir_trace_t *ir)
 {
-    b->ranges = heap_alloc(sizeof(*b->ranges) * (b->n_xl + 1));
+    b->ranges = heap_alloc(sizeof(*b->ranges) * (size_t)(ir->nsrc + 1));
     if (!b->ranges) return HP_ERR_NOMEM;
     uint32_t n = 0;
-    for (uint32_t i = 0; i < b->n_xl; i++) {
-        uint64_t lo = b->xl[i].app_pc, hi = lo + 15;
-        if (n && lo >= b->ranges[n - 1][0] && lo <= b->ranges[n - 1][1]) {
+    for (int i = 0; i < ir->nsrc; i++) {
+        uint64_t lo = ir->src[i][0], hi = ir->src[i][1];
+        if (n && lo <= b->ranges[n - 1][1] && hi >= b->ranges[n - 1][0]) {
+            if (lo < b->ranges[n - 1][0]) b->ranges[n - 1][0] = lo;
             if (hi > b->ranges[n - 1][1]) b->ranges[n - 1][1] = hi;
             continue;
         }
@@ -81,7 +83,7 @@ hp_status_t trace_build(const uint64_t *pcs, const uint32_t *lens, int n, uint64
         b->promo_hi = c->promo_hi;
         b->cache_start = c->start;
         b->cache_size = (uint32_t)(c->p - c->start);
-        st = tr_ranges(b);
+        st = tr_ranges(b, &ir);
     }
     if (st != HP_OK) {
         cache_commit(c->start, 0);
