@@ -25,6 +25,8 @@
  * trace_promotion_fault), and the store after a register read-modify-write (an inserted
  * instruction) is not a translatable point: the slot was read at the loop's entry, so it
  * faults only if the stack is unmapped under the loop.
+ * Which slots: uses and stores are counted in the rounds only (up to the last branch back to
+ * the head; what a trace runs after a mid-trace loop runs once per entry).
  * Memory others can write: a slot is promoted only if the loop itself stores to it (a
  * loop that only reads a location may be waiting for another thread or process to write
  * it — even on its own stack: the kernel completing an io_uring read into a local, a
@@ -367,12 +369,13 @@ static int pr_wild(const ir_insn_t *i, const pr_view_t *v, int k, const an_effec
 int opt_pass_promote(ir_trace_t *t)
 {
     if (t->n < 2 || t->npromo || t->no_promote) return 0;
-    int loops = 0;                       /* some exit goes back to the head: the last one, or a
+    int round_end = -1;                  /* the last exit back to the head: the last one, or a
                                             branch whose other side was recorded (the loop's
-                                            last round: NET's path of a short loop) */
+                                            last round: NET's path of a short loop); what
+                                            follows it runs once per entry, not per round */
     for (int k = 0; k < t->n; k++)
-        if ((t->insn[k].kind == IR_EXIT || t->insn[k].kind == IR_JCC) && t->insn[k].target == t->head) loops = 1;
-    if (!loops) return 0;
+        if ((t->insn[k].kind == IR_EXIT || t->insn[k].kind == IR_JCC) && t->insn[k].target == t->head) round_end = k;
+    if (round_end < 0) return 0;
     pr_view_t v;
     if (fr_track(t, &v.f) != HP_OK) return 0;
     v.framed = v.f.balanced;
@@ -420,10 +423,11 @@ int opt_pass_promote(ir_trace_t *t)
                 pr_find(slots, nslots - 1, off, m.size, &overlap);   /* mark the others */
             }
             int form = m.op >= 0 && (!v.framed || v.f.at[k].nacc == 1) ? pr_form(i, &m) : PR_NONE;
-            s->uses += form == PR_RMW ? 2 : 1;               /* an accumulator: load and store */
             int x = form >= PR_XLOAD;
             if (form == PR_NONE || (s->xmm >= 0 && s->xmm != x)) s->bad = 1;   /* one class */
             s->xmm = x;
+            if (k > round_end) continue;                 /* the tail: rewritten, not counted */
+            s->uses += form == PR_RMW ? 2 : 1;               /* an accumulator: load and store */
             if (form == PR_STORE || form == PR_RMW || form == PR_XSTORE) s->written = 1;
         }
     }

@@ -219,6 +219,38 @@ static void test_read_only_slots_stay(void **s)
     ir_free(&t);
 }
 
+/* A loop that goes round from the middle of its trace (NET recorded its last round and the
+ * path went on): only what the rounds run counts. The flag it spins on is written after the
+ * loop only, so it stays in memory (another process may set it while the loop waits); the
+ * counter the loop increments is promoted.
+ *   0: addl $1,-0x8(%rbp) ; cmpl $0,-0x4(%rbp) ; je 0          (the rounds)
+ *  10: movl $2,-0x4(%rbp) ; addl $3,-0x4(%rbp)                   (after the loop) */
+static void test_only_rounds_count(void **s)
+{
+    (void)s;
+    static const uint8_t c[] = {
+        0x83, 0x45, 0xf8, 0x01,             /* 0: addl $1,-0x8(%rbp) */
+        0x83, 0x7d, 0xfc, 0x00,             /* 4: cmpl $0,-0x4(%rbp) */
+        0x74, 0xf6,                         /* 8: je 0 */
+        0xc7, 0x45, 0xfc, 0x02, 0, 0, 0,    /* 10: movl $2,-0x4(%rbp) */
+        0x83, 0x45, 0xfc, 0x03,             /* 17: addl $3,-0x4(%rbp) */
+    };
+    memset(code, 0xcc, 4096);
+    memcpy(code, c, sizeof(c));
+    uint64_t pcs[2] = { (uint64_t)code, (uint64_t)code + 10 };
+    uint32_t lens[2] = { 3, 2 };
+    const char *why = "";
+    ir_trace_t t;
+    assert_int_equal(ir_init(&t, 64), HP_OK);
+    assert_int_equal(ir_build_path(&t, pcs, lens, 2, &why), HP_OK);
+    assert_int_equal(t.insn[2].kind, IR_JCC);                   /* goes round when taken */
+    assert_int_equal(t.insn[2].target, (uint64_t)code);
+    assert_true(opt_pass_promote(&t) > 0);
+    assert_int_equal(t.npromo, 1);
+    assert_int_equal(t.promo[0].disp, -0x8);
+    ir_free(&t);
+}
+
 /* emit_trace: emit t into a fresh 4 KiB of cache near the code (8 exits, 32 map entries). */
 static void emit_trace(const ir_trace_t *t, bb_ctx_t *ctx, bb_exit_t *exits, hp_xl_t *xl)
 {
@@ -557,6 +589,7 @@ int main(void)
         cmocka_unit_test(test_push_reloads),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_read_only_slots_stay),
+        cmocka_unit_test(test_only_rounds_count),
         cmocka_unit_test(test_emit_promoted),
         cmocka_unit_test(test_framed_call_loop),
         cmocka_unit_test(test_retpair),
