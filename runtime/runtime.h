@@ -140,7 +140,8 @@ typedef struct hp_thread {
     int detach_pending;              /* --detach-after-ms: detach at the next clean point */
     hp_sigtab_t *sigtab;             /* the app's actions, shared by CLONE_SIGHAND threads */
     int npend;
-    struct { int sig; uint8_t info[128]; uint64_t err, trapno, cr2; } pend[32];
+    struct { int sig; uint8_t info[128]; uint64_t err, trapno, cr2, mask; } pend[32];   /* mask:
+                                        the signal mask the kernel kept for the thread when caught */
     /* traces/trace.c: the blocks recorded so far (rec_n == 0: not recording) */
     uint64_t *rec;
     uint32_t *rec_len;               /* instructions of each recorded block */

@@ -188,6 +188,7 @@ static int sig_queue(hp_thread_t *t, int sig, const void *info, const k_ucontext
         queued = 1;
         int i = t->npend++;
         t->pend[i].sig = sig;
+        t->pend[i].mask = uc->sigmask;
         hp_memcpy(t->pend[i].info, info, 128);
         t->pend[i].err = uc->mc.err;
         t->pend[i].trapno = uc->mc.trapno;
@@ -560,15 +561,51 @@ static void sig_clean_fpu(void)
     hp_xrstor(sig_init_fpu);
 }
 
+/* sig_blocked_now: queued signal i is asynchronous and the app's mask blocks it now but
+ * did not when it was caught: a frame built since (for another signal) installed it.
+ * Natively that delivery and its mask are one step, so this signal would wait for the
+ * handler's sigreturn. A signal caught in sigsuspend/ppoll, blocked by the mask the kernel
+ * put back on the way out, is delivered as before (natively the handler runs inside). A
+ * fault never waits: it belongs to its instruction. */
+static int sig_blocked_now(const hp_thread_t *t, int i)
+{
+    int sig = t->pend[i].sig, code;
+    uint64_t bit = 1ull << (sig - 1);
+    if (t->pend[i].mask & bit) return 0;
+    hp_memcpy(&code, t->pend[i].info + 8, sizeof(code));           /* si_code */
+    int fault = (sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL || sig == SIGTRAP) &&
+                code > 0 && code != 0x80;                           /* not SI_KERNEL */
+    if (fault) return 0;
+    uint64_t cur;
+    sys_call4(__NR_rt_sigprocmask, SIG_BLOCK, 0, &cur, 8);
+    return (cur & bit) != 0;
+}
+
+/* sig_requeue_kernel: give queued signal i back to the kernel, pending on this thread with
+ * its siginfo, until the app's mask lets it through (then hp_sig_entry catches it again). */
+static void sig_requeue_kernel(const hp_thread_t *t, int i)
+{
+    int sig = t->pend[i].sig;
+    if (sys_call4(__NR_rt_tgsigqueueinfo, sys_getpid(), sys_gettid(), sig, t->pend[i].info) < 0)
+        sys_call3(__NR_tgkill, sys_getpid(), sys_gettid(), sig);
+}
+
 uint64_t signals_deliver(hp_thread_t *t, uint64_t pc)
 {
     /* Deliver the oldest first; each frame nests on the previous one, so the newest
-     * handler runs first, as the kernel does when several signals are pending. */
+     * handler runs first, as the kernel does when several signals are pending. A signal the
+     * mask now blocks (a second SIGALRM caught while the first one's frame was being built:
+     * its handler blocks SIGALRM) waits in the kernel, as it would natively, and comes after
+     * the handler's sigreturn with the context it interrupts then (tests/programs/
+     * promote_frames.c saw it delivered at the first handler's entry, with its clean FPU). */
     int n = t->npend;
     t->npend = 0;
     t->pending = 0;
     uint64_t first = pc;
-    for (int i = 0; i < n; i++) pc = sig_build_frame(t, i, pc);
+    for (int i = 0; i < n; i++) {
+        if (sig_blocked_now(t, i)) { sig_requeue_kernel(t, i); continue; }
+        pc = sig_build_frame(t, i, pc);
+    }
     if (pc != first) sig_clean_fpu();
     return pc;
 }

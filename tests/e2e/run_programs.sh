@@ -91,7 +91,7 @@ source_link_flags() {
     case $1 in
         libm_loop | sig_fpu_env) echo "-lm" ;;
         dlopen | dl_reload) echo "-ldl" ;;
-        threads_* | sig_mask | sig_nested_flood | sig_altstack_nested | promo_thread) echo "-pthread" ;;
+        threads_* | sig_mask | sig_nested_flood | sig_altstack_nested | promo_thread | smc_*) echo "-pthread" ;;
         retaddr) echo "-rdynamic -ldl" ;;
     esac
 }
@@ -134,6 +134,7 @@ expected_status() {
         sig_segv_longjmp*) echo 31 ;;
         sig_fpe*) echo 32 ;;
         sig_chld*) echo 33 ;;
+        sig_mask_nest*) echo 53 ;;
         sig_mask*) echo 34 ;;
         sig_eintr*) echo 35 ;;
         fork_wait*) echo 36 ;;
@@ -153,6 +154,9 @@ expected_status() {
         promote_alias*) echo 49 ;;
         promote_readonly*) echo 51 ;;
         ret_chain_rcx*) echo 52 ;;
+        fuse_addr32*) echo 54 ;;
+        smc_fused*) echo 55 ;;
+        smc_jump*) echo 56 ;;
         sig_altstack_nested*) echo 0 ;;
         sig_altstack*) echo 3 ;;     # _exit(3) from the handler on the alternate stack
         exec_chain*) echo 0 ;;       # the last exec is /bin/true
