@@ -140,8 +140,10 @@ typedef struct hp_thread {
     int detach_pending;              /* --detach-after-ms: detach at the next clean point */
     hp_sigtab_t *sigtab;             /* the app's actions, shared by CLONE_SIGHAND threads */
     int npend;
-    struct { int sig; uint8_t info[128]; uint64_t err, trapno, cr2, mask; } pend[32];   /* mask:
-                                        the signal mask the kernel kept for the thread when caught */
+    struct { int sig; int in_rt; uint8_t info[128]; uint64_t err, trapno, cr2; } pend[32];
+    uint64_t pend_base;              /* with pend_base_ok: the app's signal mask when the first of
+                                        them was caught in app code (signals.c sig_queue) */
+    int pend_base_ok;
     /* traces/trace.c: the blocks recorded so far (rec_n == 0: not recording) */
     uint64_t *rec;
     uint32_t *rec_len;               /* instructions of each recorded block */

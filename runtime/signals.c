@@ -100,8 +100,9 @@ static long sig_install_ours(int sig, const k_sigaction_t *app)
 {
     k_sigaction_t k;
     k.handler = (uint64_t)hp_sig_entry;
-    k.flags = (app->flags & (SA_RESTART | SA_NODEFER | SA_RESETHAND | SA_NOCLDSTOP |
-                             SA_NOCLDWAIT)) | SA_SIGINFO | SA_ONSTACK | K_SA_RESTORER;
+    k.flags = (app->flags & (SA_RESTART | SA_NODEFER | SA_NOCLDSTOP | SA_NOCLDWAIT)) |
+              SA_SIGINFO | SA_ONSTACK | K_SA_RESTORER;   /* SA_RESETHAND: at delivery (a second
+                                                            one queued meanwhile must not die) */
     k.restorer = (uint64_t)hp_sig_restorer;
     k.mask = ~0ull;           /* nothing nests in hp_sig_entry; the app's mask is applied at delivery */
     (void)app->mask;
@@ -180,15 +181,49 @@ static hp_thread_t *sig_self(void)
     return (hp_thread_t *)gs;
 }
 
-/* sig_queue: note sig for delivery; 1 if it was queued (0: the queue was full). */
-static int sig_queue(hp_thread_t *t, int sig, const void *info, const k_ucontext_t *uc)
+/* sig_frame_mask: the mask a handler of sig (action a) runs with, from mask m before it. */
+static uint64_t sig_frame_mask(uint64_t m, int sig, const k_sigaction_t *a)
+{
+    return m | a->mask | ((a->flags & SA_NODEFER) ? 0 : 1ull << (sig - 1));
+}
+
+/* sig_is_fault: sig with siginfo info is a synchronous fault of an instruction. */
+static int sig_is_fault(int sig, const uint8_t *info)
+{
+    int code;
+    hp_memcpy(&code, info + 8, sizeof(code));                       /* si_code */
+    return (sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL || sig == SIGTRAP) &&
+           code > 0 && code != 0x80;                                /* not SI_KERNEL */
+}
+
+/* Signals that may not be blocked while the thread still runs app code (stepping to a clean
+ * point): a blocked fault or trap kills the process (the kernel forces it). */
+#define SIG_FAULTS ((1ull << (SIGSEGV - 1)) | (1ull << (SIGBUS - 1)) | (1ull << (SIGFPE - 1)) | \
+                    (1ull << (SIGILL - 1)) | TRAP_BIT)
+
+/* sig_queue: note sig for delivery; 1 if it was queued (0: the queue was full). Caught in
+ * app code (in_rt 0), where the mask in uc is the app's: the first such one notes it
+ * (t->pend_base), and each one with a handler adds what its frame will block (but faults)
+ * to the mask the kernel restores when hp_sig_entry returns, as the kernel's own delivery
+ * would at once: a signal that frame blocks stays in the kernel, in its own queue (process
+ * or thread, its order, a timer's entry) until the handler's sigreturn
+ * (tests/programs/sig_mask_nest.c). Caught in the runtime, which may be changing the app's
+ * mask (an emulated sigreturn), nothing is noted: the delivery reads the mask then. */
+static int sig_queue(hp_thread_t *t, int sig, const void *info, k_ucontext_t *uc, int in_rt)
 {
     int queued = 0;
     if (t->npend < (int)(sizeof(t->pend) / sizeof(t->pend[0]))) {
         queued = 1;
+        if (!in_rt) {
+            if (!t->pend_base_ok) t->pend_base = uc->sigmask | (t->trap_blocked ? TRAP_BIT : 0);
+            t->pend_base_ok = 1;
+            k_sigaction_t *a = sig_app_action(t, sig);
+            if (a->handler != (uint64_t)SIG_IGN && a->handler != (uint64_t)SIG_DFL)
+                uc->sigmask |= sig_frame_mask(uc->sigmask, sig, a) & ~SIG_FAULTS;
+        }
         int i = t->npend++;
         t->pend[i].sig = sig;
-        t->pend[i].mask = uc->sigmask;
+        t->pend[i].in_rt = in_rt;
         hp_memcpy(t->pend[i].info, info, 128);
         t->pend[i].err = uc->mc.err;
         t->pend[i].trapno = uc->mc.trapno;
@@ -431,7 +466,7 @@ void hp_sig_entry(int sig, void *info, void *ucv)
     }
     if (!t || (t->detached && !sig_in_runtime(t, mc))) { sig_forward(t, sig, info, uc); return; }
     if (t->detached) {             /* still leaving: the dispatcher delivers it on the way */
-        sig_queue(t, sig, info, uc);
+        sig_queue(t, sig, info, uc, 1);
         if (sig_in_tail(mc->rip)) sig_restart_dispatcher(t, mc);
         return;
     }
@@ -441,6 +476,7 @@ void hp_sig_entry(int sig, void *info, void *ucv)
     uint64_t pc = mc->rip;
     int in_cache = cache_contains(pc), in_rt = sig_in_runtime(t, mc);
     int queued = 0;
+    uint64_t mask_before = uc->sigmask;
     if (!step_trap) {
         if (sync && in_rt) { sig_fatal_fault(t, sig, "fault inside hotpath's runtime", pc); return; }
         if (!in_cache && !in_rt) {                      /* native code: as natively */
@@ -448,7 +484,7 @@ void hp_sig_entry(int sig, void *info, void *ucv)
             return;
         }
         hp_rt.stats.signals_caught++;
-        queued = sig_queue(t, sig, info, uc);
+        queued = sig_queue(t, sig, info, uc, in_rt || !in_cache || sig_in_tail(pc));
     }
     if (sig_in_tail(pc)) {        /* restoring the app context: nothing written yet, start over */
         sig_unstep(t, uc);
@@ -461,7 +497,8 @@ void hp_sig_entry(int sig, void *info, void *ucv)
     }
     uint64_t app = sig_translate(t, pc, mc, sync);
     if (app && t->promo_fault) {         /* not the app's fault: no signal, start over */
-        if (queued) t->npend--;           /* (it was queued last) */
+        if (queued) { t->npend--; uc->sigmask = mask_before; }   /* (it was queued last) */
+        if (!t->npend) t->pend_base_ok = 0;
         t->pending = t->npend > 0 || t->detach_pending;
         hp_rt.stats.signals_caught--;
     }
@@ -489,7 +526,10 @@ static void sig_default_action(int sig)
     hp_fatal("default action of a signal did not end the process", (uint64_t)sig);
 }
 
-static uint64_t sig_build_frame(hp_thread_t *t, int i, uint64_t pc)
+/* sig_build_frame: the app frame of queued signal i over the app context in t, to return
+ * to pc; *mask: the app's signal mask before it (saved in the frame), then with the
+ * handler's sa_mask and signal added. Returns the handler (or pc: ignored, default). */
+static uint64_t sig_build_frame(hp_thread_t *t, int i, uint64_t pc, uint64_t *mask)
 {
     int sig = t->pend[i].sig;
     k_sigaction_t *a = sig_app_action(t, sig);
@@ -531,13 +571,11 @@ static uint64_t sig_build_frame(hp_thread_t *t, int i, uint64_t pc)
     f->uc.mc.trapno = t->pend[i].trapno;
     f->uc.mc.cr2 = t->pend[i].cr2;
     f->uc.mc.fpstate = (uint64_t)fp;
-    uint64_t old;
-    sys_call4(__NR_rt_sigprocmask, SIG_BLOCK, 0, &old, 8);
+    uint64_t old = *mask;
     f->uc.sigmask = old;
     f->uc.mc.oldmask = old;
     hp_memcpy(f->info, t->pend[i].info, 128);
-    uint64_t block = old | a->mask | ((a->flags & SA_NODEFER) ? 0 : 1ull << (sig - 1));
-    sys_call4(__NR_rt_sigprocmask, SIG_SETMASK, &block, 0, 8);
+    *mask = sig_frame_mask(old, sig, a);
     uint64_t handler = a->handler;
     if (a->flags & SA_RESETHAND) a->handler = (uint64_t)SIG_DFL;
     t->gpr[R_RDI] = (uint64_t)sig;
@@ -561,28 +599,8 @@ static void sig_clean_fpu(void)
     hp_xrstor(sig_init_fpu);
 }
 
-/* sig_blocked_now: queued signal i is asynchronous and the app's mask blocks it now but
- * did not when it was caught: a frame built since (for another signal) installed it.
- * Natively that delivery and its mask are one step, so this signal would wait for the
- * handler's sigreturn. A signal caught in sigsuspend/ppoll, blocked by the mask the kernel
- * put back on the way out, is delivered as before (natively the handler runs inside). A
- * fault never waits: it belongs to its instruction. */
-static int sig_blocked_now(const hp_thread_t *t, int i)
-{
-    int sig = t->pend[i].sig, code;
-    uint64_t bit = 1ull << (sig - 1);
-    if (t->pend[i].mask & bit) return 0;
-    hp_memcpy(&code, t->pend[i].info + 8, sizeof(code));           /* si_code */
-    int fault = (sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL || sig == SIGTRAP) &&
-                code > 0 && code != 0x80;                           /* not SI_KERNEL */
-    if (fault) return 0;
-    uint64_t cur;
-    sys_call4(__NR_rt_sigprocmask, SIG_BLOCK, 0, &cur, 8);
-    return (cur & bit) != 0;
-}
-
 /* sig_requeue_kernel: give queued signal i back to the kernel, pending on this thread with
- * its siginfo, until the app's mask lets it through (then hp_sig_entry catches it again). */
+ * its siginfo, until the mask lets it through (hp_sig_entry catches it again then). */
 static void sig_requeue_kernel(const hp_thread_t *t, int i)
 {
     int sig = t->pend[i].sig;
@@ -593,19 +611,33 @@ static void sig_requeue_kernel(const hp_thread_t *t, int i)
 uint64_t signals_deliver(hp_thread_t *t, uint64_t pc)
 {
     /* Deliver the oldest first; each frame nests on the previous one, so the newest
-     * handler runs first, as the kernel does when several signals are pending. A signal the
-     * mask now blocks (a second SIGALRM caught while the first one's frame was being built:
-     * its handler blocks SIGALRM) waits in the kernel, as it would natively, and comes after
-     * the handler's sigreturn with the context it interrupts then (tests/programs/
-     * promote_frames.c saw it delivered at the first handler's entry, with its clean FPU). */
+     * handler runs first, as the kernel does when several signals are pending. The masks
+     * are the kernel's: each frame saves the mask before it and installs that plus its
+     * handler's sa_mask and signal; the last one stays. Signals are blocked (but faults)
+     * while the frames are built, so none is caught half-way; those caught in app code
+     * meanwhile had what their frames block added to the kernel's mask already (sig_queue);
+     * one caught in the runtime that the frames built before it block goes back to the
+     * kernel and waits for their sigreturn. A fault queued behind a frame is dropped: the
+     * frames return to the faulting instruction, which runs again after the handlers and
+     * faults then, as it would natively. */
     int n = t->npend;
+    if (!n) return pc;
+    uint64_t all = ~SIG_FAULTS, cur;
+    sys_call4(__NR_rt_sigprocmask, SIG_BLOCK, &all, &cur, 8);
+    uint64_t first = pc, mask = t->pend_base_ok ? t->pend_base : cur;
     t->npend = 0;
     t->pending = 0;
-    uint64_t first = pc;
+    t->pend_base_ok = 0;
     for (int i = 0; i < n; i++) {
-        if (sig_blocked_now(t, i)) { sig_requeue_kernel(t, i); continue; }
-        pc = sig_build_frame(t, i, pc);
+        int sig = t->pend[i].sig;
+        if (pc != first && sig_is_fault(sig, t->pend[i].info)) continue;
+        if (t->pend[i].in_rt && !sig_is_fault(sig, t->pend[i].info) && (mask >> (sig - 1) & 1)) {
+            sig_requeue_kernel(t, i);
+            continue;
+        }
+        pc = sig_build_frame(t, i, pc, &mask);
     }
+    sys_call4(__NR_rt_sigprocmask, SIG_SETMASK, &mask, 0, 8);
     if (pc != first) sig_clean_fpu();
     return pc;
 }

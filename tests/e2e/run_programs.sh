@@ -78,6 +78,8 @@ case_builds() {
         ret_sites)
             echo "ret_sites|-O0"
             echo "ret_sites_O2|-O2" ;;
+        sig_fault_nest)
+            echo "sig_fault_nest|-O1 -no-pie" ;;
         recursion | funcptr | jumptable | setjmp | exceptions | varargs | retaddr | regs_gpr)
             echo "$src|-O2"
             echo "${src}_O0|-O0" ;;
@@ -91,7 +93,7 @@ source_link_flags() {
     case $1 in
         libm_loop | sig_fpu_env) echo "-lm" ;;
         dlopen | dl_reload) echo "-ldl" ;;
-        threads_* | sig_mask | sig_nested_flood | sig_altstack_nested | promo_thread | smc_*) echo "-pthread" ;;
+        threads_* | sig_mask | sig_nested_flood | sig_altstack_nested | promo_thread | smc_* | sig_retarget) echo "-pthread" ;;
         retaddr) echo "-rdynamic -ldl" ;;
     esac
 }
@@ -157,6 +159,10 @@ expected_status() {
         fuse_addr32*) echo 54 ;;
         smc_fused*) echo 55 ;;
         smc_jump*) echo 56 ;;
+        sig_order*) echo 57 ;;
+        sig_retarget*) echo 58 ;;
+        sig_fault_nest*) echo 59 ;;
+        sig_resethand*) echo 162 ;;   # "handler", then the second SIGRTMIN's default action
         sig_altstack_nested*) echo 0 ;;
         sig_altstack*) echo 3 ;;     # _exit(3) from the handler on the alternate stack
         exec_chain*) echo 0 ;;       # the last exec is /bin/true
