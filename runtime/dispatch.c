@@ -98,7 +98,10 @@ void hp_dispatch(hp_thread_t *t)
         signals_thread_start(t);
         signals_sample_start(t);
     }
-    if (l->kind == LINK_SYSCALL) {         /* outside the lock: the call may block */
+    if (l->kind == LINK_SYSCALL && t->npend) {   /* caught on the way (the exit stub): the */
+        pc = l->target;                          /* handler first, then the system call, */
+        l = 0;                                   /* as natively (not with its mask widened */
+    } else if (l->kind == LINK_SYSCALL) {        /* for the frame, signals.c sig_queue) */
         pc = syscalls_handle(t, l);
         if (!pc) { dsp_go_native(t, t->rip); return; }   /* detached */
         l = 0;                            /* a flush may have freed it */

@@ -109,6 +109,18 @@ static long sig_install_ours(int sig, const k_sigaction_t *app)
     return sig_kernel_action(sig, &k, 0);
 }
 
+/* sig_reset_hand: SA_RESETHAND at delivery (not left to the kernel, which would reset
+ * hotpath's own handler before a second queued copy is delivered): the action becomes the
+ * default in the app's table and in the kernel, so a default-ignored signal interrupts
+ * nothing; SIGTRAP, SIGSEGV and SIGBUS keep hotpath's handler (its own stepping and
+ * preheader faults), which applies the default action for the app. */
+static void sig_reset_hand(int sig, k_sigaction_t *a)
+{
+    a->handler = (uint64_t)SIG_DFL;
+    if (sig == SIGTRAP || sig == SIGSEGV || sig == SIGBUS) sig_install_ours(sig, a);
+    else sig_kernel_action(sig, a, 0);
+}
+
 /* sig_detach_timer: a one-shot POSIX timer that sends HP_DETACH_SIG to this thread. */
 static void sig_detach_timer(long ms)
 {
@@ -268,7 +280,7 @@ static void sig_forward(hp_thread_t *t, int sig, void *info, k_ucontext_t *uc)
             sys_call3(__NR_tgkill, sys_getpid(), sys_gettid(), sig);
         return;                                         /* a fault re-executes and dies */
     }
-    if (a->flags & SA_RESETHAND) a->handler = (uint64_t)SIG_DFL;
+    if (a->flags & SA_RESETHAND) sig_reset_hand(sig, a);
     ((void (*)(int, void *, void *))a->handler)(sig, info, uc);
 }
 
@@ -523,6 +535,7 @@ static void sig_default_action(int sig)
     if (sig == SIGCHLD || sig == SIGURG || sig == SIGWINCH || sig == SIGCONT) return;
     sig_kernel_default(sig);
     sys_call3(__NR_tgkill, sys_getpid(), sys_gettid(), sig);
+    if (sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU) return;   /* stopped, then continued */
     hp_fatal("default action of a signal did not end the process", (uint64_t)sig);
 }
 
@@ -577,7 +590,7 @@ static uint64_t sig_build_frame(hp_thread_t *t, int i, uint64_t pc, uint64_t *ma
     hp_memcpy(f->info, t->pend[i].info, 128);
     *mask = sig_frame_mask(old, sig, a);
     uint64_t handler = a->handler;
-    if (a->flags & SA_RESETHAND) a->handler = (uint64_t)SIG_DFL;
+    if (a->flags & SA_RESETHAND) sig_reset_hand(sig, a);
     t->gpr[R_RDI] = (uint64_t)sig;
     t->gpr[R_RSI] = (uint64_t)f->info;
     t->gpr[R_RDX] = (uint64_t)&f->uc;

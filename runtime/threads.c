@@ -98,6 +98,7 @@ void threads_in_fork_child(hp_thread_t *self)
     self->tid = (int)sys_gettid();
     self->npend = 0;
     self->pending = 0;
+    self->pend_base_ok = 0;
     self->sample_timer = 0;
     self->started = 0;
     th_live_count = 1;

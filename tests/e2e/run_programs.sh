@@ -93,7 +93,7 @@ source_link_flags() {
     case $1 in
         libm_loop | sig_fpu_env) echo "-lm" ;;
         dlopen | dl_reload) echo "-ldl" ;;
-        threads_* | sig_mask | sig_nested_flood | sig_altstack_nested | promo_thread | smc_* | sig_retarget) echo "-pthread" ;;
+        threads_* | sig_mask | sig_nested_flood | sig_altstack_nested | promo_thread | smc_* | sig_retarget | sig_return_race) echo "-pthread" ;;
         retaddr) echo "-rdynamic -ldl" ;;
     esac
 }
@@ -162,6 +162,9 @@ expected_status() {
         sig_order*) echo 57 ;;
         sig_retarget*) echo 58 ;;
         sig_fault_nest*) echo 59 ;;
+        sig_resethand_chld*) echo 60 ;;
+        sig_resethand_tstp*) echo 61 ;;
+        sig_return_race*) echo 62 ;;
         sig_resethand*) echo 162 ;;   # "handler", then the second SIGRTMIN's default action
         sig_altstack_nested*) echo 0 ;;
         sig_altstack*) echo 3 ;;     # _exit(3) from the handler on the alternate stack
