@@ -17,26 +17,14 @@
 #include "ir.h"
 #include "opt.h"
 #include "syscalls.h"
+#include "unit_ir.h"
 
 static uint8_t *code;     /* app code: an executable mapping the IR builder reads */
-
-/* build: the IR of the path through blocks at code+offs[k] of lens[k] instructions. */
-static void build(ir_trace_t *t, const uint8_t *bytes, size_t n, const uint64_t *offs,
-                  const uint32_t *lens, int nb)
-{
-    memset(code, 0xcc, 4096);
-    memcpy(code, bytes, n);
-    uint64_t pcs[4];
-    for (int k = 0; k < nb; k++) pcs[k] = (uint64_t)code + offs[k];
-    const char *why = "";
-    assert_int_equal(ir_init(t, 64), HP_OK);
-    assert_int_equal(ir_build_path(t, pcs, lens, nb, &why), HP_OK);
-}
 
 static void build1(ir_trace_t *t, const uint8_t *bytes, size_t n, uint32_t ninsn)
 {
     const uint64_t off = 0;
-    build(t, bytes, n, &off, &ninsn, 1);
+    unit_build_path(t, code, bytes, n, &off, &ninsn, 1);
     assert_int_equal(t->n, (int)ninsn + 1);
 }
 
@@ -110,7 +98,7 @@ static void test_across_jump(void **s)
     const uint64_t offs[] = { 0, 16 };
     const uint32_t lens[] = { 2, 1 };
     ir_trace_t t;
-    build(&t, c, sizeof(c), offs, lens, 2);
+    unit_build_path(&t, code, c, sizeof(c), offs, lens, 2);
     assert_int_equal(opt_pass_fuse(&t), 1);
     const ir_insn_t *i = movslq_at(&t, 0, 0);
     assert_int_equal(i->ops[1].reg.value, ZYDIS_REGISTER_EDI);

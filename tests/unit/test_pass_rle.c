@@ -17,6 +17,7 @@
 #include "ir.h"
 #include "opt.h"
 #include "syscalls.h"
+#include "unit_ir.h"
 
 static uint8_t *code;     /* app code: an executable mapping the IR builder reads */
 static uint8_t *run_buf;  /* where a sequence is copied to run natively */
@@ -25,13 +26,7 @@ static uint8_t *run_buf;  /* where a sequence is copied to run natively */
 static void build_blocks(ir_trace_t *t, const uint8_t *bytes, size_t n, const uint64_t *offs,
                          const uint32_t *lens, int nb)
 {
-    memset(code, 0xcc, 4096);
-    memcpy(code, bytes, n);
-    uint64_t pcs[4];
-    for (int k = 0; k < nb; k++) pcs[k] = (uint64_t)code + offs[k];
-    const char *why = "";
-    assert_int_equal(ir_init(t, 64), HP_OK);
-    assert_int_equal(ir_build_path(t, pcs, lens, nb, &why), HP_OK);
+    unit_build_path(t, code, bytes, n, offs, lens, nb);
 }
 
 /* build: one block of ninsn instructions (the IR ends with an exit after them). */
