@@ -68,6 +68,21 @@ void ir_remove(ir_trace_t *t, int at)
     t->n--;
 }
 
+int ir_request(const ir_insn_t *i, ZydisEncoderRequest *req)
+{
+    if (!ZYAN_SUCCESS(ZydisEncoderDecodedInstructionToEncoderRequest(&i->zi, i->ops,
+                                                                     i->zi.operand_count_visible, req)))
+        return 0;
+    for (int k = 0; k < req->operand_count; k++) {
+        ZydisEncoderOperand *op = &req->operands[k];
+        if (op->type != ZYDIS_OPERAND_TYPE_MEMORY || op->mem.base != ZYDIS_REGISTER_RIP) continue;
+        ZyanU64 abs;
+        if (!ZYAN_SUCCESS(ZydisCalcAbsoluteAddress(&i->zi, &i->ops[k], i->app_pc, &abs))) return 0;
+        op->mem.displacement = (ZyanI64)abs;
+    }
+    return 1;
+}
+
 hp_status_t ir_set_insn(ir_insn_t *i, const ZydisEncoderRequest *req)
 {
     uint8_t buf[ZYDIS_MAX_INSTRUCTION_LENGTH];

@@ -127,6 +127,10 @@ void ir_remove(ir_trace_t *t, int at);
  * callee) or an IR_IND (its lookup ends the trace): what followed is dropped. */
 void ir_cut(ir_trace_t *t, int k);
 
+/* ir_request: the encoder request of i as it is, RIP-relative displacements absolute (what
+ * ir_set_insn takes); 0 if Zydis cannot make one. */
+int ir_request(const ir_insn_t *i, ZydisEncoderRequest *req);
+
 /* ir_set_insn: re-encode i from an encoder request (RIP-relative memory operands take the
  * absolute address as displacement), keeping app_pc, kind and flags. */
 hp_status_t ir_set_insn(ir_insn_t *i, const ZydisEncoderRequest *req);

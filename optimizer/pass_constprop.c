@@ -277,21 +277,6 @@ static void cp_step(cp_state_t *st, const ir_insn_t *i)
 
 /* ==== re-encoding ==== */
 
-/* cp_request: the encoder request of i as it is (RIP-relative displacements absolute). */
-static int cp_request(const ir_insn_t *i, ZydisEncoderRequest *req)
-{
-    if (!ZYAN_SUCCESS(ZydisEncoderDecodedInstructionToEncoderRequest(&i->zi, i->ops,
-                                                                     i->zi.operand_count_visible, req)))
-        return 0;
-    for (int k = 0; k < req->operand_count; k++) {
-        ZydisEncoderOperand *op = &req->operands[k];
-        if (op->type != ZYDIS_OPERAND_TYPE_MEMORY || op->mem.base != ZYDIS_REGISTER_RIP) continue;
-        ZyanU64 abs;
-        if (!ZYAN_SUCCESS(ZydisCalcAbsoluteAddress(&i->zi, &i->ops[k], i->app_pc, &abs))) return 0;
-        op->mem.displacement = (ZyanI64)abs;
-    }
-    return 1;
-}
 
 static void cp_new(ZydisEncoderRequest *req, ZydisMnemonic mn, ZydisRegister dst)
 {
@@ -466,7 +451,7 @@ static int cp_imm(cp_ctx_t *c, int k)
     an_flags_t und = cp_undefined(i);
     if (!cp_flags_ok(c, k, und, 0)) return 0;
     ZydisEncoderRequest req;
-    if (!cp_request(i, &req)) return 0;
+    if (!ir_request(i, &req)) return 0;
     int imm_op = src;
     if (mn == ZYDIS_MNEMONIC_TEST && src == 0) {
         req.operands[0] = req.operands[1];
@@ -593,7 +578,7 @@ static int cp_copies(cp_ctx_t *c, int k)
     ir_insn_t *i = &c->t->insn[k];
     ZydisEncoderRequest req;
     int changed = 0;
-    if (!cp_request(i, &req)) return 0;
+    if (!ir_request(i, &req)) return 0;
     for (int n = 0; n < req.operand_count; n++) {
         const ZydisDecodedOperand *op = &i->ops[n];
         ZydisEncoderOperand *eo = &req.operands[n];

@@ -40,11 +40,7 @@ static int fs_is_cltq(const ir_insn_t *i)
 static int fs_movslq(ir_insn_t *i)
 {
     ZydisEncoderRequest req;
-    if (!ZYAN_SUCCESS(ZydisEncoderDecodedInstructionToEncoderRequest(&i->zi, i->ops,
-                                                                     i->zi.operand_count_visible, &req)))
-        return 0;
-    if (req.operands[1].type == ZYDIS_OPERAND_TYPE_MEMORY && req.operands[1].mem.base == ZYDIS_REGISTER_RIP)
-        req.operands[1].mem.displacement = (int64_t)(i->app_pc + i->len) + req.operands[1].mem.displacement;
+    if (!ir_request(i, &req)) return 0;
     req.mnemonic = ZYDIS_MNEMONIC_MOVSXD;
     req.operands[0].reg.value = ZYDIS_REGISTER_RAX;
     req.operand_size_hint = ZYDIS_OPERAND_SIZE_HINT_64;

@@ -199,19 +199,19 @@ static uint64_t sig_frame_mask(uint64_t m, int sig, const k_sigaction_t *a)
     return m | a->mask | ((a->flags & SA_NODEFER) ? 0 : 1ull << (sig - 1));
 }
 
-/* sig_is_fault: sig with siginfo info is a synchronous fault of an instruction. */
-static int sig_is_fault(int sig, const uint8_t *info)
-{
-    int code;
-    hp_memcpy(&code, info + 8, sizeof(code));                       /* si_code */
-    return (sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL || sig == SIGTRAP) &&
-           code > 0 && code != 0x80;                                /* not SI_KERNEL */
-}
-
 /* Signals that may not be blocked while the thread still runs app code (stepping to a clean
  * point): a blocked fault or trap kills the process (the kernel forces it). */
 #define SIG_FAULTS ((1ull << (SIGSEGV - 1)) | (1ull << (SIGBUS - 1)) | (1ull << (SIGFPE - 1)) | \
                     (1ull << (SIGILL - 1)) | TRAP_BIT)
+
+/* sig_is_fault: sig with siginfo info is a synchronous fault of an instruction (the CPU's:
+ * si_code > 0, SI_KERNEL included, which a general-protection SIGSEGV has). */
+static int sig_is_fault(int sig, const void *info)
+{
+    int code;
+    hp_memcpy(&code, (const uint8_t *)info + 8, sizeof(code));     /* si_code */
+    return (SIG_FAULTS >> (sig - 1) & 1) && code > 0;
+}
 
 /* sig_queue: note sig for delivery; 1 if it was queued (0: the queue was full). Caught in
  * app code (in_rt 0), where the mask in uc is the app's: the first such one notes it
@@ -483,8 +483,7 @@ void hp_sig_entry(int sig, void *info, void *ucv)
         return;
     }
     int step_trap = sig == SIGTRAP && t->stepping && code == 2 /* TRAP_TRACE */;
-    int sync = !step_trap && code > 0 &&
-               (sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE || sig == SIGTRAP);
+    int sync = !step_trap && sig_is_fault(sig, info);
     uint64_t pc = mc->rip;
     int in_cache = cache_contains(pc), in_rt = sig_in_runtime(t, mc);
     int queued = 0;
