@@ -48,6 +48,12 @@ enum {
                               hit a promoted slot; the emitter checks its address after it
                               (flag-free, in the borrowed rcx) and reloads the promoted
                               registers when it lands near them (pass_promote.c) */
+    IR_F_ALIAS_FL = 16,    /* the same with flags: the status flags are dead after it up to a
+                              writer of them, with nothing that can fault between (marked
+                              IR_F_INEXACT); the emitter checks its address in the loop's
+                              scratch register (lea/sub/cmp/jb, nothing taken when it lands
+                              away from the slots) and reloads out of line (pass_promote.c) */
+    IR_F_WILD = 32,        /* pass_promote.c, only while it runs: a store it follows with reloads */
 };
 
 typedef struct ir_insn {

@@ -76,7 +76,7 @@ static int ie_keep_spill(const ir_trace_t *t, int k)
         an_effects(i, &e);
         if (i->kind == IR_CALL) continue;
         if (i->kind == IR_IND) return i->target && !(e.use & AN_REG(AN_RCX));
-        if (i->kind != IR_COPY || (i->flags & IR_F_ALIAS) || e.opaque ||
+        if (i->kind != IR_COPY || (i->flags & (IR_F_ALIAS | IR_F_ALIAS_FL)) || e.opaque ||
             ((e.use | e.def | e.def_part) & AN_REG(AN_RCX)))
             return 0;
     }
@@ -148,6 +148,8 @@ static void ie_second_target(bb_ctx_t *c, const ir_trace_t *t, uint64_t next, ui
     emit_set_rel32(over, (uint64_t)c->p);
 }
 
+static hp_status_t ie_load_slot(bb_ctx_t *c, const ir_promo_t *pr);
+
 /* ie_emit_cold: the lookups of the inline checks' misses and the exits that restore
  * promoted registers, after the body. No map entries: a signal there is delivered after
  * single-stepping into the next fragment (or the dispatcher). */
@@ -171,6 +173,15 @@ static void ie_emit_cold(bb_ctx_t *c, const ir_trace_t *t)
         if (c->p + 128 > c->end) { c->overflow = 1; return; }
         emit_set_rel32(c->cold_exits[i].field, (uint64_t)c->p);
         ie_exit_jmp(c, t, c->cold_exits[i].target);
+    }
+    for (int i = 0; i < c->ncold_reload; i++) {          /* a checked store hit the slots */
+        if (c->p + 128 > c->end) { c->overflow = 1; return; }
+        emit_set_rel32(c->cold_reload[i].field, (uint64_t)c->p);
+        for (int k = 0; k < t->npromo; k++)
+            if (t->promo[k].base >= 0 && ie_load_slot(c, &t->promo[k]) != HP_OK) { c->overflow = 1; return; }
+        uint8_t *field;
+        c->p = emit_jmp_rel32(c->p, &field);
+        emit_set_rel32(field, (uint64_t)c->cold_reload[i].back);
     }
 }
 
@@ -259,6 +270,60 @@ static hp_status_t ie_alias_check(bb_ctx_t *c, const ir_trace_t *t, const ir_ins
     return HP_OK;
 }
 
+/* ie_alias_check_fl: after i (IR_F_ALIAS_FL: as IR_F_ALIAS, with the status flags dead
+ * until a writer of them that nothing able to fault precedes), with scratch the register
+ * the loop borrows without a slot:
+ *     lea D(base,index,s),%scratch ; sub %rbp,%scratch     scratch = A + (w-1) - (rbp+lo)
+ *     (lea D(,%index,s),%scratch when the base is rbp)
+ *     cmp $(hi-lo+w-1),%scratch ; jb reload                 unsigned: the bytes overlap
+ * reload (out of line, ie_emit_cold): every slot read again, then back after the jb. */
+static hp_status_t ie_alias_check_fl(bb_ctx_t *c, const ir_trace_t *t, const ir_insn_t *i)
+{
+    int op = an_mem_store_op(i), scratch = -1;
+    int64_t lo, hi;
+    for (int k = 0; k < t->npromo; k++)
+        if (t->promo[k].base < 0) scratch = t->promo[k].reg;
+    if (op < 0 || scratch < 0 || !ir_promo_span(t, t->npromo, &lo, &hi) || c->ncold_reload == BB_COLD)
+        return HP_ERR_ENCODE;
+    const ZydisDecodedOperand *m = &i->ops[op];
+    int64_t w = m->size / 8, range = hi - lo + w - 1;
+    int64_t d = m->mem.disp.value + w - 1 - lo;
+    if (range != (int32_t)range || d != (int32_t)d) return HP_ERR_ENCODE;
+    int direct = m->mem.base == ZYDIS_REGISTER_RBP && m->mem.index != ZYDIS_REGISTER_NONE &&
+                 m->mem.index != ZYDIS_REGISTER_RBP;
+    ZydisRegister r = ZydisRegisterEncode(ZYDIS_REGCLASS_GPR64, (ZyanU8)scratch);
+    ZydisEncoderRequest req;
+    bb_req_reg(&req, ZYDIS_MNEMONIC_LEA, 2, r);
+    req.operands[1].type = ZYDIS_OPERAND_TYPE_MEMORY;
+    req.operands[1].mem.base = direct ? ZYDIS_REGISTER_NONE : m->mem.base;
+    req.operands[1].mem.index = m->mem.index;
+    req.operands[1].mem.scale = m->mem.index == ZYDIS_REGISTER_NONE ? 0 : m->mem.scale;
+    req.operands[1].mem.displacement = d;
+    req.operands[1].mem.size = 8;
+    ZyanUSize len = 16;
+    if (!ZYAN_SUCCESS(ZydisEncoderEncodeInstruction(&req, c->p, &len))) return HP_ERR_ENCODE;
+    c->p += len;
+    if (!direct) {
+        bb_req_reg(&req, ZYDIS_MNEMONIC_SUB, 2, r);
+        req.operands[1].type = ZYDIS_OPERAND_TYPE_REGISTER;
+        req.operands[1].reg.value = ZYDIS_REGISTER_RBP;
+        len = 16;
+        if (!ZYAN_SUCCESS(ZydisEncoderEncodeInstruction(&req, c->p, &len))) return HP_ERR_ENCODE;
+        c->p += len;
+    }
+    bb_req_reg(&req, ZYDIS_MNEMONIC_CMP, 2, r);
+    req.operands[1].type = ZYDIS_OPERAND_TYPE_IMMEDIATE;
+    req.operands[1].imm.s = range;
+    len = 16;
+    if (!ZYAN_SUCCESS(ZydisEncoderEncodeInstruction(&req, c->p, &len))) return HP_ERR_ENCODE;
+    c->p += len;
+    c->p = emit_jcc_rel32(c->p, 0x2, &c->cold_reload[c->ncold_reload].field);   /* jb */
+    c->cold_reload[c->ncold_reload++].back = c->p;
+    hp_rt.stats.promote_alias_checks++;
+    hp_rt.stats.promote_flag_checks++;
+    return HP_OK;
+}
+
 /* ie_preheader: with promo_guard, check the frame the slots' offsets assume (flag-free:
  * rcx = rsp - rbp + frame_k, jrcxz; a mismatch leaves through a LINK_PROMO exit with every
  * register the app's); save the registers a promoted loop borrows, then load the slots into
@@ -344,7 +409,8 @@ hp_status_t ir_emit(bb_ctx_t *c, const ir_trace_t *t, const char **why)
         switch (i->kind) {
         case IR_COPY:
             if (bb_copy(c, &i->zi, i->ops, i->app_pc, i->bytes) != HP_OK) { *why = c->why; return HP_ERR_ENCODE; }
-            if ((i->flags & IR_F_ALIAS) && ie_alias_check(c, t, i) != HP_OK) {
+            if (((i->flags & IR_F_ALIAS) && ie_alias_check(c, t, i) != HP_OK) ||
+                ((i->flags & IR_F_ALIAS_FL) && ie_alias_check_fl(c, t, i) != HP_OK)) {
                 *why = "cannot encode an alias check";
                 return HP_ERR_ENCODE;
             }

@@ -30,6 +30,8 @@ typedef struct bb_ctx {
     int ncold;
     struct { uint8_t *field; uint64_t target; } cold_exits[BB_COLD];  /* exits that restore */
     int ncold_exits;            /* promoted registers first (out of line, traces) */
+    struct { uint8_t *field, *back; } cold_reload[BB_COLD];  /* a promoted loop's reloads after */
+    int ncold_reload;           /* a store checked with flags (IR_F_ALIAS_FL), and the way back */
     uint32_t promo_lo, promo_hi;  /* a promoted loop's preheader loads and body (offsets) */
     int loops;                  /* the trace goes round inside itself (ir_is_loop) */
     int ended;                  /* a control transfer ended the translation */

@@ -101,15 +101,29 @@ static const uint8_t ptr_loop[] = {
     0x7c, 0xea,                         /* 20: jl 0 */
 };
 
-/* A store through a pointer may hit a slot. With rcx free in the loop and three slots to
- * reload its address is checked after it (IR_F_ALIAS, rcx borrowed as an entry without a
- * slot) and nothing is reloaded; with rcx in use, or only one slot (a reload is cheaper than
- * the check), the registers read their slots again after it. */
+/* The same with a load that may fault right after the store (mov (%rsi),%edx): the
+ * flags are not free there (a fault must see the app's), so no check with flags. */
+static const uint8_t ptr_loop_fault[] = {
+    0x8b, 0x45, 0xf4,                   /* 0: mov -0xc(%rbp),%eax */
+    0x89, 0x07,                         /* 3: mov %eax,(%rdi)  (may alias) */
+    0x8b, 0x16,                         /* 5: mov (%rsi),%edx  (may fault) */
+    0x83, 0x45, 0xf4, 0x01,             /* 7: addl $1,-0xc(%rbp) */
+    0x83, 0x45, 0xf8, 0x02,             /* 11: addl $2,-0x8(%rbp) */
+    0x83, 0x45, 0xfc, 0x03,             /* 15: addl $3,-0x4(%rbp) */
+    0x3b, 0x45, 0xf0,                   /* 19: cmp -0x10(%rbp),%eax */
+    0x7c, 0xe8,                         /* 22: jl 0 */
+};
+
+/* A store through a pointer may hit a slot. Where a fault could see the flags right after
+ * it: with rcx free in the loop and three slots to reload its address is checked after it
+ * (IR_F_ALIAS, rcx borrowed as an entry without a slot) and nothing is reloaded; with rcx in
+ * use, or only one slot (a reload is cheaper than the check), the registers read their
+ * slots again after it. */
 static void test_store_through_pointer_reloads(void **s)
 {
     (void)s;
     ir_trace_t t;
-    build(&t, ptr_loop, sizeof(ptr_loop), 7);
+    build(&t, ptr_loop_fault, sizeof(ptr_loop_fault), 8);
     assert_true(opt_pass_promote(&t) > 0);
     assert_int_equal(t.insn[1].zi.mnemonic, ZYDIS_MNEMONIC_MOV);        /* the store */
     assert_true(t.insn[1].flags & IR_F_ALIAS);                          /* checked */
@@ -119,10 +133,10 @@ static void test_store_through_pointer_reloads(void **s)
     assert_int_equal(t.promo[3].base, -1);
     assert_int_equal(t.promo[3].xmm, 0);
     ir_free(&t);
-    uint8_t with_rcx[sizeof(ptr_loop)];                                 /* ecx for eax */
-    memcpy(with_rcx, ptr_loop, sizeof(ptr_loop));
-    with_rcx[1] = 0x4d; with_rcx[4] = 0x0f; with_rcx[19] = 0x4d;
-    build(&t, with_rcx, sizeof(with_rcx), 7);
+    uint8_t with_rcx[sizeof(ptr_loop_fault)];                           /* ecx for eax */
+    memcpy(with_rcx, ptr_loop_fault, sizeof(ptr_loop_fault));
+    with_rcx[1] = 0x4d; with_rcx[4] = 0x0f; with_rcx[21] = 0x4d;
+    build(&t, with_rcx, sizeof(with_rcx), 8);
     assert_true(opt_pass_promote(&t) > 0);
     assert_false(t.insn[1].flags & IR_F_ALIAS);
     assert_true(t.insn[2].flags & IR_F_NEW);                            /* reloads */
@@ -133,11 +147,12 @@ static void test_store_through_pointer_reloads(void **s)
     static const uint8_t one_slot[] = {
         0x8b, 0x45, 0xf4,               /* 0: mov -0xc(%rbp),%eax */
         0x89, 0x07,                     /* 3: mov %eax,(%rdi)  (may alias) */
-        0x83, 0x45, 0xf4, 0x01,         /* 5: addl $1,-0xc(%rbp) */
-        0x3b, 0x45, 0xf0,               /* 9: cmp -0x10(%rbp),%eax */
-        0x7c, 0xf2,                     /* 12: jl 0 */
+        0x8b, 0x16,                     /* 5: mov (%rsi),%edx  (may fault) */
+        0x83, 0x45, 0xf4, 0x01,         /* 7: addl $1,-0xc(%rbp) */
+        0x3b, 0x45, 0xf0,               /* 11: cmp -0x10(%rbp),%eax */
+        0x7c, 0xf0,                     /* 14: jl 0 */
     };
-    build(&t, one_slot, sizeof(one_slot), 5);
+    build(&t, one_slot, sizeof(one_slot), 6);
     assert_true(opt_pass_promote(&t) > 0);
     assert_false(t.insn[1].flags & IR_F_ALIAS);
     assert_true(t.insn[2].flags & IR_F_NEW);                            /* a reload */
@@ -318,7 +333,7 @@ static void test_alias_check_emitted(void **s)
 {
     (void)s;
     ir_trace_t t;
-    build(&t, ptr_loop, sizeof(ptr_loop), 7);
+    build(&t, ptr_loop_fault, sizeof(ptr_loop_fault), 8);
     assert_true(opt_pass_promote(&t) > 0);
     bb_ctx_t ctx;
     bb_exit_t exits[8];
@@ -359,6 +374,129 @@ static void test_alias_check_emitted(void **s)
         int window = off >= -0xf && off < -0xf + 256;               /* the reload zone */
         if (touches) assert_int_equal(rcx, 0);
         assert_int_equal(rcx == 0, window);
+    }
+    munmap(run, 4096);
+    cache_commit(ctx.start, (size_t)(ctx.p - ctx.start));
+    ir_free(&t);
+}
+
+/* Where the flags are dead after the store up to a writer with nothing that can fault
+ * between (ptr_loop: the store, then addl $1,-0xc(%rbp), whose add writes them), the check
+ * is made with flags (IR_F_ALIAS_FL) and the instructions up to the writer are inexact: in
+ * rcx when the flag-free check borrowed it already, else in a register the loop never
+ * names (an entry without a slot) when it replaces three reloads; no reload stays inline.
+ * Not for one slot (a reload is cheaper), nor where the writer reads the flags first. */
+static void test_store_checked_with_flags(void **s)
+{
+    (void)s;
+    ir_trace_t t;
+    build(&t, ptr_loop, sizeof(ptr_loop), 7);
+    assert_true(opt_pass_promote(&t) > 0);
+    assert_true(t.insn[1].flags & IR_F_ALIAS_FL);
+    assert_false(t.insn[1].flags & (IR_F_ALIAS | IR_F_WILD));
+    assert_false(t.insn[2].flags & IR_F_NEW);                           /* no reload */
+    assert_int_equal(t.insn[2].zi.mnemonic, ZYDIS_MNEMONIC_ADD);        /* add $1,%r11d */
+    assert_true(t.insn[2].flags & IR_F_INEXACT);                        /* flags not the app's */
+    assert_false(t.insn[3].flags & IR_F_INEXACT);                       /* its store: exact */
+    assert_int_equal(t.npromo, 4);
+    assert_int_equal(t.promo[3].reg, 1);                                /* rcx */
+    assert_int_equal(t.promo[3].base, -1);
+    ir_free(&t);
+    uint8_t with_rcx[sizeof(ptr_loop)];                                 /* ecx for eax */
+    memcpy(with_rcx, ptr_loop, sizeof(ptr_loop));
+    with_rcx[1] = 0x4d; with_rcx[4] = 0x0f;
+    build(&t, with_rcx, sizeof(with_rcx), 7);
+    assert_true(opt_pass_promote(&t) > 0);
+    assert_true(t.insn[1].flags & IR_F_ALIAS_FL);
+    assert_false(t.insn[2].flags & IR_F_NEW);
+    assert_int_equal(t.npromo, 4);
+    assert_int_equal(t.promo[3].reg, 8);                                /* r8: r11..r9 hold slots */
+    assert_int_equal(t.promo[3].base, -1);
+    ir_free(&t);
+    static const uint8_t one_slot[] = {
+        0x8b, 0x45, 0xf4,               /* 0: mov -0xc(%rbp),%eax */
+        0x89, 0x07,                     /* 3: mov %eax,(%rdi)  (may alias) */
+        0x83, 0x45, 0xf4, 0x01,         /* 5: addl $1,-0xc(%rbp) */
+        0x3b, 0x45, 0xf0,               /* 9: cmp -0x10(%rbp),%eax */
+        0x7c, 0xf2,                     /* 12: jl 0 */
+    };
+    build(&t, one_slot, sizeof(one_slot), 5);                           /* one reload: cheaper */
+    assert_true(opt_pass_promote(&t) > 0);
+    assert_false(t.insn[1].flags & IR_F_ALIAS_FL);
+    assert_true(t.insn[2].flags & IR_F_NEW);
+    assert_int_equal(t.npromo, 1);
+    ir_free(&t);
+    uint8_t flags_read[sizeof(ptr_loop)];                               /* adcl: reads CF */
+    memcpy(flags_read, ptr_loop, sizeof(ptr_loop));
+    flags_read[6] = 0x55;
+    build(&t, flags_read, sizeof(flags_read), 7);
+    assert_true(opt_pass_promote(&t) > 0);
+    assert_true(t.insn[1].flags & IR_F_ALIAS);                          /* flag-free check */
+    assert_false(t.insn[1].flags & IR_F_ALIAS_FL);
+    assert_false(t.insn[2].flags & IR_F_INEXACT);
+    ir_free(&t);
+    flags_read[1] = 0x4d; flags_read[4] = 0x0f;                         /* and rcx in use */
+    build(&t, flags_read, sizeof(flags_read), 7);
+    assert_true(opt_pass_promote(&t) > 0);
+    assert_false(t.insn[1].flags & (IR_F_ALIAS | IR_F_ALIAS_FL));
+    assert_true(t.insn[2].flags & IR_F_NEW);                            /* the reloads */
+    assert_int_equal(t.npromo, 3);
+    ir_free(&t);
+}
+
+/* The emitted check with flags: lea 0xf(%rdi),%rcx ; sub %rbp,%rcx ; cmp $0xf,%rcx ; jb
+ * to the reloads out of line, which jump back after the jb. Run on addresses: it is taken
+ * exactly when the store's bytes [rdi, rdi+4) touch the slots [rbp-0xc, rbp). */
+static void test_flag_check_emitted(void **s)
+{
+    (void)s;
+    ir_trace_t t;
+    build(&t, ptr_loop, sizeof(ptr_loop), 7);
+    assert_true(opt_pass_promote(&t) > 0);
+    bb_ctx_t ctx;
+    bb_exit_t exits[8];
+    hp_xl_t xl[32];
+    uint64_t checks0 = hp_rt.stats.promote_alias_checks;
+    emit_trace(&t, &ctx, exits, xl);
+    assert_int_equal(hp_rt.stats.promote_alias_checks, checks0 + 1);
+    static const uint8_t seq[] = {
+        0x89, 0x07,                                 /* the store: mov %eax,(%rdi) */
+        0x48, 0x8d, 0x4f, 0x0f,                     /* lea 0xf(%rdi),%rcx */
+        0x48, 0x29, 0xe9,                           /* sub %rbp,%rcx */
+        0x48, 0x83, 0xf9, 0x0f,                     /* cmp $0xf,%rcx */
+        0x0f, 0x82,                                 /* jb rel32 */
+    };
+    uint8_t *at = 0;
+    for (uint8_t *p = ctx.start; p + sizeof(seq) <= ctx.p; p++)
+        if (!memcmp(p, seq, sizeof(seq))) at = p + 2;
+    assert_non_null(at);
+    uint8_t *back = at + 17;                                          /* after the jb */
+    int32_t rel;
+    memcpy(&rel, at + 13, 4);
+    uint8_t *stub = back + rel;
+    static const uint8_t reloads[] = {
+        0x44, 0x8b, 0x5d, 0xf4,                     /* mov -0xc(%rbp),%r11d */
+        0x44, 0x8b, 0x55, 0xf8,                     /* mov -0x8(%rbp),%r10d */
+        0x44, 0x8b, 0x4d, 0xfc,                     /* mov -0x4(%rbp),%r9d */
+        0xe9,                                       /* jmp back */
+    };
+    assert_true(stub > back && stub + sizeof(reloads) + 4 <= ctx.p);   /* out of line */
+    assert_memory_equal(stub, reloads, sizeof(reloads));
+    memcpy(&rel, stub + sizeof(reloads), 4);
+    assert_ptr_equal(stub + sizeof(reloads) + 4 + rel, back);
+    assert_false(back[0] == 0x44 && back[1] == 0x8b);                  /* nothing reloads inline */
+    uint8_t *run = mmap(0, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    assert_true(run != MAP_FAILED);
+    memcpy(run, at, 11);                                              /* lea, sub, cmp */
+    static const uint8_t tail[] = { 0x0f, 0x92, 0xc0, 0x48, 0x0f, 0xb6, 0xc0, 0xc3 }; /* setb; movzx; ret */
+    memcpy(run + 11, tail, sizeof(tail));
+    uint64_t rbp = 0x7ffd00001000;
+    for (int64_t off = -0x200; off <= 0x200; off++) {
+        uint64_t rdi = rbp + (uint64_t)off, hit;
+        __asm__ volatile("push %%rbp\n\tmov %%rsi,%%rbp\n\tcall *%%rdx\n\tpop %%rbp"
+                         : "=a"(hit) : "D"(rdi), "S"(rbp), "d"(run) : "rcx", "memory", "cc");
+        int touches = off + 4 > -0xc && off < 0;
+        assert_int_equal(hit, touches);
     }
     munmap(run, 4096);
     cache_commit(ctx.start, (size_t)(ctx.p - ctx.start));
@@ -586,6 +724,8 @@ int main(void)
         cmocka_unit_test(test_promotes_loop_slots),
         cmocka_unit_test(test_store_through_pointer_reloads),
         cmocka_unit_test(test_alias_check_emitted),
+        cmocka_unit_test(test_store_checked_with_flags),
+        cmocka_unit_test(test_flag_check_emitted),
         cmocka_unit_test(test_push_reloads),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_read_only_slots_stay),
