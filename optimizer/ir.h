@@ -61,6 +61,10 @@ typedef struct ir_insn {
     uint8_t cc;                 /* IR_JCC: condition code (low nibble of a jcc opcode) */
     uint8_t len;                /* length of bytes */
     uint8_t flags;              /* IR_F_* */
+    uint16_t replay;            /* an app instruction that can fault, after a register move a
+                                   pass removed as dead (pass_dce.c): at a fault or signal
+                                   here that move is applied to the context first
+                                   (IR_REPLAY; 0: none; runtime.h XL_F_REPLAY) */
     uint8_t bytes[16];          /* the encoding (as if at app_pc) */
     uint64_t app_pc;
     uint64_t target;            /* IR_JCC/IR_LOOP/IR_EXIT: where the exit goes; IR_CALL: the
@@ -73,6 +77,10 @@ typedef struct ir_insn {
     ZydisDecodedInstruction zi;
     ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
 } ir_insn_t;
+
+/* ir_insn_t.replay: op (XL_RP_*, runtime.h) << 8 | destination << 4 | source (hardware
+ * numbers). */
+#define IR_REPLAY(op, dst, src) ((uint16_t)((op) << 8 | (dst) << 4 | (src)))
 
 /* A stack slot a loop keeps in a register (pass_promote.c). */
 #define IR_MAX_PROMO 4

@@ -382,7 +382,9 @@ static void ie_loop(bb_ctx_t *c, const ir_insn_t *i)
 static int ie_xl_kind(const ir_insn_t *i)
 {
     switch (i->kind) {
-    case IR_COPY: return (i->flags & (IR_F_NEW | IR_F_INEXACT)) ? XL_INEXACT : XL_COPY;
+    case IR_COPY:
+        if (i->flags & (IR_F_NEW | IR_F_INEXACT)) return XL_INEXACT;
+        return i->replay ? XL_COPY | XL_F_REPLAY | (uint32_t)i->replay << 12 : XL_COPY;
     case IR_IND: return XL_RCX;
     case IR_SYSCALL: return XL_SYSCALL;
     case IR_EXIT: return XL_END;

@@ -6,13 +6,65 @@
  * Exactness: a no-op changes nothing. A removed computation leaves its registers and flags
  * stale until they are overwritten; that region may hold no instruction that can fault, no
  * barrier and no exit, and is marked inexact (an_inexact_region), so signals, faults and
- * exits always see the native state. */
+ * exits always see the native state. One exception: a dead register move whose region holds
+ * instructions that can fault (dce_replay) — each of them carries the move, which a fault
+ * or signal there applies to the context first (fault recovery by re-execution). */
 #include "opt.h"
 #include "analysis.h"
 #include "heap.h"
 #include "builder_int.h"
 
 #define DCE_ROUNDS 4
+
+/* dce_replay: instruction k (effects e) is dead but its region (up to the instruction
+ * that overwrites its result) holds instructions that can fault. Where k is a register move
+ * (mov r64,r64; mov r32,r32; movsxd r64,r32) whose source no instruction of the region
+ * writes before its end, and the region holds no barrier, exit or opaque instruction, it
+ * goes anyway: every instruction there that can fault must be a plain app instruction and
+ * gets the move as its replay (ir_insn_t.replay: a signal or fault at its start applies the
+ * move to the context, runtime/signals.c), the others are marked inexact. At most one
+ * replay per instruction. Returns 1 if k was removed. */
+static int dce_replay(ir_trace_t *t, int k, const an_effects_t *e)
+{
+    const ir_insn_t *d = &t->insn[k];
+    const ZydisDecodedOperand *o = d->ops;
+    if (d->kind != IR_COPY || d->ncomp || d->replay || (d->flags & ~IR_F_INEXACT) || e->fdef || e->fundef ||
+        e->may_fault || d->zi.operand_count_visible != 2 || o[0].type != ZYDIS_OPERAND_TYPE_REGISTER ||
+        o[1].type != ZYDIS_OPERAND_TYPE_REGISTER)
+        return 0;
+    ZydisRegisterClass dc = ZydisRegisterGetClass(o[0].reg.value), sc = ZydisRegisterGetClass(o[1].reg.value);
+    int op;
+    if (d->zi.mnemonic == ZYDIS_MNEMONIC_MOV && dc == ZYDIS_REGCLASS_GPR64 && sc == ZYDIS_REGCLASS_GPR64) op = XL_RP_COPY;
+    else if (d->zi.mnemonic == ZYDIS_MNEMONIC_MOV && dc == ZYDIS_REGCLASS_GPR32 && sc == ZYDIS_REGCLASS_GPR32) op = XL_RP_ZX32;
+    else if (d->zi.mnemonic == ZYDIS_MNEMONIC_MOVSXD && dc == ZYDIS_REGCLASS_GPR64 && sc == ZYDIS_REGCLASS_GPR32) op = XL_RP_SX32;
+    else return 0;
+    int dst = an_reg_id(o[0].reg.value), src = an_reg_id(o[1].reg.value);
+    if (dst < 0 || src < 0 || dst == src || e->def != AN_REG(dst)) return 0;
+    an_regs_t regs = AN_REG(dst);
+    int end = -1, nf = 0;
+    for (int j = k + 1; j < t->n; j++) {
+        const ir_insn_t *i = &t->insn[j];
+        an_effects_t f;
+        an_effects(i, &f);
+        if ((f.use & regs) || f.barrier || f.opaque || f.exits) return 0;
+        if (f.may_fault) {
+            if (i->kind != IR_COPY || i->flags || i->replay || i->ncomp) return 0;
+            nf++;
+        }
+        if (f.def & regs) { end = j; break; }
+        if ((f.def | f.def_part) & AN_REG(src)) return 0;   /* the move would read another value */
+    }
+    if (end < 0 || !nf) return 0;
+    uint16_t rp = IR_REPLAY(op, dst, src);
+    for (int j = k + 1; j <= end; j++) {
+        an_effects_t f;
+        an_effects(&t->insn[j], &f);
+        if (f.may_fault) t->insn[j].replay = rp;
+        else t->insn[j].flags |= IR_F_INEXACT;
+    }
+    ir_remove(t, k);
+    return 1;
+}
 
 static int dce_is_nop(const ir_insn_t *i)
 {
@@ -112,6 +164,7 @@ int opt_pass_dce(ir_trace_t *t)
             an_effects_t e;
             an_effects(i, &e);
             if (!an_inexact_region(t, k, e.def | e.def_part, e.fdef | e.fundef, 1)) {
+                if (dce_replay(t, k, &e)) { removed++; changed = 1; continue; }
                 if (round == 0) removed += dce_lea(t, k, flive[k]);   /* still: dead flags */
                 continue;
             }

@@ -19,7 +19,7 @@
 /* fs_widen: i is `mov r/m32,%eax` (the 8b form: a register or memory source, no immediate). */
 static int fs_widen(const ir_insn_t *i)
 {
-    if (i->kind != IR_COPY || i->flags || i->ncomp || i->zi.mnemonic != ZYDIS_MNEMONIC_MOV ||
+    if (i->kind != IR_COPY || i->flags || i->ncomp || i->replay || i->zi.mnemonic != ZYDIS_MNEMONIC_MOV ||
         i->zi.operand_width != 32 || i->zi.operand_count_visible != 2 || i->zi.address_width != 64)
         return 0;                            /* (67h: the encoder request would lose it) */
     if (i->ops[0].type != ZYDIS_OPERAND_TYPE_REGISTER || i->ops[0].reg.value != ZYDIS_REGISTER_EAX)

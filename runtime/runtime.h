@@ -61,6 +61,13 @@ typedef enum {
  * optimizer/ir_emit.c ie_keep_spill). XL_KIND: the kind without it. */
 #define XL_F_RCX_SPILLED 0x100u
 #define XL_KIND(k) ((k) & 0xffu)
+/* Or'ed into XL_COPY with a replay op (optimizer/ir.h IR_REPLAY) in bits 12..22: a pass
+ * removed a dead register move before this instruction (pass_dce.c); the move's result is
+ * not in its register here, so a signal or fault at the entry's start applies it to the
+ * context first (runtime/signals.c), which gives the app's state. */
+#define XL_F_REPLAY 0x200u
+enum { XL_RP_COPY = 1, XL_RP_ZX32 = 2, XL_RP_SX32 = 3 };  /* mov r64,r64; mov r32,r32; movsxd */
+#define XL_REPLAY_OP(k) (((k) >> 12) & 0x7ffu)
 
 typedef struct {
     uint64_t app_pc;          /* the app instruction (a trace spans several places) */

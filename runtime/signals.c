@@ -296,6 +296,20 @@ static uint64_t *sig_greg(k_sigcontext_t *mc, int r)
     }
 }
 
+/* sig_replay: apply a register move a pass removed before this point (op << 8 | dst << 4 |
+ * src, XL_RP_*) to the context. */
+static void sig_replay(k_sigcontext_t *mc, uint32_t op)
+{
+    uint64_t v = *sig_greg(mc, (int)(op & 15));
+    uint64_t *d = sig_greg(mc, (int)(op >> 4 & 15));
+    switch (op >> 8) {
+    case XL_RP_COPY: *d = v; break;
+    case XL_RP_ZX32: *d = (uint32_t)v; break;
+    case XL_RP_SX32: *d = (uint64_t)(int64_t)(int32_t)v; break;
+    default: break;
+    }
+}
+
 /* sig_translate: the app pc of cache pc `pc` if the thread's state there is the app's
  * (fixing spilled rcx into mc for a fault), else 0. sync: the instruction at pc faulted. */
 static uint64_t sig_translate_at(hp_thread_t *t, const hp_block_t *b, uint64_t pc,
@@ -333,6 +347,7 @@ static uint64_t sig_translate_at(hp_thread_t *t, const hp_block_t *b, uint64_t p
     case XL_COPY: case XL_OTHER: case XL_END:
         if (!(at == 0 || (sync && XL_KIND(x->kind) == XL_OTHER))) return 0;
         if (spilled) mc->rcx = t->spill_rcx;
+        if (x->kind & XL_F_REPLAY) sig_replay(mc, XL_REPLAY_OP(x->kind));
         return app;
     case XL_RCX:
         if (at == 0) {

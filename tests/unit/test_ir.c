@@ -292,6 +292,81 @@ static void test_dce_dead_values(void **s)
     ir_free(&t);
 }
 
+/* A dead register move whose region holds loads that can fault goes anyway: each load
+ * carries the move as its replay (a fault there applies it to the context), the others in
+ * the region are inexact, and the map entry of a load says so. Refused: a move whose source
+ * changes in the region, one whose result a load reads, one with an exit in its region,
+ * an immediate move (no replay form), a region with nothing that can fault (the plain rule). */
+static void test_dce_replay(void **s)
+{
+    (void)s;
+    static const uint8_t c[] = {
+        0x90,                               /* 0: nop (the head stays) */
+        0x48, 0x63, 0xc1,                   /* 1: movslq %ecx,%rax  (dead but for the loads) */
+        0x8b, 0x16,                         /* 4: mov (%rsi),%edx   (may fault: replay) */
+        0x48, 0x89, 0xd3,                   /* 6: mov %rdx,%rbx     (inexact) */
+        0x48, 0x8b, 0x06,                   /* 9: mov (%rsi),%rax   (writes rax: the end, replay) */
+        0x48, 0x01, 0xc3,                   /* 12: add %rax,%rbx */
+    };
+    const uint64_t offs[] = { 0 };
+    const uint32_t lens[] = { 6 };
+    ir_trace_t t;
+    build(&t, c, sizeof(c), offs, lens, 1, HP_OK);
+    assert_int_equal(opt_pass_dce(&t), 1);
+    assert_int_equal(t.n, 6);
+    assert_int_equal(t.insn[1].app_pc, (uint64_t)code + 4);
+    assert_int_equal(t.insn[1].replay, IR_REPLAY(XL_RP_SX32, 0, 1));   /* rax = sx(ecx) */
+    assert_false(t.insn[1].flags);
+    assert_true(t.insn[2].flags & IR_F_INEXACT);
+    assert_int_equal(t.insn[2].replay, 0);
+    assert_int_equal(t.insn[3].replay, IR_REPLAY(XL_RP_SX32, 0, 1));
+    assert_false(t.insn[4].flags & IR_F_INEXACT);                       /* exact after the end */
+    bb_ctx_t ctx;
+    bb_exit_t exits[8];
+    hp_xl_t xl[16];
+    unit_emit(&t, (uint64_t)code, &ctx, exits, 8, xl, 16);
+    int found = 0;
+    for (int k = 0; k < ctx.n_xl; k++)
+        if (xl[k].app_pc == (uint64_t)code + 4) {
+            assert_int_equal(XL_KIND(xl[k].kind), XL_COPY);
+            assert_true(xl[k].kind & XL_F_REPLAY);
+            assert_int_equal(XL_REPLAY_OP(xl[k].kind), IR_REPLAY(XL_RP_SX32, 0, 1));
+            found = 1;
+        }
+    assert_true(found);
+    cache_commit(ctx.start, (size_t)(ctx.p - ctx.start));
+    ir_free(&t);
+    static const uint8_t refused[][16] = {
+        { 0x90, 0x48, 0x63, 0xc1, 0xff, 0xc1, 0x8b, 0x16, 0x48, 0x8b, 0x06 },   /* inc %ecx between */
+        { 0x90, 0x48, 0x63, 0xc1, 0x8b, 0x10, 0x48, 0x8b, 0x06 },               /* mov (%rax),%edx */
+        { 0x90, 0xb8, 0x01, 0x00, 0x00, 0x00, 0x8b, 0x16, 0x48, 0x8b, 0x06 },   /* mov $1,%eax */
+    };
+    static const uint32_t nref[] = { 4, 3, 3 };
+    for (int r = 0; r < 3; r++) {
+        const uint32_t l[] = { nref[r] };
+        build(&t, refused[r], sizeof(refused[r]), offs, l, 1, HP_OK);
+        int n = t.n;
+        assert_int_equal(opt_pass_dce(&t), 0);
+        assert_int_equal(t.n, n);
+        for (int k = 0; k < t.n; k++) assert_int_equal(t.insn[k].replay, 0);
+        ir_free(&t);
+    }
+    static const uint8_t with_exit[] = {
+        0x90,                               /* 0: nop */
+        0x48, 0x63, 0xc1,                   /* 1: movslq %ecx,%rax */
+        0x8b, 0x16,                         /* 4: mov (%rsi),%edx */
+        0x85, 0xd2,                         /* 6: test %edx,%edx */
+        0x74, 0x03,                         /* 8: je 13 (an exit: rax is the app's there) */
+        0x48, 0x8b, 0x06,                   /* 10: mov (%rsi),%rax */
+        0x90,                               /* 13: nop */
+    };
+    const uint64_t offs2[] = { 0, 10 };
+    const uint32_t lens2[] = { 5, 1 };
+    build(&t, with_exit, sizeof(with_exit), offs2, lens2, 2, HP_OK);
+    assert_int_equal(opt_pass_dce(&t), 0);
+    ir_free(&t);
+}
+
 /* straighten: a loop's last branch back to the head is inverted to fall through to a jump
  * round; inline_calls off: the trace ends at the call, after the push. */
 static void test_straighten_and_cut(void **s)
@@ -390,6 +465,7 @@ int main(void)
         cmocka_unit_test(test_opt_parse),
         cmocka_unit_test(test_dce_removes_nops),
         cmocka_unit_test(test_dce_dead_values),
+        cmocka_unit_test(test_dce_replay),
         cmocka_unit_test(test_straighten_and_cut),
         cmocka_unit_test(test_analysis),
     };
