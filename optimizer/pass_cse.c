@@ -14,7 +14,8 @@
  * where every register starts with a fresh number); after a store checked against a
  * promoted loop's slots (IR_F_ALIAS, IR_F_ALIAS_FL) the promoted registers may have been
  * read again from memory: fresh numbers. Runs after promote and fuse (which make the
- * register forms it sees). */
+ * register forms it sees) and before dce: the index extension a removed lea read is dead
+ * then but for the load after it, which dce's replay handles (matmul.O0). */
 #include "opt.h"
 #include "analysis.h"
 #include "builder_int.h"
