@@ -407,6 +407,7 @@ static int pr_flag_checks(ir_trace_t *t, an_regs_t used)
         if (t->promo[j].base < 0) scratch = t->promo[j].reg;
     for (int k = 0; k < t->n; k++) {                     /* the flag-free checks: one by one */
         ir_insn_t *i = &t->insn[k];
+        if (done == BB_COLD) break;                      /* the emitter's out-of-line reloads */
         if ((i->flags & IR_F_ALIAS) && an_inexact_region(t, k, 0, PR_STATUS_FLAGS, 1)) {
             i->flags = (uint8_t)((i->flags & ~IR_F_ALIAS) | IR_F_ALIAS_FL);   /* scratch: rcx */
             done++;
@@ -426,7 +427,7 @@ static int pr_flag_checks(ir_trace_t *t, an_regs_t used)
             m >= (pr_flag_direct(i) ? 2 : 3))
             ok++;
     }
-    if (!wild || ok < wild) return done;
+    if (!wild || ok < wild || done + wild > BB_COLD) return done;
     for (int k = 0; k < t->n; k++) {
         ir_insn_t *i = &t->insn[k];
         if (!(i->flags & IR_F_WILD)) continue;
@@ -618,7 +619,7 @@ int opt_pass_promote(ir_trace_t *t)
                 if (a[j].base < 0 && slots[j].reg >= 0) added = -1;
             }
             if (!added) added = pr_reload(t, k, slots, nslots, a);
-            if (added > 0) t->insn[k].flags |= IR_F_WILD;   /* (insert may move the array) */        /* maybe checked instead (below) */
+            if (added > 0) t->insn[k].flags |= IR_F_WILD;   /* maybe checked instead (below) */
         }
         if (added < 0) {
             hp_memcpy(t->insn, saved, sizeof(ir_insn_t) * (size_t)saved_n);

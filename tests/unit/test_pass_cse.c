@@ -3,7 +3,7 @@
  * value already); what stays: a recomputation after an operand changed, a destination that
  * holds another value (64 against 32 bits, -1 against 0xffffffff), after a partial write,
  * and after a store checked against a promoted loop's slots (the promoted registers may
- * have been read again). Native equivalence of what is left is the differential tester's
+ * have been read again); a RIP-relative lea's value is its absolute address. Native equivalence of what is left is the differential tester's
  * part. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -106,6 +106,21 @@ static void test_writers(void **s)
     assert_int_equal(opt_pass_cse(&t), 2);
     static const uint64_t left[] = { 0, 3, 5, 8, 22, 26, 29, 32, 35, 38 };
     pcs_left(&t, left, 10);
+    ir_free(&t);
+    static const uint8_t rip[] = {                /* a RIP-relative lea is its absolute address */
+        0x8d, 0x05, 0x0a, 0, 0, 0,                /* 0: lea 0xa(%rip),%eax = code + 16 */
+        0xb8, 0, 0, 0, 0,                         /* 6: mov $(code + 16),%eax (set below): goes */
+        0xb8, 0, 0, 0, 0,                         /* 11: mov $(code + 17),%eax: stays */
+    };
+    uint8_t r[sizeof(rip)];
+    memcpy(r, rip, sizeof(rip));
+    uint32_t a = (uint32_t)((uint64_t)code + 16), b = a + 1;
+    memcpy(r + 7, &a, 4);
+    memcpy(r + 12, &b, 4);
+    build1(&t, r, sizeof(r), 3);
+    assert_int_equal(opt_pass_cse(&t), 1);
+    static const uint64_t left2[] = { 0, 11 };
+    pcs_left(&t, left2, 2);
     ir_free(&t);
 }
 

@@ -409,6 +409,8 @@ static void test_store_checked_with_flags(void **s)
     assert_true(opt_pass_promote(&t) > 0);
     assert_true(t.insn[1].flags & IR_F_ALIAS_FL);
     assert_false(t.insn[2].flags & IR_F_NEW);
+    assert_true(t.insn[2].flags & IR_F_INEXACT);                        /* up to the add */
+    assert_false(t.insn[3].flags & IR_F_INEXACT);
     assert_int_equal(t.npromo, 4);
     assert_int_equal(t.promo[3].reg, 8);                                /* r8: r11..r9 hold slots */
     assert_int_equal(t.promo[3].base, -1);
