@@ -97,6 +97,7 @@ hp_status_t ir_set_insn(ir_insn_t *i, const ZydisEncoderRequest *req)
     n.target = i->target;
     n.comp = i->comp;
     n.ncomp = i->ncomp;
+    n.replay = i->replay;             /* (a re-encoding must not read the replayed register) */
     hp_memcpy(i, &n, sizeof(n));
     return HP_OK;
 }

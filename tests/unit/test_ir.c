@@ -341,7 +341,7 @@ static void test_dce_replay(void **s)
         { 0x90, 0x48, 0x63, 0xc1, 0x8b, 0x10, 0x48, 0x8b, 0x06 },               /* mov (%rax),%edx */
         { 0x90, 0xb8, 0x01, 0x00, 0x00, 0x00, 0x8b, 0x16, 0x48, 0x8b, 0x06 },   /* mov $1,%eax */
     };
-    static const uint32_t nref[] = { 4, 3, 3 };
+    static const uint32_t nref[] = { 5, 4, 4 };          /* up to the load that ends it */
     for (int r = 0; r < 3; r++) {
         const uint32_t l[] = { nref[r] };
         build(&t, refused[r], sizeof(refused[r]), offs, l, 1, HP_OK);
