@@ -150,6 +150,15 @@ static void ie_second_target(bb_ctx_t *c, const ir_trace_t *t, uint64_t next, ui
 
 static hp_status_t ie_load_slot(bb_ctx_t *c, const ir_promo_t *pr);
 
+/* ie_encode: req's instruction at c->p, which moves past it. */
+static hp_status_t ie_encode(bb_ctx_t *c, const ZydisEncoderRequest *req)
+{
+    ZyanUSize len = 16;
+    if (!ZYAN_SUCCESS(ZydisEncoderEncodeInstruction(req, c->p, &len))) return HP_ERR_ENCODE;
+    c->p += len;
+    return HP_OK;
+}
+
 /* ie_emit_cold: the lookups of the inline checks' misses and the exits that restore
  * promoted registers, after the body. No map entries: a signal there is delivered after
  * single-stepping into the next fragment (or the dispatcher). */
@@ -198,9 +207,7 @@ static hp_status_t ie_load_slot(bb_ctx_t *c, const ir_promo_t *pr)
     req.operands[1].mem.base = ZydisRegisterEncode(ZYDIS_REGCLASS_GPR64, (ZyanU8)pr->base);
     req.operands[1].mem.displacement = pr->disp;
     req.operands[1].mem.size = (ZyanU16)pr->size;
-    ZyanUSize len = 16;
-    if (!ZYAN_SUCCESS(ZydisEncoderEncodeInstruction(&req, c->p, &len))) return HP_ERR_ENCODE;
-    c->p += len;
+    if (ie_encode(c, &req) != HP_OK) return HP_ERR_ENCODE;
     return HP_OK;
 }
 
@@ -247,9 +254,7 @@ static hp_status_t ie_alias_check(bb_ctx_t *c, const ir_trace_t *t, const ir_ins
         if (req.operands[1].mem.index == ZYDIS_REGISTER_NONE) req.operands[1].mem.scale = 0;
         req.operands[1].mem.displacement = step ? 0 : d;
         req.operands[1].mem.size = 8;
-        ZyanUSize len = 16;
-        if (!ZYAN_SUCCESS(ZydisEncoderEncodeInstruction(&req, c->p, &len))) return HP_ERR_ENCODE;
-        c->p += len;
+        if (ie_encode(c, &req) != HP_OK) return HP_ERR_ENCODE;
         if (idx2 == ZYDIS_REGISTER_NONE) break;
     }
     if (range <= 256) {
@@ -300,23 +305,17 @@ static hp_status_t ie_alias_check_fl(bb_ctx_t *c, const ir_trace_t *t, const ir_
     req.operands[1].mem.scale = m->mem.index == ZYDIS_REGISTER_NONE ? 0 : m->mem.scale;
     req.operands[1].mem.displacement = d;
     req.operands[1].mem.size = 8;
-    ZyanUSize len = 16;
-    if (!ZYAN_SUCCESS(ZydisEncoderEncodeInstruction(&req, c->p, &len))) return HP_ERR_ENCODE;
-    c->p += len;
+    if (ie_encode(c, &req) != HP_OK) return HP_ERR_ENCODE;
     if (!direct) {
         bb_req_reg(&req, ZYDIS_MNEMONIC_SUB, 2, r);
         req.operands[1].type = ZYDIS_OPERAND_TYPE_REGISTER;
         req.operands[1].reg.value = ZYDIS_REGISTER_RBP;
-        len = 16;
-        if (!ZYAN_SUCCESS(ZydisEncoderEncodeInstruction(&req, c->p, &len))) return HP_ERR_ENCODE;
-        c->p += len;
+        if (ie_encode(c, &req) != HP_OK) return HP_ERR_ENCODE;
     }
     bb_req_reg(&req, ZYDIS_MNEMONIC_CMP, 2, r);
     req.operands[1].type = ZYDIS_OPERAND_TYPE_IMMEDIATE;
     req.operands[1].imm.s = range;
-    len = 16;
-    if (!ZYAN_SUCCESS(ZydisEncoderEncodeInstruction(&req, c->p, &len))) return HP_ERR_ENCODE;
-    c->p += len;
+    if (ie_encode(c, &req) != HP_OK) return HP_ERR_ENCODE;
     c->p = emit_jcc_rel32(c->p, 0x2, &c->cold_reload[c->ncold_reload].field);   /* jb */
     c->cold_reload[c->ncold_reload++].back = c->p;
     hp_rt.stats.promote_alias_checks++;
