@@ -396,7 +396,8 @@ static int pr_flag_direct(const ir_insn_t *i)
  * slots for lea, cmp/jb; three or more with the sub): on this machine a reload right after
  * the store that wrote the slot costs about one instruction (matmul.O0's one-slot loop ran
  * 0.71 -> 0.77 of native with the check instead of the reload), and the taken jmp of the
- * flag-free form is what the flags save (fannkuch.O0 0.77 -> 0.72). Returns how many
+ * flag-free form is what the flags save (fannkuch.O0 0.767 -> 0.760, medians 0.781 ->
+ * 0.755). At most BB_COLD per trace (the emitter's out-of-line reloads). Returns how many
  * stores it converted. */
 static int pr_flag_checks(ir_trace_t *t, an_regs_t used)
 {
