@@ -184,6 +184,23 @@ static inline int ir_promo_span(const ir_trace_t *t, int n, int64_t *lo, int64_t
     return rbp;
 }
 
+/* ir_promo_scratch: the register a promoted loop borrows without a slot (the address
+ * checks' scratch), or -1. */
+static inline int ir_promo_scratch(const ir_trace_t *t)
+{
+    for (int k = 0; k < t->npromo; k++)
+        if (t->promo[k].base < 0) return t->promo[k].reg;
+    return -1;
+}
+
+/* ir_check_direct: store operand m is [rbp + index*s + disp]: its check with flags needs no
+ * sub of rbp (lea D(,%index,s) gives the offset from rbp at once). */
+static inline int ir_check_direct(const ZydisDecodedOperand *m)
+{
+    return m->mem.base == ZYDIS_REGISTER_RBP && m->mem.index != ZYDIS_REGISTER_NONE &&
+           m->mem.index != ZYDIS_REGISTER_RBP;
+}
+
 /* ir_is_exit: 1 if i can leave the trace. */
 static inline int ir_is_exit(const ir_insn_t *i)
 {

@@ -284,18 +284,15 @@ static hp_status_t ie_alias_check(bb_ctx_t *c, const ir_trace_t *t, const ir_ins
  * reload (out of line, ie_emit_cold): every slot read again, then back after the jb. */
 static hp_status_t ie_alias_check_fl(bb_ctx_t *c, const ir_trace_t *t, const ir_insn_t *i)
 {
-    int op = an_mem_store_op(i), scratch = -1;
+    int op = an_mem_store_op(i), scratch = ir_promo_scratch(t);
     int64_t lo, hi;
-    for (int k = 0; k < t->npromo; k++)
-        if (t->promo[k].base < 0) scratch = t->promo[k].reg;
     if (op < 0 || scratch < 0 || !ir_promo_span(t, t->npromo, &lo, &hi) || c->ncold_reload == BB_COLD)
         return HP_ERR_ENCODE;
     const ZydisDecodedOperand *m = &i->ops[op];
     int64_t w = m->size / 8, range = hi - lo + w - 1;
     int64_t d = m->mem.disp.value + w - 1 - lo;
     if (range != (int32_t)range || d != (int32_t)d) return HP_ERR_ENCODE;
-    int direct = m->mem.base == ZYDIS_REGISTER_RBP && m->mem.index != ZYDIS_REGISTER_NONE &&
-                 m->mem.index != ZYDIS_REGISTER_RBP;
+    int direct = ir_check_direct(m);
     ZydisRegister r = ZydisRegisterEncode(ZYDIS_REGCLASS_GPR64, (ZyanU8)scratch);
     ZydisEncoderRequest req;
     bb_req_reg(&req, ZYDIS_MNEMONIC_LEA, 2, r);

@@ -51,6 +51,12 @@
 
 #define PR_MAX_SLOTS 64
 
+/* The general registers a loop may borrow, in the order tried: not rax, rcx, rdx (exit
+ * stubs, inline checks and lookups use them). */
+static const int pr_order[] = { AN_R11, AN_R10, AN_R9, AN_R8, AN_R15, AN_R14, AN_R13, AN_R12,
+                                AN_RBX, AN_RSI, AN_RDI };
+#define PR_NORDER ((int)(sizeof(pr_order) / sizeof(pr_order[0])))
+
 typedef struct {
     int64_t disp;
     int size;
@@ -376,13 +382,12 @@ static int pr_is_reload(const ir_insn_t *i, uint64_t pc)
 
 #define PR_STATUS_FLAGS (AN_ALL_FLAGS & ~(an_flags_t)ZYDIS_CPUFLAG_DF)
 
-/* pr_flag_direct: i's store is [rbp + index*s + disp]: its check with flags is lea, cmp/jb
- * (else lea, sub, cmp/jb). */
-static int pr_flag_direct(const ir_insn_t *i)
+/* pr_reloads_after: how many of pr_reload's reloads follow the store at k. */
+static int pr_reloads_after(const ir_trace_t *t, int k)
 {
-    int w = an_mem_store_op(i);
-    return w >= 0 && i->ops[w].mem.base == ZYDIS_REGISTER_RBP && i->ops[w].mem.index != ZYDIS_REGISTER_NONE &&
-           i->ops[w].mem.index != ZYDIS_REGISTER_RBP;
+    int m = 0;
+    while (k + 1 + m < t->n && pr_is_reload(&t->insn[k + 1 + m], t->insn[k].app_pc)) m++;
+    return m;
 }
 
 /* pr_flag_checks: a store through a pointer that reloads the promoted registers after it
@@ -403,9 +408,7 @@ static int pr_flag_checks(ir_trace_t *t, an_regs_t used)
 {
     int64_t lo, hi;
     if (!ir_promo_span(t, t->npromo, &lo, &hi)) return 0;
-    int scratch = -1, done = 0, wild = 0, ok = 0;
-    for (int j = 0; j < t->npromo; j++)
-        if (t->promo[j].base < 0) scratch = t->promo[j].reg;
+    int scratch = ir_promo_scratch(t), done = 0, wild = 0, ok = 0;
     for (int k = 0; k < t->n; k++) {                     /* the flag-free checks: one by one */
         ir_insn_t *i = &t->insn[k];
         if (done == BB_COLD) break;                      /* the emitter's out-of-line reloads */
@@ -420,28 +423,24 @@ static int pr_flag_checks(ir_trace_t *t, an_regs_t used)
         ir_insn_t *i = &t->insn[k];
         if (!(i->flags & IR_F_WILD)) continue;
         wild++;
-        int m = 0;
-        while (k + 1 + m < t->n && pr_is_reload(&t->insn[k + 1 + m], i->app_pc)) m++;
+        int m = pr_reloads_after(t, k), w = an_mem_store_op(i);
         an_effects_t e;
         an_effects(i, &e);
         if (m && pr_alias_op(i, &e, lo, hi, IR_MAX_PROMO) >= 0 && an_inexact_region(t, k + m, 0, PR_STATUS_FLAGS, 0) &&
-            m >= (pr_flag_direct(i) ? 2 : 3))
+            m >= (ir_check_direct(&i->ops[w]) ? 2 : 3))
             ok++;
     }
     if (!wild || ok < wild || done + wild > BB_COLD) return done;
     for (int k = 0; k < t->n; k++) {
         ir_insn_t *i = &t->insn[k];
         if (!(i->flags & IR_F_WILD)) continue;
-        int m = 0;
-        while (k + 1 + m < t->n && pr_is_reload(&t->insn[k + 1 + m], i->app_pc)) m++;
+        int m = pr_reloads_after(t, k);
         if (scratch < 0) {                               /* borrow a register the loop never names */
-            static const int order[] = { AN_R11, AN_R10, AN_R9, AN_R8, AN_R15, AN_R14, AN_R13, AN_R12,
-                                         AN_RBX, AN_RSI, AN_RDI };
             an_regs_t taken = used;
             for (int j = 0; j < t->npromo; j++)
                 if (!t->promo[j].xmm) taken |= AN_REG(t->promo[j].reg);
-            for (int j = 0; j < (int)(sizeof(order) / sizeof(order[0])) && scratch < 0; j++)
-                if (!(taken & AN_REG(order[j]))) scratch = order[j];
+            for (int j = 0; j < PR_NORDER && scratch < 0; j++)
+                if (!(taken & AN_REG(pr_order[j]))) scratch = pr_order[j];
             if (scratch < 0 || t->npromo == IR_MAX_PROMO) return done;
             ir_promo_t *p = &t->promo[t->npromo++];
             hp_memset(p, 0, sizeof(*p));
@@ -533,12 +532,10 @@ int opt_pass_promote(ir_trace_t *t)
             (!t->frame_k_ok || t->frame_k != (int32_t)t->frame_k || t->frame_k == INT32_MIN))
             goto out;                                    /* no guard: -frame_k must fit disp32 */
     }
-    /* not rax, rcx, rdx: exit stubs, inline checks and lookups borrow them; xmm8..15 (the
-       legacy encodings reach them; -O0 code rarely does), only in a loop whose vector code
-       is all legacy SSE (the borrowed register's bits above 127 are never touched) */
-    static const int order[] = { AN_R11, AN_R10, AN_R9, AN_R8, AN_R15, AN_R14, AN_R13, AN_R12,
-                                 AN_RBX, AN_RSI, AN_RDI };
-    const int norder = (int)(sizeof(order) / sizeof(order[0]));
+    /* general registers in pr_order; xmm8..15 (the legacy encodings reach them; -O0 code
+       rarely does), only in a loop whose vector code is all legacy SSE (the borrowed
+       register's bits above 127 are never touched) */
+    const int *order = pr_order;
     int next = 0, next_x = 15, npromo = 0;
     for (int k = 0; k < nslots; k++) slots[k].reg = -1;
     for (int k = 0; k < nslots; k++)
@@ -555,8 +552,8 @@ int opt_pass_promote(ir_trace_t *t)
             if (next_x < 8) { slots[best].bad = 1; continue; }
             slots[best].reg = next_x--;
         } else {
-            while (next < norder && (used & AN_REG(order[next]))) next++;
-            if (next == norder) { slots[best].bad = 1; continue; }
+            while (next < PR_NORDER && (used & AN_REG(order[next]))) next++;
+            if (next == PR_NORDER) { slots[best].bad = 1; continue; }
             slots[best].reg = order[next++];
         }
         pr_addr_t a = pr_where(t, &v, t->n, &slots[best]);         /* at the head */

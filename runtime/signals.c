@@ -656,9 +656,9 @@ uint64_t signals_deliver(hp_thread_t *t, uint64_t pc)
     t->pending = 0;
     t->pend_base_ok = 0;
     for (int i = 0; i < n; i++) {
-        int sig = t->pend[i].sig;
-        if (pc != first && sig_is_fault(sig, t->pend[i].info)) continue;
-        if (t->pend[i].in_rt && !sig_is_fault(sig, t->pend[i].info) && (mask >> (sig - 1) & 1)) {
+        int sig = t->pend[i].sig, fault = sig_is_fault(sig, t->pend[i].info);
+        if (pc != first && fault) continue;
+        if (t->pend[i].in_rt && !fault && (mask >> (sig - 1) & 1)) {
             sig_requeue_kernel(t, i);
             continue;
         }

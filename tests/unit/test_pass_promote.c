@@ -324,6 +324,43 @@ static void test_emit_promoted(void **s)
     ir_free(&t);
 }
 
+/* emit_check: the promoted loop of `bytes` (ninsn instructions) emitted with one address
+ * check; returns where the check starts: after `seq`'s first two bytes (the store) in the
+ * code. */
+static uint8_t *emit_check(ir_trace_t *t, const uint8_t *bytes, size_t n, uint32_t ninsn, bb_ctx_t *ctx,
+                           bb_exit_t *exits, hp_xl_t *xl, const uint8_t *seq, size_t nseq)
+{
+    build(t, bytes, n, ninsn);
+    assert_true(opt_pass_promote(t) > 0);
+    uint64_t checks0 = hp_rt.stats.promote_alias_checks;
+    emit_trace(t, ctx, exits, xl);
+    assert_int_equal(hp_rt.stats.promote_alias_checks, checks0 + 1);
+    uint8_t *at = 0;
+    for (uint8_t *p = ctx->start; p + nseq <= ctx->p; p++)
+        if (!memcmp(p, seq, nseq)) at = p + 2;
+    assert_non_null(at);
+    return at;
+}
+
+/* run_check: the first n bytes of a check at `at`, then `tail` (which leaves the result in
+ * rax and returns), run with rbp = RUN_RBP and rdi = RUN_RBP + off for off in
+ * [-0x200, 0x200]: res[off + 0x200] = rax. */
+#define RUN_RBP 0x7ffd00001000ull
+static void run_check(const uint8_t *at, size_t n, const uint8_t *tail, size_t ntail, uint64_t *res)
+{
+    uint8_t *run = mmap(0, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    assert_true(run != MAP_FAILED);
+    memcpy(run, at, n);
+    memcpy(run + n, tail, ntail);
+    for (int64_t off = -0x200; off <= 0x200; off++) {
+        uint64_t rdi = RUN_RBP + (uint64_t)off, rbp = RUN_RBP, r;
+        __asm__ volatile("push %%rbp\n\tmov %%rsi,%%rbp\n\tcall *%%rdx\n\tpop %%rbp"
+                         : "=a"(r) : "D"(rdi), "S"(rbp), "d"(run) : "rcx", "memory", "cc");
+        res[off + 0x200] = r;
+    }
+    munmap(run, 4096);
+}
+
 /* The emitted check after a store through a pointer: rcx saved in the preheader (not
  * loaded), then after the store mov %rbp,%rcx ; not ; lea (w-1-lo+1)(%rdi,%rcx),%rcx ;
  * mov $0,%cl ; jrcxz ; jmp over the reloads of the slots. Run on addresses: the reload
@@ -332,15 +369,6 @@ static void test_emit_promoted(void **s)
 static void test_alias_check_emitted(void **s)
 {
     (void)s;
-    ir_trace_t t;
-    build(&t, ptr_loop_fault, sizeof(ptr_loop_fault), 8);
-    assert_true(opt_pass_promote(&t) > 0);
-    bb_ctx_t ctx;
-    bb_exit_t exits[8];
-    hp_xl_t xl[32];
-    uint64_t checks0 = hp_rt.stats.promote_alias_checks;
-    emit_trace(&t, &ctx, exits, xl);
-    assert_int_equal(hp_rt.stats.promote_alias_checks, checks0 + 1);
     /* after the store: mov %rbp,%rcx ; not %rcx ; lea 0x10(%rdi,%rcx),%rcx (0xf + 1: 3 - (-0xc)
        and the not's -1) ; mov $0,%cl ; jrcxz 1f ; jmp 2f ; 1: the three reloads ; 2: */
     static const uint8_t seq[] = {
@@ -355,27 +383,22 @@ static void test_alias_check_emitted(void **s)
         0x44, 0x8b, 0x55, 0xf8,                     /* mov -0x8(%rbp),%r10d */
         0x44, 0x8b, 0x4d, 0xfc,                     /* mov -0x4(%rbp),%r9d */
     };
-    uint8_t *at = 0;
-    for (uint8_t *p = ctx.start; p + sizeof(seq) <= ctx.p; p++)
-        if (!memcmp(p, seq, sizeof(seq))) at = p + 2;
-    assert_non_null(at);
+    ir_trace_t t;
+    bb_ctx_t ctx;
+    bb_exit_t exits[8];
+    hp_xl_t xl[32];
+    uint8_t *at = emit_check(&t, ptr_loop_fault, sizeof(ptr_loop_fault), 8, &ctx, exits, xl, seq, sizeof(seq));
     /* the check on its own, run: rcx = 0 after it iff [rdi, rdi+4) may touch [rbp-0xc, rbp) */
-    uint8_t *run = mmap(0, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    assert_true(run != MAP_FAILED);
-    memcpy(run, at, 13);                                              /* up to the jrcxz */
     static const uint8_t tail[] = { 0x48, 0x89, 0xc8, 0xc3 };        /* mov %rcx,%rax ; ret */
-    memcpy(run + 13, tail, sizeof(tail));
-    uint64_t rbp = 0x7ffd00001000;
+    uint64_t res[0x401];
+    run_check(at, 13, tail, sizeof(tail), res);                       /* up to the jrcxz */
     for (int64_t off = -0x200; off <= 0x200; off++) {
-        uint64_t rdi = rbp + (uint64_t)off, rcx;
-        __asm__ volatile("push %%rbp\n\tmov %%rsi,%%rbp\n\tcall *%%rdx\n\tpop %%rbp"
-                         : "=a"(rcx) : "D"(rdi), "S"(rbp), "d"(run) : "rcx", "memory");
+        uint64_t rcx = res[off + 0x200];
         int touches = off + 4 > -0xc && off < 0;
         int window = off >= -0xf && off < -0xf + 256;               /* the reload zone */
         if (touches) assert_int_equal(rcx, 0);
         assert_int_equal(rcx == 0, window);
     }
-    munmap(run, 4096);
     cache_commit(ctx.start, (size_t)(ctx.p - ctx.start));
     ir_free(&t);
 }
@@ -452,15 +475,6 @@ static void test_store_checked_with_flags(void **s)
 static void test_flag_check_emitted(void **s)
 {
     (void)s;
-    ir_trace_t t;
-    build(&t, ptr_loop, sizeof(ptr_loop), 7);
-    assert_true(opt_pass_promote(&t) > 0);
-    bb_ctx_t ctx;
-    bb_exit_t exits[8];
-    hp_xl_t xl[32];
-    uint64_t checks0 = hp_rt.stats.promote_alias_checks;
-    emit_trace(&t, &ctx, exits, xl);
-    assert_int_equal(hp_rt.stats.promote_alias_checks, checks0 + 1);
     static const uint8_t seq[] = {
         0x89, 0x07,                                 /* the store: mov %eax,(%rdi) */
         0x48, 0x8d, 0x4f, 0x0f,                     /* lea 0xf(%rdi),%rcx */
@@ -468,10 +482,11 @@ static void test_flag_check_emitted(void **s)
         0x48, 0x83, 0xf9, 0x0f,                     /* cmp $0xf,%rcx */
         0x0f, 0x82,                                 /* jb rel32 */
     };
-    uint8_t *at = 0;
-    for (uint8_t *p = ctx.start; p + sizeof(seq) <= ctx.p; p++)
-        if (!memcmp(p, seq, sizeof(seq))) at = p + 2;
-    assert_non_null(at);
+    ir_trace_t t;
+    bb_ctx_t ctx;
+    bb_exit_t exits[8];
+    hp_xl_t xl[32];
+    uint8_t *at = emit_check(&t, ptr_loop, sizeof(ptr_loop), 7, &ctx, exits, xl, seq, sizeof(seq));
     uint8_t *back = at + 17;                                          /* after the jb */
     int32_t rel;
     memcpy(&rel, at + 13, 4);
@@ -487,20 +502,13 @@ static void test_flag_check_emitted(void **s)
     memcpy(&rel, stub + sizeof(reloads), 4);
     assert_ptr_equal(stub + sizeof(reloads) + 4 + rel, back);
     assert_false(back[0] == 0x44 && back[1] == 0x8b);                  /* nothing reloads inline */
-    uint8_t *run = mmap(0, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    assert_true(run != MAP_FAILED);
-    memcpy(run, at, 11);                                              /* lea, sub, cmp */
     static const uint8_t tail[] = { 0x0f, 0x92, 0xc0, 0x48, 0x0f, 0xb6, 0xc0, 0xc3 }; /* setb; movzx; ret */
-    memcpy(run + 11, tail, sizeof(tail));
-    uint64_t rbp = 0x7ffd00001000;
+    uint64_t res[0x401];
+    run_check(at, 11, tail, sizeof(tail), res);                       /* lea, sub, cmp */
     for (int64_t off = -0x200; off <= 0x200; off++) {
-        uint64_t rdi = rbp + (uint64_t)off, hit;
-        __asm__ volatile("push %%rbp\n\tmov %%rsi,%%rbp\n\tcall *%%rdx\n\tpop %%rbp"
-                         : "=a"(hit) : "D"(rdi), "S"(rbp), "d"(run) : "rcx", "memory", "cc");
         int touches = off + 4 > -0xc && off < 0;
-        assert_int_equal(hit, touches);
+        assert_int_equal(res[off + 0x200], touches);
     }
-    munmap(run, 4096);
     cache_commit(ctx.start, (size_t)(ctx.p - ctx.start));
     ir_free(&t);
 }
