@@ -93,17 +93,31 @@ static void ie_restore(bb_ctx_t *c, const ir_trace_t *t)
 
 /* ie_exit_jcc / ie_exit_jmp: leave to target when cc holds / always; with promoted
  * registers the jcc goes to out-of-line code that restores them first. */
-static void ie_exit_jcc(bb_ctx_t *c, const ir_trace_t *t, int cc, uint64_t target)
+static void ie_exit_jcc(bb_ctx_t *c, const ir_trace_t *t, const ir_insn_t *i)
 {
     uint8_t *field;
-    if (!t->npromo) {
+    int cc = i->cc;
+    uint64_t target = i->target;
+    if (!t->npromo && !i->ncomp) {
         c->p = emit_exit_jcc(c->p, cc, &field);
         bb_add_exit(c, LINK_DIRECT, target, field, 0);
         return;
     }
     if (c->ncold_exits == BB_COLD) { c->overflow = 1; return; }
     c->p = emit_jcc_rel32(c->p, cc, &c->cold_exits[c->ncold_exits].field);
+    c->cold_exits[c->ncold_exits].comp = i;
     c->cold_exits[c->ncold_exits++].target = target;
+}
+
+/* ie_comp: exit instruction i's compensation code (ir_insn_t.comp: app instructions a pass
+ * moved into the exit), before the promoted registers get their app values back. No map
+ * entries: it belongs to the exit's own (inexact) entry, or to out-of-line code. */
+static hp_status_t ie_comp(bb_ctx_t *c, const ir_insn_t *i)
+{
+    for (int k = 0; k < i->ncomp; k++)
+        if (bb_copy(c, &i->comp[k].zi, i->comp[k].ops, i->comp[k].app_pc, i->comp[k].bytes) != HP_OK)
+            return HP_ERR_ENCODE;
+    return HP_OK;
 }
 
 static void ie_exit_jmp(bb_ctx_t *c, const ir_trace_t *t, uint64_t target)
@@ -181,6 +195,7 @@ static void ie_emit_cold(bb_ctx_t *c, const ir_trace_t *t)
     for (int i = 0; i < c->ncold_exits; i++) {
         if (c->p + 128 > c->end) { c->overflow = 1; return; }
         emit_set_rel32(c->cold_exits[i].field, (uint64_t)c->p);
+        if (ie_comp(c, c->cold_exits[i].comp) != HP_OK) { c->overflow = 1; return; }
         ie_exit_jmp(c, t, c->cold_exits[i].target);
     }
     for (int i = 0; i < c->ncold_reload; i++) {          /* a checked store hit the slots */
@@ -377,6 +392,7 @@ static void ie_loop(bb_ctx_t *c, const ir_insn_t *i)
 
 static int ie_xl_kind(const ir_insn_t *i)
 {
+    if (i->flags & IR_F_INEXACT) return XL_INEXACT;     /* (a branch too: pass_sink.c) */
     switch (i->kind) {
     case IR_COPY:
         if (i->flags & (IR_F_NEW | IR_F_INEXACT)) return XL_INEXACT;
@@ -402,7 +418,7 @@ hp_status_t ir_emit(bb_ctx_t *c, const ir_trace_t *t, const char **why)
         uint8_t *field;
         if (c->p + 512 > c->end || c->overflow) return HP_ERR_NOMEM;
         if (i->kind == IR_SYSCALL && t->npromo) { *why = "system call in a promoted loop"; return HP_ERR_UNSUPPORTED; }
-        if (i->ncomp) { *why = "compensation code not supported"; return HP_ERR_UNSUPPORTED; }
+        if (i->ncomp && i->kind != IR_JCC) { *why = "compensation code off a branch"; return HP_ERR_UNSUPPORTED; }
         bb_xl(c, i->app_pc, c->p, ie_xl_kind(i));
         switch (i->kind) {
         case IR_COPY:
@@ -417,6 +433,7 @@ hp_status_t ir_emit(bb_ctx_t *c, const ir_trace_t *t, const char **why)
             if (c->loops && k == t->n - 2) {  /* the loop's own branch goes back, taken */
                 c->p = emit_jcc_rel32(c->p, i->cc ^ 1, &field);
                 emit_set_rel32(field, (uint64_t)body);
+                if (ie_comp(c, i) != HP_OK) { *why = "cannot encode compensation code"; return HP_ERR_ENCODE; }
                 bb_xl(c, i->target, c->p, XL_END);      /* then the way out: state at target */
                 ie_exit_jmp(c, t, i->target);
                 k++;                                     /* the IR_EXIT to the head is done */
@@ -427,7 +444,7 @@ hp_status_t ir_emit(bb_ctx_t *c, const ir_trace_t *t, const char **why)
                 emit_set_rel32(field, (uint64_t)body);
                 break;
             }
-            ie_exit_jcc(c, t, i->cc, i->target);
+            ie_exit_jcc(c, t, i);
             break;
         case IR_LOOP:
             if (t->npromo) { *why = "loop instruction in a promoted loop"; return HP_ERR_UNSUPPORTED; }

@@ -28,8 +28,10 @@ typedef struct bb_ctx {
     struct { uint64_t next, alt; } cold_alt[BB_COLD];  /* each one's checked target and a
                                    second one its miss path tries first (alt 0: none) */
     int ncold;
-    struct { uint8_t *field; uint64_t target; } cold_exits[BB_COLD];  /* exits that restore */
-    int ncold_exits;            /* promoted registers first (out of line, traces) */
+    struct { uint8_t *field; uint64_t target; const struct ir_insn *comp; } cold_exits[BB_COLD];
+    int ncold_exits;            /* exits that run compensation code (comp: the exit's IR
+                                   instruction) or restore promoted registers first (out of
+                                   line, traces; optimizer/ir_emit.c) */
     struct { uint8_t *field, *back; } cold_reload[BB_COLD];  /* a promoted loop's reloads after */
     int ncold_reload;           /* a store checked with flags (IR_F_ALIAS_FL), and the way back */
     uint32_t promo_lo, promo_hi;  /* a promoted loop's preheader loads and body (offsets) */

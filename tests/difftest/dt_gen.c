@@ -457,6 +457,15 @@ int dt_gen(dt_case_t *c, const dt_env_t *env, uint64_t seed)
     g.def = c->loop ? DT_STATUS & ~DT_CF : DT_STATUS;   /* later iterations: after the latch's dec */
     g.reachable = 1;
     gen_slots(&g);
+    int copy_reg = -1;                  /* -O0's latch: the counter tested through a copy */
+    if (c->loop && gen_chance(&g, 35)) {
+        copy_reg = gen_wreg(&g);        /* written first thing in a round (pass_sink.c) */
+        uint8_t mov[6] = { (uint8_t)(copy_reg >= 8 ? 0x41 : 0x40), (uint8_t)(0xb8 | (copy_reg & 7)) };
+        uint32_t imm = (uint32_t)gen_value(&g);
+        memcpy(mov + 2, &imm, 4);
+        gen_raw(&g, mov, 6, 0, 0, 0);
+        g.def &= ~DT_AF;                /* (the latch's test leaves AF undefined) */
+    }
     static const int sse_pcts[] = { 0, 0, 0, 0, 8, 8, 20, 35, 35, 60 };   /* kind_sse's share */
     int lvl = gen_below(&g, 10) + (c->loop ? 3 : 0);                      /* loops: more often */
     g.sse_pct = sse_pcts[lvl > 9 ? 9 - gen_below(&g, 3) : lvl];
@@ -480,6 +489,14 @@ int dt_gen(dt_case_t *c, const dt_env_t *env, uint64_t seed)
         g.wr |= 1u << c->cnt_reg;
         gen_raw(&g, dec, 3, 0, DT_STATUS & ~DT_CF, DT_STATUS & ~DT_CF);
         g.wr &= ~(1u << c->cnt_reg);
+        if (copy_reg >= 0) {                             /* mov %cnt32,%copy32 ; test */
+            uint8_t rex = (uint8_t)(0x40 | (c->cnt_reg >= 8) << 2 | (copy_reg >= 8));
+            uint8_t mov[3] = { rex, 0x89, (uint8_t)(0xc0 | (c->cnt_reg & 7) << 3 | (copy_reg & 7)) };
+            uint8_t rext = (uint8_t)(0x40 | (copy_reg >= 8) << 2 | (copy_reg >= 8));
+            uint8_t test[3] = { rext, 0x85, (uint8_t)(0xc0 | (copy_reg & 7) << 3 | (copy_reg & 7)) };
+            gen_raw(&g, mov, 3, 0, 0, 0);
+            gen_raw(&g, test, 3, 0, DT_STATUS, DT_STATUS & ~DT_AF);
+        }
         dt_insn_t *l = gen_slot(&g);
         c->n++;
         l->kind = DT_LATCH;

@@ -1,0 +1,170 @@
+/* pass_sink.c — a register copy that a promoted loop makes only for its own test goes into
+ * the loop's exits (partial dead code elimination). -O0 code tests its counter through
+ * eax: once promote keeps the counter in a borrowed register, every round ends
+ *     mov %r11d,%eax ; cmp X,%eax ; jl head
+ * and eax is overwritten early in the next round: the copy matters only when the loop
+ * leaves. The test reads the source instead (`cmp X,%r11d`), the copy goes, and each exit
+ * after it runs the copy as compensation code (ir_insn_t.comp, optimizer/ir_emit.c) before
+ * the promoted registers get their app values back.
+ * Exactness (the exits' compensation and re-execution, optimizer/README.md): from the copy
+ * to the end of the round and, after the loop's branch back, from the head up to the
+ * instruction that overwrites the copy's destination, that register differs from native.
+ * The exits there run the copy; the instructions that can fault carry it as their replay
+ * (a fault or signal there applies it to the context first, runtime/signals.c), the others
+ * and the branch are marked inexact (a signal there steps to an exact point). The source
+ * stays unchanged from the copy to the loop's end, so both recompute the same value; the
+ * head's part holds nothing that can fault (its first round, entered from the preheader,
+ * has the app's value, which a replay would overwrite) and is only stepped through. Only
+ * in promoted loops: the branch back goes past the preheader, so the trace's entry point
+ * (always exact, runtime/signals.c) is never reached with the stale register. */
+#include "opt.h"
+#include "analysis.h"
+#include "heap.h"
+
+#define SK_WINDOW 16        /* copies looked for this close to the branch back */
+#define SK_MAX_EXITS 8      /* exits after the copy that get its compensation */
+
+/* sk_copy: instruction i is `mov S,D` between two different general registers of 32 or 64
+ * bits, a plain app instruction; *op gets its replay op (XL_RP_ZX32 / XL_RP_COPY). */
+static int sk_copy(const ir_insn_t *i, int *op)
+{
+    if (i->kind != IR_COPY || i->flags || i->replay || i->ncomp || i->zi.mnemonic != ZYDIS_MNEMONIC_MOV ||
+        i->zi.operand_count_visible != 2 || i->ops[0].type != ZYDIS_OPERAND_TYPE_REGISTER ||
+        i->ops[1].type != ZYDIS_OPERAND_TYPE_REGISTER)
+        return 0;
+    ZydisRegisterClass dc = ZydisRegisterGetClass(i->ops[0].reg.value);
+    if (dc != ZydisRegisterGetClass(i->ops[1].reg.value)) return 0;
+    if (dc == ZYDIS_REGCLASS_GPR32) *op = XL_RP_ZX32;
+    else if (dc == ZYDIS_REGCLASS_GPR64) *op = XL_RP_COPY;
+    else return 0;
+    int d = an_reg_id(i->ops[0].reg.value), s = an_reg_id(i->ops[1].reg.value);
+    return d >= 0 && s >= 0 && d != s && d != AN_RSP && s != AN_RSP;
+}
+
+/* sk_use_ok: instruction i reads register dst (the copy's destination, ZydisRegister of the
+ * copy's width) only as explicit register operands of that very width and writes neither
+ * it nor any part of it: each such operand can read src instead. */
+static int sk_use_ok(const ir_insn_t *i, ZydisRegister dst)
+{
+    ZydisRegister big = ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, dst);
+    for (int k = 0; k < i->zi.operand_count; k++) {
+        const ZydisDecodedOperand *o = &i->ops[k];
+        if (o->type == ZYDIS_OPERAND_TYPE_MEMORY) {
+            if (ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, o->mem.base) == big ||
+                ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, o->mem.index) == big)
+                return 0;
+            continue;
+        }
+        if (o->type != ZYDIS_OPERAND_TYPE_REGISTER ||
+            ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, o->reg.value) != big)
+            continue;
+        if (o->reg.value != dst || o->visibility != ZYDIS_OPERAND_VISIBILITY_EXPLICIT ||
+            (o->actions & (ZYDIS_OPERAND_ACTION_WRITE | ZYDIS_OPERAND_ACTION_CONDWRITE)))
+            return 0;
+    }
+    return i->kind == IR_COPY;
+}
+
+/* sk_rewrite: i reads src where it read dst (sk_use_ok holds). */
+static int sk_rewrite(ir_insn_t *i, ZydisRegister dst, ZydisRegister src)
+{
+    ZydisEncoderRequest req;
+    if (!ir_request(i, &req)) return 0;
+    for (int k = 0; k < req.operand_count; k++)
+        if (req.operands[k].type == ZYDIS_OPERAND_TYPE_REGISTER && req.operands[k].reg.value == dst)
+            req.operands[k].reg.value = src;
+    ir_insn_t n = *i;
+    if (ir_set_insn(&n, &req) != HP_OK || n.zi.mnemonic != i->zi.mnemonic) return 0;
+    *i = n;
+    return 1;
+}
+
+/* sk_head_def: the index of the instruction that overwrites register d whole, counted
+ * from the head, if nothing before it (nor it) reads d, can fault, exits or is a barrier;
+ * else -1. */
+static int sk_head_def(const ir_trace_t *t, int d, int limit)
+{
+    for (int j = 0; j < limit; j++) {
+        const ir_insn_t *i = &t->insn[j];
+        an_effects_t e;
+        an_effects(i, &e);
+        if (i->kind != IR_COPY || (e.use & AN_REG(d)) || e.may_fault || e.barrier || e.opaque || e.exits ||
+            (e.def_part & AN_REG(d)))
+            return -1;
+        if (e.def & AN_REG(d)) return j;
+    }
+    return -1;
+}
+
+/* sk_try: sink the copy at k into the loop's exits if the rest of the round allows it
+ * (see the banner). Returns 1 if it went. */
+static int sk_try(ir_trace_t *t, int k)
+{
+    ir_insn_t *c = &t->insn[k];
+    int op;
+    if (!sk_copy(c, &op)) return 0;
+    ZydisRegister dst = c->ops[0].reg.value, src = c->ops[1].reg.value;
+    int d = an_reg_id(dst), s = an_reg_id(src), back = t->n - 2, nexits = 0;
+    for (int j = k + 1; j <= back; j++) {
+        const ir_insn_t *i = &t->insn[j];
+        an_effects_t e;
+        an_effects(i, &e);
+        if (e.opaque || e.barrier || ((e.def | e.def_part) & (AN_REG(d) | AN_REG(s)))) return 0;
+        if (i->kind == IR_JCC) {
+            if (i->target == t->head || i->ncomp) return 0;    /* (a round inside the round) */
+            nexits++;
+            continue;
+        }
+        if (i->kind != IR_COPY) return 0;
+        if (e.may_fault && (i->flags || i->replay)) return 0;
+        if ((e.use & AN_REG(d)) && !sk_use_ok(i, dst)) return 0;
+    }
+    int w = sk_head_def(t, d, k);
+    if (w < 0 || nexits > SK_MAX_EXITS) return 0;
+    ir_insn_t *comp[SK_MAX_EXITS];
+    ir_insn_t *saved = heap_alloc(sizeof(ir_insn_t) * (size_t)(back - k));
+    int ok = saved != 0, n = 0;
+    for (; ok && n < nexits; n++)
+        if (!(comp[n] = heap_alloc(sizeof(ir_insn_t)))) ok = 0;
+    if (ok) hp_memcpy(saved, &t->insn[k + 1], sizeof(ir_insn_t) * (size_t)(back - k));
+    for (int j = k + 1; ok && j <= back; j++) {
+        an_effects_t e;
+        an_effects(&t->insn[j], &e);
+        if ((e.use & AN_REG(d)) && !sk_rewrite(&t->insn[j], dst, src)) {
+            hp_memcpy(&t->insn[k + 1], saved, sizeof(ir_insn_t) * (size_t)(back - k));
+            ok = 0;
+        }
+    }
+    heap_free(saved);
+    if (!ok) {
+        for (int x = 0; x < n; x++) heap_free(comp[x]);
+        return 0;
+    }
+    uint16_t rp = IR_REPLAY(op, d, s);
+    for (int j = k + 1, x = 0; j <= back; j++) {
+        ir_insn_t *i = &t->insn[j];
+        an_effects_t e;
+        an_effects(i, &e);
+        if (i->kind == IR_JCC) {                     /* each exit runs the copy first */
+            *comp[x] = *c;
+            i->comp = comp[x++];
+            i->ncomp = 1;
+            i->flags |= IR_F_INEXACT;
+        } else if (e.may_fault) {
+            i->replay = rp;
+        } else {
+            i->flags |= IR_F_INEXACT;
+        }
+    }
+    for (int j = 0; j <= w; j++) t->insn[j].flags |= IR_F_INEXACT;
+    ir_remove(t, k);
+    return 1;
+}
+
+int opt_pass_sink(ir_trace_t *t)
+{
+    if (!t->npromo || !ir_is_loop(t)) return 0;
+    for (int k = t->n - 3; k >= 1 && k >= t->n - 2 - SK_WINDOW; k--)
+        if (sk_try(t, k)) return 1;                  /* the last copy before the branch back */
+    return 0;
+}

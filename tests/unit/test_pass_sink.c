@@ -1,0 +1,225 @@
+/* test_pass_sink.c — pass_sink on hand-written -O0 loops after promotion: the copy of the
+ * promoted counter into eax for the loop's test goes, the test reads the counter's register,
+ * the exits (the loop's own and a side exit) get the copy as compensation code, the test
+ * (which can fault) replays it, the branch and the head's part of the stale region are
+ * inexact; the emitted code runs the copy on the way out before the registers are restored
+ * and maps the region as such. Refused: no promotion, the head reading the destination or
+ * holding a load that can fault before overwriting it, the destination used as an address,
+ * the source changing after the copy. Running such loops is tests/programs/sink_copy.c's
+ * part. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <cmocka.h>
+#include <Zydis/Zydis.h>
+#include "analysis.h"
+#include "builder.h"
+#include "ir.h"
+#include "opt.h"
+#include "syscalls.h"
+#include "unit_ir.h"
+#include "unit_emit.h"
+
+static uint8_t *code;
+
+/* build: the loop of one block (or two: the first nfirst instructions, then the rest at
+ * byte second) in straightened form, promoted (promote: 1) or not. */
+static void build(ir_trace_t *t, const uint8_t *bytes, size_t n, uint32_t len, uint32_t nfirst, uint64_t second,
+                  int promote)
+{
+    uint64_t offs[2] = { 0, second };
+    uint32_t lens[2] = { nfirst ? nfirst : len, len - nfirst };
+    unit_build_path(t, code, bytes, n, offs, lens, nfirst ? 2 : 1);
+    opt_pass_straighten(t);
+    assert_true(ir_is_loop(t));
+    if (promote) assert_true(opt_pass_promote(t) > 0);
+}
+
+static int is_reg(const ir_insn_t *i, int op, ZydisRegister r)
+{
+    return i->ops[op].type == ZYDIS_OPERAND_TYPE_REGISTER && i->ops[op].reg.value == r;
+}
+
+/* the loop of test_pass_promote.c: i in -0xc (r11 after promotion), sum in -0x8 */
+static const uint8_t loop[] = {
+    0x8b, 0x45, 0xf4,                   /* 0: mov -0xc(%rbp),%eax */
+    0x01, 0x45, 0xf8,                   /* 3: add %eax,-0x8(%rbp) */
+    0x83, 0x45, 0xf4, 0x01,             /* 6: addl $1,-0xc(%rbp) */
+    0x8b, 0x45, 0xf4,                   /* 10: mov -0xc(%rbp),%eax */
+    0x3b, 0x45, 0xf0,                   /* 13: cmp -0x10(%rbp),%eax */
+    0x7c, 0xee,                         /* 16: jl 0 */
+};
+
+static void test_sinks_the_test_copy(void **s)
+{
+    (void)s;
+    ir_trace_t t;
+    build(&t, loop, sizeof(loop), 6, 0, 0, 1);
+    /* mov %r11d,%eax ; add %eax,%r10d ; mov %r10d,-8(%rbp) ; add $1,%r11d ;
+       mov %r11d,-0xc(%rbp) ; mov %r11d,%eax ; cmp -0x10(%rbp),%eax ; jge-exit ; exit */
+    assert_int_equal(t.n, 9);
+    assert_int_equal(opt_pass_sink(&t), 1);
+    assert_int_equal(t.n, 8);
+    ir_insn_t *cmp = &t.insn[5], *jcc = &t.insn[6];
+    assert_int_equal(cmp->zi.mnemonic, ZYDIS_MNEMONIC_CMP);
+    assert_true(is_reg(cmp, 0, ZYDIS_REGISTER_R11D));               /* reads the counter */
+    assert_int_equal(cmp->ops[1].mem.disp.value, -0x10);
+    assert_int_equal(cmp->replay, IR_REPLAY(XL_RP_ZX32, AN_RAX, AN_R11));   /* can fault */
+    assert_false(cmp->flags & IR_F_INEXACT);
+    assert_int_equal(jcc->kind, IR_JCC);
+    assert_int_equal(jcc->ncomp, 1);                                /* the way out copies */
+    assert_int_equal(jcc->comp[0].zi.mnemonic, ZYDIS_MNEMONIC_MOV);
+    assert_true(is_reg(&jcc->comp[0], 0, ZYDIS_REGISTER_EAX));
+    assert_true(is_reg(&jcc->comp[0], 1, ZYDIS_REGISTER_R11D));
+    assert_true(jcc->flags & IR_F_INEXACT);
+    assert_true(t.insn[0].flags & IR_F_INEXACT);          /* the head, until eax is written */
+    assert_true(is_reg(&t.insn[0], 0, ZYDIS_REGISTER_EAX));
+    for (int k = 1; k < 5; k++) assert_false(t.insn[k].flags & IR_F_INEXACT);
+    assert_int_equal(opt_pass_sink(&t), 0);                         /* nothing more */
+    ir_free(&t);
+}
+
+/* The emitted loop: the cmp's map entry replays, the branch's is inexact, and after the
+ * branch back the copy runs before the map's exit entry and the restore of r11. */
+static void test_emitted(void **s)
+{
+    (void)s;
+    ir_trace_t t;
+    build(&t, loop, sizeof(loop), 6, 0, 0, 1);
+    assert_int_equal(opt_pass_sink(&t), 1);
+    bb_ctx_t ctx;
+    bb_exit_t exits[8];
+    hp_xl_t xl[32];
+    unit_emit(&t, (uint64_t)code, &ctx, exits, 8, xl, 32);
+    int n = ctx.n_xl;
+    assert_int_equal(xl[n - 1].kind, XL_END);
+    assert_int_equal(xl[n - 2].kind, XL_INEXACT);                   /* the branch */
+    assert_int_equal(xl[n - 2].app_pc, (uint64_t)code + 16);
+    assert_int_equal(xl[n - 3].kind, XL_COPY | XL_F_REPLAY | (uint32_t)IR_REPLAY(XL_RP_ZX32, AN_RAX, AN_R11) << 12);
+    assert_int_equal(xl[n - 3].app_pc, (uint64_t)code + 13);
+    assert_int_equal(xl[0].kind, XL_PREHEAD);
+    assert_int_equal(xl[1].kind, XL_INEXACT);                       /* the head */
+    assert_int_equal(xl[1].app_pc, (uint64_t)code);
+    assert_int_equal(xl[2].kind, XL_COPY);                          /* then exact */
+    static const uint8_t copy[] = { 0x44, 0x89, 0xd8 };              /* mov %r11d,%eax */
+    uint8_t *out = ctx.start + xl[n - 1].cache_off;
+    assert_memory_equal(out - sizeof(copy), copy, sizeof(copy));   /* then the exit entry */
+    assert_int_equal(out[0], 0x65);                                 /* mov %gs:..,%r11 */
+    cache_commit(ctx.start, (size_t)(ctx.p - ctx.start));
+    ir_free(&t);
+}
+
+/* A side exit after the copy gets it too, out of line. */
+static void test_side_exit(void **s)
+{
+    (void)s;
+    static const uint8_t c[] = {
+        0x8b, 0x45, 0xf4,               /* 0: mov -0xc(%rbp),%eax */
+        0x01, 0x45, 0xf8,               /* 3: add %eax,-0x8(%rbp) */
+        0x83, 0x45, 0xf4, 0x01,         /* 6: addl $1,-0xc(%rbp) */
+        0x8b, 0x45, 0xf4,               /* 10: mov -0xc(%rbp),%eax */
+        0x85, 0xf6,                     /* 13: test %esi,%esi */
+        0x74, 0x17,                     /* 15: je 40 (the side exit) */
+        0x3b, 0x45, 0xf0,               /* 17: cmp -0x10(%rbp),%eax */
+        0x7c, 0xea,                     /* 20: jl 0 */
+    };
+    ir_trace_t t;
+    build(&t, c, sizeof(c), 8, 6, 17, 1);
+    assert_int_equal(opt_pass_sink(&t), 1);
+    int side = -1;
+    for (int k = 0; k < t.n; k++)
+        if (t.insn[k].kind == IR_JCC && t.insn[k].target == (uint64_t)code + 40) side = k;
+    assert_true(side > 0);
+    assert_int_equal(t.insn[side].ncomp, 1);
+    assert_true(t.insn[side].flags & IR_F_INEXACT);
+    assert_true(t.insn[side - 1].flags & IR_F_INEXACT);             /* test: cannot fault */
+    assert_int_equal(t.insn[side - 1].replay, 0);
+    assert_int_equal(t.insn[t.n - 2].ncomp, 1);
+    bb_ctx_t ctx;
+    bb_exit_t exits[8];
+    hp_xl_t xl[32];
+    unit_emit(&t, (uint64_t)code, &ctx, exits, 8, xl, 32);
+    static const uint8_t copy_restore[] = { 0x44, 0x89, 0xd8, 0x65, 0x4c, 0x8b, 0x1c, 0x25 };
+    int found = 0;
+    for (uint8_t *p = ctx.start; p + sizeof(copy_restore) <= ctx.p; p++)
+        found += !memcmp(p, copy_restore, sizeof(copy_restore));
+    assert_int_equal(found, 2);                     /* the loop's exit and the side exit */
+    cache_commit(ctx.start, (size_t)(ctx.p - ctx.start));
+    ir_free(&t);
+}
+
+static void test_refusals(void **s)
+{
+    (void)s;
+    ir_trace_t t;
+    build(&t, loop, sizeof(loop), 6, 0, 0, 0);                      /* not promoted */
+    assert_int_equal(opt_pass_sink(&t), 0);
+    ir_free(&t);
+    static const uint8_t head_reads[] = {
+        0x01, 0x45, 0xf8,               /* 0: add %eax,-0x8(%rbp) (eax: the copy's) */
+        0x83, 0x45, 0xf4, 0x01,         /* 3: addl $1,-0xc(%rbp) */
+        0x8b, 0x45, 0xf4,               /* 7: mov -0xc(%rbp),%eax */
+        0x3b, 0x45, 0xf0,               /* 10: cmp -0x10(%rbp),%eax */
+        0x7c, 0xf1,                     /* 13: jl 0 */
+    };
+    build(&t, head_reads, sizeof(head_reads), 5, 0, 0, 1);
+    assert_int_equal(opt_pass_sink(&t), 0);
+    ir_free(&t);
+    uint8_t head_faults[] = {
+        0x8b, 0x16,                     /* 0: mov (%rsi),%edx (can fault before eax's write) */
+        0x8b, 0x45, 0xf4,               /* 2: mov -0xc(%rbp),%eax */
+        0x01, 0x45, 0xf8,               /* 5: add %eax,-0x8(%rbp) */
+        0x83, 0x45, 0xf4, 0x01,         /* 8: addl $1,-0xc(%rbp) */
+        0x8b, 0x45, 0xf4,               /* 12: mov -0xc(%rbp),%eax */
+        0x3b, 0x45, 0xf0,               /* 15: cmp -0x10(%rbp),%eax */
+        0x7c, 0xec,                     /* 18: jl 0 */
+    };
+    build(&t, head_faults, sizeof(head_faults), 7, 0, 0, 1);
+    assert_int_equal(opt_pass_sink(&t), 0);
+    ir_free(&t);
+    head_faults[0] = 0x89;                          /* mov %esi,%edx: cannot fault */
+    head_faults[1] = 0xf2;
+    build(&t, head_faults, sizeof(head_faults), 7, 0, 0, 1);
+    assert_int_equal(opt_pass_sink(&t), 1);
+    ir_free(&t);
+    static const uint8_t address[] = {
+        0x8b, 0x45, 0xf4,               /* 0: mov -0xc(%rbp),%eax */
+        0x01, 0x45, 0xf8,               /* 3: add %eax,-0x8(%rbp) */
+        0x83, 0x45, 0xf4, 0x01,         /* 6: addl $1,-0xc(%rbp) */
+        0x8b, 0x45, 0xf4,               /* 10: mov -0xc(%rbp),%eax */
+        0x83, 0x3c, 0x86, 0x05,         /* 13: cmpl $5,(%rsi,%rax,4) */
+        0x7c, 0xed,                     /* 17: jl 0 */
+    };
+    build(&t, address, sizeof(address), 6, 0, 0, 1);
+    assert_int_equal(opt_pass_sink(&t), 0);
+    ir_free(&t);
+    static const uint8_t source_changes[] = {
+        0x8b, 0x45, 0xf4,               /* 0: mov -0xc(%rbp),%eax */
+        0x01, 0x45, 0xf8,               /* 3: add %eax,-0x8(%rbp) */
+        0x8b, 0x45, 0xf4,               /* 6: mov -0xc(%rbp),%eax */
+        0x83, 0x45, 0xf4, 0x01,         /* 9: addl $1,-0xc(%rbp) (r11 changes) */
+        0x3b, 0x45, 0xf0,               /* 13: cmp -0x10(%rbp),%eax */
+        0x7c, 0xee,                     /* 16: jl 0 */
+    };
+    build(&t, source_changes, sizeof(source_changes), 6, 0, 0, 1);
+    assert_int_equal(opt_pass_sink(&t), 0);
+    ir_free(&t);
+}
+
+int main(void)
+{
+    hp_options_default(&hp_rt.opts);
+    builder_init();
+    syscalls_init();
+    code = mmap(0, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sinks_the_test_copy),
+        cmocka_unit_test(test_emitted),
+        cmocka_unit_test(test_side_exit),
+        cmocka_unit_test(test_refusals),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
