@@ -536,6 +536,17 @@ int opt_pass_promote(ir_trace_t *t)
        rarely does), only in a loop whose vector code is all legacy SSE (the borrowed
        register's bits above 127 are never touched) */
     const int *order = pr_order;
+    /* the cost: where no store can be checked (rcx in use, an inline check, slots through
+       rsp), every store through a pointer in a round reloads every promoted slot; a slot
+       read or written no more often than that gains nothing (nbody.O0: six stores a round) */
+    int checkable = (!v.framed || v.by_rbp) && !(used & AN_REG(AN_RCX)), nwild = 0;
+    for (int k = 0; k <= round_end; k++) {
+        an_effects_t e;
+        an_effects(&t->insn[k], &e);
+        if (t->insn[k].kind == IR_IND) checkable = 0;
+        nwild += pr_wild(&t->insn[k], &v, k, &e);
+    }
+    int min_uses = checkable ? 2 : (nwild + 1 > 2 ? nwild + 1 : 2);
     int next = 0, next_x = 15, npromo = 0;
     for (int k = 0; k < nslots; k++) slots[k].reg = -1;
     for (int k = 0; k < nslots; k++)
@@ -543,7 +554,7 @@ int opt_pass_promote(ir_trace_t *t)
     while (npromo < IR_MAX_PROMO) {                      /* most used first */
         int best = -1;
         for (int k = 0; k < nslots; k++)
-            if (!slots[k].bad && slots[k].written && slots[k].reg < 0 && slots[k].uses >= 2 &&
+            if (!slots[k].bad && slots[k].written && slots[k].reg < 0 && slots[k].uses >= min_uses &&
                 (best < 0 || slots[k].uses > slots[best].uses))
                 best = k;
         if (best < 0) break;

@@ -724,6 +724,52 @@ static void test_xmm_slot(void **s)
     ir_free(&t);
 }
 
+/* The cost: where stores cannot be checked (here they go through rcx), each store through a
+ * pointer reloads every promoted slot, so a slot is promoted only when a round uses it
+ * more often than it has such stores: -0xc is used 4 times (a load, the increment, a load),
+ * worth it against two stores, not against four; with the stores through rsi (checked
+ * instead) it is promoted against four. */
+static void test_cost_of_reloads(void **s)
+{
+    (void)s;
+    uint8_t four[] = {
+        0x8b, 0x45, 0xf4,               /* 0: mov -0xc(%rbp),%eax */
+        0x89, 0x01,                     /* 3: mov %eax,(%rcx) */
+        0x89, 0x41, 0x04,               /* 5: mov %eax,0x4(%rcx) */
+        0x89, 0x41, 0x08,               /* 8: mov %eax,0x8(%rcx) */
+        0x89, 0x41, 0x0c,               /* 11: mov %eax,0xc(%rcx) */
+        0x83, 0x45, 0xf4, 0x01,         /* 14: addl $1,-0xc(%rbp) */
+        0x8b, 0x45, 0xf4,               /* 18: mov -0xc(%rbp),%eax */
+        0x3b, 0x45, 0xf0,               /* 21: cmp -0x10(%rbp),%eax */
+        0x7c, 0xe6,                     /* 24: jl 0 */
+    };
+    static const uint8_t two[] = {
+        0x8b, 0x45, 0xf4,               /* 0: mov -0xc(%rbp),%eax */
+        0x89, 0x01,                     /* 3: mov %eax,(%rcx) */
+        0x89, 0x41, 0x04,               /* 5: mov %eax,0x4(%rcx) */
+        0x83, 0x45, 0xf4, 0x01,         /* 8: addl $1,-0xc(%rbp) */
+        0x8b, 0x45, 0xf4,               /* 12: mov -0xc(%rbp),%eax */
+        0x3b, 0x45, 0xf0,               /* 15: cmp -0x10(%rbp),%eax */
+        0x7c, 0xec,                     /* 18: jl 0 */
+    };
+    ir_trace_t t;
+    build(&t, four, sizeof(four), 9);
+    assert_int_equal(opt_pass_promote(&t), 0);
+    assert_int_equal(t.npromo, 0);
+    ir_free(&t);
+    build(&t, two, sizeof(two), 7);
+    assert_true(opt_pass_promote(&t) > 0);
+    assert_int_equal(t.npromo, 1);
+    assert_int_equal(t.promo[0].disp, -0xc);
+    ir_free(&t);
+    four[4] = 0x06;                     /* through rsi: (%rsi), 0x4(%rsi), ... */
+    four[6] = four[9] = four[12] = 0x46;
+    build(&t, four, sizeof(four), 9);
+    assert_true(opt_pass_promote(&t) > 0);
+    assert_int_equal(t.promo[0].disp, -0xc);
+    ir_free(&t);
+}
+
 int main(void)
 {
     hp_options_default(&hp_rt.opts);
@@ -740,6 +786,7 @@ int main(void)
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_read_only_slots_stay),
         cmocka_unit_test(test_only_rounds_count),
+        cmocka_unit_test(test_cost_of_reloads),
         cmocka_unit_test(test_emit_promoted),
         cmocka_unit_test(test_framed_call_loop),
         cmocka_unit_test(test_retpair),
