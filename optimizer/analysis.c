@@ -4,7 +4,7 @@
 #include "analysis.h"
 #include "heap.h"
 
-int an_reg_id(ZydisRegister r)
+static int an_reg_id_slow(ZydisRegister r)
 {
     switch (ZydisRegisterGetClass(r)) {
     case ZYDIS_REGCLASS_GPR8: case ZYDIS_REGCLASS_GPR16:
@@ -16,6 +16,23 @@ int an_reg_id(ZydisRegister r)
     default:
         return -1;
     }
+}
+
+/* an_reg_id answers from a table made on first use (the passes ask it for every operand
+ * of every instruction, several times: Zydis's three lookups were 2% of sqlite3's run
+ * under hotpath). Filled before it is marked ready; trace building holds the dispatcher
+ * lock, and a second filler would write the same values. */
+int an_reg_id(ZydisRegister r)
+{
+    static int8_t ids[ZYDIS_REGISTER_MAX_VALUE + 1];
+    static volatile int ready;
+    if ((unsigned)r > ZYDIS_REGISTER_MAX_VALUE) return -1;
+    if (!ready) {
+        for (int k = 0; k <= ZYDIS_REGISTER_MAX_VALUE; k++) ids[k] = (int8_t)an_reg_id_slow((ZydisRegister)k);
+        __atomic_thread_fence(__ATOMIC_RELEASE);
+        ready = 1;
+    }
+    return ids[r];
 }
 
 static int an_is_barrier(const ZydisDecodedInstruction *in, const ZydisDecodedOperand *ops)
@@ -58,7 +75,25 @@ static int an_is_opaque(const ZydisDecodedInstruction *in)
     }
 }
 
+static void an_effects_of(const ir_insn_t *i, an_effects_t *e);
+
+/* an_effects keeps what it found in the instruction (eff, eff_kind): passes ask for every
+ * instruction's effects several times each (liveness, regions, candidates), which was a
+ * tenth of trace building. */
 void an_effects(const ir_insn_t *i, an_effects_t *e)
+{
+    _Static_assert(sizeof(an_effects_t) <= sizeof(i->eff), "an_effects cache");
+    if (i->eff_kind == i->kind + 1) {
+        hp_memcpy(e, i->eff, sizeof(*e));
+        return;
+    }
+    an_effects_of(i, e);
+    ir_insn_t *w = (ir_insn_t *)i;                      /* (a cache: not the app's state) */
+    hp_memcpy(w->eff, e, sizeof(*e));
+    w->eff_kind = (uint8_t)(i->kind + 1);
+}
+
+static void an_effects_of(const ir_insn_t *i, an_effects_t *e)
 {
     const ZydisDecodedInstruction *in = &i->zi;
     hp_memset(e, 0, sizeof(*e));

@@ -74,6 +74,10 @@ typedef struct ir_insn {
                                    pass_retsites.c); within +-2 GiB of target */
     struct ir_insn *comp;       /* exits: compensation code run before leaving (a pass's) */
     int ncomp;
+    uint8_t eff_kind;           /* analysis.c's cache of an_effects: the kind + 1 it holds
+                                   the effects of (0: none; ir_decode clears it, and zi/ops
+                                   change only through ir_set_insn, which decodes again) */
+    uint64_t eff[4];
     ZydisDecodedInstruction zi;
     ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
 } ir_insn_t;
