@@ -47,6 +47,8 @@ static int an_is_barrier(const ZydisDecodedInstruction *in, const ZydisDecodedOp
     case ZYDIS_MNEMONIC_XGETBV: case ZYDIS_MNEMONIC_RDRAND: case ZYDIS_MNEMONIC_RDSEED:
     case ZYDIS_MNEMONIC_RDPID: case ZYDIS_MNEMONIC_UD2: case ZYDIS_MNEMONIC_INT3:
     case ZYDIS_MNEMONIC_INT: case ZYDIS_MNEMONIC_HLT:
+    case ZYDIS_MNEMONIC_UD0: case ZYDIS_MNEMONIC_UD1:      /* (register forms: SIGILL) */
+    case ZYDIS_MNEMONIC_CLI: case ZYDIS_MNEMONIC_STI:      /* (user mode: SIGSEGV) */
         return 1;
     default:
         return 0;

@@ -58,7 +58,8 @@ static int sk_use_ok(const ir_insn_t *i, ZydisRegister dst)
         if (o->type != ZYDIS_OPERAND_TYPE_REGISTER ||
             ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, o->reg.value) != big)
             continue;
-        if (o->reg.value != dst || o->visibility != ZYDIS_OPERAND_VISIBILITY_EXPLICIT ||
+        if (o->reg.value != dst || k >= i->zi.operand_count_visible ||   /* hidden: never */
+                                                      /* (implicit: 3d, cmp $imm32,%eax) */
             (o->actions & (ZYDIS_OPERAND_ACTION_WRITE | ZYDIS_OPERAND_ACTION_CONDWRITE)))
             return 0;
     }
@@ -96,6 +97,20 @@ static int sk_head_def(const ir_trace_t *t, int d, int limit)
     return -1;
 }
 
+/* sk_exact_point: some instruction in [from, to] stays exact whatever later passes do: a
+ * plain app instruction that can fault (no pass makes one inexact; dce and sink only give
+ * it a replay). With the head's part and the end of the round inexact, a round without one
+ * would leave an asynchronous signal single-stepping until the loop ends. */
+static int sk_exact_point(const ir_trace_t *t, int from, int to)
+{
+    for (int j = from; j <= to; j++) {
+        an_effects_t e;
+        an_effects(&t->insn[j], &e);
+        if (t->insn[j].kind == IR_COPY && !t->insn[j].flags && e.may_fault && !e.barrier && !e.opaque) return 1;
+    }
+    return 0;
+}
+
 /* sk_try: sink the copy at k into the loop's exits if the rest of the round allows it
  * (see the banner). Returns 1 if it went. */
 static int sk_try(ir_trace_t *t, int k)
@@ -120,7 +135,7 @@ static int sk_try(ir_trace_t *t, int k)
         if ((e.use & AN_REG(d)) && !sk_use_ok(i, dst)) return 0;
     }
     int w = sk_head_def(t, d, k);
-    if (w < 0 || nexits > SK_MAX_EXITS) return 0;
+    if (w < 0 || nexits > SK_MAX_EXITS || !sk_exact_point(t, w + 1, t->n - 2)) return 0;
     ir_insn_t *comp[SK_MAX_EXITS];
     ir_insn_t *saved = heap_alloc(sizeof(ir_insn_t) * (size_t)(back - k));
     int ok = saved != 0, n = 0;

@@ -6,9 +6,9 @@
  *  - after the loop, eax is the counter (the exit's compensation code);
  *  - the test's load runs into a PROT_NONE page: the SIGSEGV handler sees eax = the
  *    counter at the test (the replay at a fault);
- *  - SIGPROF (every tick of CPU time) until 100 land in the loop: at the test and the branch eax
- *    must equal the slot, elsewhere in the loop the slot or the slot - 1 (async signals
- *    in the stale region are delivered at an exact point).
+ *  - SIGPROF (every tick of CPU time) until 100 land in the loop: eax must be what native
+ *    code has at the interrupted instruction, the slot - 1 from the increment to the copy,
+ *    the slot elsewhere (async signals in the stale region are delivered at an exact point).
  * Exit status 64 when every check held. */
 #define _GNU_SOURCE
 #include <limits.h>
@@ -22,7 +22,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
-extern const char sc_loop[], sc_test[], sc_end[];
+extern const char sc_loop[], sc_inc_done[], sc_test[], sc_end[];
 static sigjmp_buf jb;
 static volatile long seen_rax, seen_rip, seen_slot;
 static volatile long alarms, in_region, bad_alarms;
@@ -46,12 +46,9 @@ static void on_alarm(int sig, siginfo_t *si, void *ucv)
     alarms++;
     int eax = (int)uc->uc_mcontext.gregs[REG_RAX];
     int slot = *(int *)(uc->uc_mcontext.gregs[REG_RBP] - 4);
-    if (rip >= (unsigned long)sc_test) {
-        in_region++;
-        if (eax != slot) bad_alarms++;
-    } else if (eax != slot && eax != slot - 1) {
-        bad_alarms++;
-    }
+    int stale = rip >= (unsigned long)sc_inc_done && rip < (unsigned long)sc_test;
+    if (rip >= (unsigned long)sc_test) in_region++;
+    if (eax != (stale ? slot - 1 : slot)) bad_alarms++;
 }
 
 /* Counts rounds i = 1, 2, ... while i < bounds[i - 1]; returns eax after the loop (the
@@ -67,12 +64,15 @@ __attribute__((noinline)) static int run(const int *bounds, long *sum)
         "sub $16, %%rsp\n\t"
         "movl $0, -4(%%rbp)\n\t"
         "movl $0, -8(%%rbp)\n\t"
-        "mov %[b], %%rsi\n"
+        "mov %[b], %%rsi\n\t"
+        "xor %%eax, %%eax\n"                 /* (eax = the slot at the head, every round) */
         ".globl sc_loop\n"
         "sc_loop:\n\t"
         "mov -4(%%rbp), %%eax\n\t"           /* defines eax first thing in a round */
         "add %%eax, -8(%%rbp)\n\t"
-        "addl $1, -4(%%rbp)\n\t"
+        "addl $1, -4(%%rbp)\n"
+        ".globl sc_inc_done\n"
+        "sc_inc_done:\n\t"
         "add $4, %%rsi\n\t"
         "mov -4(%%rbp), %%eax\n"             /* the copy pass_sink moves into the exit */
         ".globl sc_test\n"

@@ -430,6 +430,17 @@ static void test_analysis(void **s)
     assert_true(e.use & AN_REG(AN_RDX));
     an_effects(&t.insn[4], &e);
     assert_true(e.mem_write && e.may_fault);
+    an_effects_t again;                             /* from the instruction's cache */
+    an_effects(&t.insn[4], &again);
+    assert_memory_equal(&again, &e, sizeof(e));
+    ir_insn_t x;                                    /* faults with no memory operand */
+    static const uint8_t faulting[][3] = { { 0xfa }, { 0xfb }, { 0x0f, 0xb9, 0xc0 }, { 0x0f, 0xff, 0xc0 } };
+    static const uint8_t flen[] = { 1, 1, 3, 3 };   /* cli, sti, ud1 %eax,%eax, ud0 */
+    for (int k = 0; k < 4; k++) {
+        assert_int_equal(ir_decode(&x, (uint64_t)code, faulting[k], flen[k]), HP_OK);
+        an_effects(&x, &e);
+        assert_true(e.may_fault && e.barrier);
+    }
     an_mem_t m;
     an_mem(&t.insn[3], &m);
     assert_int_equal(m.cls, AN_MEM_STACK);

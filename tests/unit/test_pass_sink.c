@@ -147,6 +147,19 @@ static void test_side_exit(void **s)
     for (uint8_t *p = ctx.start; p + sizeof(copy_restore) <= ctx.p; p++)
         found += !memcmp(p, copy_restore, sizeof(copy_restore));
     assert_int_equal(found, 2);                     /* the loop's exit and the side exit */
+    const hp_xl_t *x = 0;                           /* the side exit's je goes to the copy */
+    for (int k = 0; k < ctx.n_xl; k++)
+        if (xl[k].app_pc == (uint64_t)code + 15) x = &xl[k];
+    assert_non_null(x);
+    assert_int_equal(x->kind, XL_INEXACT);
+    ZydisDecoder d;
+    ZydisDecodedInstruction in;
+    ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+    ZydisDecoderInit(&d, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+    uint8_t *p = ctx.start + x->cache_off;
+    assert_true(ZYAN_SUCCESS(ZydisDecoderDecodeFull(&d, p, 15, &in, ops)));
+    assert_int_equal(in.mnemonic, ZYDIS_MNEMONIC_JZ);
+    assert_memory_equal(p + in.length + ops[0].imm.value.s, copy_restore, sizeof(copy_restore));
     cache_commit(ctx.start, (size_t)(ctx.p - ctx.start));
     ir_free(&t);
 }
@@ -209,6 +222,135 @@ static void test_refusals(void **s)
     ir_free(&t);
 }
 
+/* build_sink: the loop `bytes` promoted, then sink; its result. */
+static int build_sink(ir_trace_t *t, const uint8_t *bytes, size_t n, uint32_t len)
+{
+    build(t, bytes, n, len, 0, 0, 1);
+    return opt_pass_sink(t);
+}
+
+/* Refused, each for one reason (with a control that sinks where one is possible). */
+static void test_refusals_one_by_one(void **s)
+{
+    (void)s;
+    ir_trace_t t;
+    /* no exact point left in the round: the head is inexact up to eax's write, the test and
+       branch after the copy, the increment's write-back is inserted, and nothing else can
+       fault (dce could make the rest inexact: a signal would step until the loop ends) */
+    uint8_t no_exact[] = {
+        0x89, 0xf0,                     /* 0: mov %esi,%eax */
+        0x83, 0xc2, 0x03,               /* 2: add $3,%edx */
+        0x89, 0xfa,                     /* 5: mov %edi,%edx */
+        0x83, 0x45, 0xfc, 0x01,         /* 7: addl $1,-4(%rbp) */
+        0x8b, 0x45, 0xfc,               /* 11: mov -4(%rbp),%eax */
+        0x39, 0xc8,                     /* 14: cmp %ecx,%eax */
+        0x7c, 0xee,                     /* 16: jl 0 */
+    };
+    assert_int_equal(build_sink(&t, no_exact, sizeof(no_exact), 7), 0);
+    ir_free(&t);
+    no_exact[14] = 0x3b;                            /* cmp (%rcx),%eax: can fault, stays exact */
+    no_exact[15] = 0x01;
+    assert_int_equal(build_sink(&t, no_exact, sizeof(no_exact), 7), 1);
+    ir_free(&t);
+    /* the head reads eax before writing it */
+    uint8_t head_reads[] = {
+        0x01, 0xc2,                     /* 0: add %eax,%edx */
+        0x8b, 0x45, 0xf4,               /* 2: mov -0xc(%rbp),%eax */
+        0x83, 0x45, 0xf4, 0x01,         /* 5: addl $1,-0xc(%rbp) */
+        0x8b, 0x45, 0xf4,               /* 9: mov -0xc(%rbp),%eax */
+        0x3b, 0x45, 0xf0,               /* 12: cmp -0x10(%rbp),%eax */
+        0x7c, 0xef,                     /* 15: jl 0 */
+    };
+    assert_int_equal(build_sink(&t, head_reads, sizeof(head_reads), 6), 0);
+    ir_free(&t);
+    head_reads[1] = 0xf2;                           /* add %esi,%edx */
+    assert_int_equal(build_sink(&t, head_reads, sizeof(head_reads), 6), 1);
+    assert_true(t.insn[1].flags & IR_F_INEXACT);    /* up to eax's write (the second) */
+    assert_false(t.insn[2].flags & IR_F_INEXACT);
+    ir_free(&t);
+    /* eax written again after the copy (the exit must see 5, not the copy) */
+    static const uint8_t rewritten[] = {
+        0x8b, 0x45, 0xf4, 0x01, 0x45, 0xf8, 0x83, 0x45, 0xf4, 0x01, 0x8b, 0x45, 0xf4,
+        0xb8, 0x05, 0x00, 0x00, 0x00,   /* 13: mov $5,%eax */
+        0x3b, 0x45, 0xf0,               /* 18: cmp -0x10(%rbp),%eax */
+        0x7c, 0xe9,                     /* 21: jl 0 */
+    };
+    assert_int_equal(build_sink(&t, rewritten, sizeof(rewritten), 7), 0);
+    ir_free(&t);
+    /* eax read as a hidden operand (cltd: edx = the sign of eax) */
+    static const uint8_t hidden[] = {
+        0x8b, 0x45, 0xf4, 0x01, 0x45, 0xf8, 0x83, 0x45, 0xf4, 0x01, 0x8b, 0x45, 0xf4,
+        0x99,                           /* 13: cltd */
+        0x3b, 0x55, 0xf0,               /* 14: cmp -0x10(%rbp),%edx */
+        0x7c, 0xed,                     /* 17: jl 0 */
+    };
+    assert_int_equal(build_sink(&t, hidden, sizeof(hidden), 7), 0);
+    ir_free(&t);
+    /* read as rax after a 32-bit copy (another width) */
+    static const uint8_t wider[] = {
+        0x8b, 0x45, 0xf4, 0x01, 0x45, 0xf8, 0x83, 0x45, 0xf4, 0x01, 0x8b, 0x45, 0xf4,
+        0x48, 0x3b, 0x45, 0xe0,         /* 13: cmp -0x20(%rbp),%rax */
+        0x7c, 0xed,                     /* 17: jl 0 */
+    };
+    assert_int_equal(build_sink(&t, wider, sizeof(wider), 6), 0);
+    ir_free(&t);
+    /* read by an instruction with no form for another register (scas reads eax): the
+       rewrite fails and the round is left as it was */
+    static const uint8_t scas[] = {
+        0x8b, 0x45, 0xf4, 0x01, 0x45, 0xf8, 0x83, 0x45, 0xf4, 0x01, 0x8b, 0x45, 0xf4,
+        0xaf,                           /* 13: scas %es:(%rdi),%eax */
+        0x7c, 0xf0,                     /* 14: jl 0 */
+    };
+    build(&t, scas, sizeof(scas), 6, 0, 0, 1);
+    int n = t.n;
+    assert_int_equal(opt_pass_sink(&t), 0);
+    assert_int_equal(t.n, n);
+    assert_true(is_reg(&t.insn[n - 4], 0, ZYDIS_REGISTER_EAX));    /* the copy stays */
+    assert_true(is_reg(&t.insn[n - 4], 1, ZYDIS_REGISTER_R11D));
+    assert_int_equal(t.insn[n - 3].replay, 0);
+    assert_false(t.insn[n - 2].flags & IR_F_INEXACT);
+    assert_int_equal(t.insn[n - 2].ncomp, 0);
+    ir_free(&t);
+}
+
+/* A 64-bit copy replays as one (no zero extension); the short form of cmp $imm32,%eax
+ * (eax implicit in its encoding) reads the counter's register in the long form. */
+static void test_forms(void **s)
+{
+    (void)s;
+    static const uint8_t wide[] = {
+        0x48, 0x8b, 0x45, 0xf0,         /* 0: mov -0x10(%rbp),%rax */
+        0x48, 0x01, 0x45, 0xe8,         /* 4: add %rax,-0x18(%rbp) */
+        0x48, 0x83, 0x45, 0xf0, 0x01,   /* 8: addq $1,-0x10(%rbp) */
+        0x48, 0x8b, 0x45, 0xf0,         /* 13: mov -0x10(%rbp),%rax */
+        0x48, 0x3b, 0x45, 0xe0,         /* 17: cmp -0x20(%rbp),%rax */
+        0x7c, 0xe9,                     /* 21: jl 0 */
+    };
+    ir_trace_t t;
+    assert_int_equal(build_sink(&t, wide, sizeof(wide), 6), 1);
+    ir_insn_t *cmp = &t.insn[t.n - 3];
+    assert_true(is_reg(cmp, 0, ZYDIS_REGISTER_R11));
+    assert_int_equal(cmp->replay, IR_REPLAY(XL_RP_COPY, AN_RAX, AN_R11));
+    assert_true(is_reg(&t.insn[t.n - 2].comp[0], 0, ZYDIS_REGISTER_RAX));
+    assert_true(is_reg(&t.insn[t.n - 2].comp[0], 1, ZYDIS_REGISTER_R11));
+    ir_free(&t);
+    static const uint8_t imm[] = {
+        0x8b, 0x45, 0xf4,               /* 0: mov -0xc(%rbp),%eax */
+        0x03, 0x55, 0xf0,               /* 3: add -0x10(%rbp),%edx (can fault: exact) */
+        0x83, 0x45, 0xf4, 0x01,         /* 6: addl $1,-0xc(%rbp) */
+        0x8b, 0x45, 0xf4,               /* 10: mov -0xc(%rbp),%eax */
+        0x3d, 0x00, 0x01, 0x00, 0x00,   /* 13: cmp $0x100,%eax */
+        0x7c, 0xec,                     /* 18: jl 0 */
+    };
+    assert_int_equal(build_sink(&t, imm, sizeof(imm), 6), 1);
+    cmp = &t.insn[t.n - 3];
+    assert_int_equal(cmp->zi.mnemonic, ZYDIS_MNEMONIC_CMP);
+    assert_true(is_reg(cmp, 0, ZYDIS_REGISTER_R11D));
+    assert_int_equal(cmp->ops[1].imm.value.u, 0x100);
+    assert_true(cmp->flags & IR_F_INEXACT);         /* cannot fault: inexact, no replay */
+    ir_free(&t);
+}
+
 int main(void)
 {
     hp_options_default(&hp_rt.opts);
@@ -220,6 +362,8 @@ int main(void)
         cmocka_unit_test(test_emitted),
         cmocka_unit_test(test_side_exit),
         cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_refusals_one_by_one),
+        cmocka_unit_test(test_forms),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
