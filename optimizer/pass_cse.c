@@ -32,11 +32,22 @@ typedef struct {
     int64_t k;                   /* CS_IMM: the value; CS_LEA: the displacement */
 } cs_expr_t;
 
+#define CS_HASH (2 * CS_MAX)     /* open addressing over the expressions other than CS_IN */
+
 typedef struct {
     cs_expr_t e[CS_MAX];
     int n;
     int vn[16];                  /* the value number each general register holds */
+    int16_t slot[CS_HASH];       /* expression index + 1 (0: empty) */
 } cs_state_t;
+
+static unsigned cs_hash(const cs_expr_t *x)
+{
+    uint64_t h = (uint64_t)x->op * 0x9e3779b97f4a7c15ull ^ (uint64_t)(uint32_t)x->a * 0xc2b2ae3d27d4eb4full ^
+                 (uint64_t)(uint32_t)x->b * 0x165667b19e3779f9ull ^ (uint64_t)x->k * 0xff51afd7ed558ccdull ^
+                 (uint64_t)x->scale << 7;
+    return (unsigned)(h ^ h >> 29) & (CS_HASH - 1);
+}
 
 /* cs_num: the number of expression x, made if new; -1 when the table is full. An
  * extension reads only the low half, which an extended value shares with its operand
@@ -51,13 +62,16 @@ static int cs_num(cs_state_t *s, cs_expr_t x)
                                                                                : (int64_t)(int32_t)y->k });
         if (y->op == CS_ZX32 || y->op == CS_SX32) x.a = y->a;
     }
-    if (x.op != CS_IN)
-        for (int k = 0; k < s->n; k++) {
-            const cs_expr_t *y = &s->e[k];
-            if (y->op == x.op && y->a == x.a && y->b == x.b && y->k == x.k && y->scale == x.scale) return k;
+    unsigned h = 0;
+    if (x.op != CS_IN)                                   /* (inputs are all different) */
+        for (h = cs_hash(&x); s->slot[h]; h = (h + 1) & (CS_HASH - 1)) {
+            const cs_expr_t *y = &s->e[s->slot[h] - 1];
+            if (y->op == x.op && y->a == x.a && y->b == x.b && y->k == x.k && y->scale == x.scale)
+                return s->slot[h] - 1;
         }
     if (s->n == CS_MAX) return -1;
     s->e[s->n] = x;
+    if (x.op != CS_IN) s->slot[h] = (int16_t)(s->n + 1);
     return s->n++;
 }
 
