@@ -156,15 +156,15 @@ int opt_pass_cse(ir_trace_t *t)
     cs_state_t *s = heap_alloc(sizeof(*s));
     if (!s) return 0;
     for (int r = 0; r < 16; r++) s->vn[r] = cs_fresh(s);
-    int removed = 0;
-    for (int k = 0; k < t->n; k++) {
+    int removed = 0, o = 0, k = 0;      /* one pass, compacting (no removal one by one:
+                                           traces run to thousands of instructions) */
+    for (; k < t->n; k++) {
         ir_insn_t *i = &t->insn[k];
         int dst, full = 0;
         int v = cs_value(s, i, &dst, &full);
         if (full) break;
         if (v >= 0 && s->vn[dst] == v) {                          /* already there: gone */
-            ir_remove(t, k--);
-            removed++;
+            removed++;                                            /* (no comp: cs_value) */
             continue;
         }
         an_effects_t e;
@@ -176,7 +176,13 @@ int opt_pass_cse(ir_trace_t *t)
         if (i->flags & (IR_F_ALIAS | IR_F_ALIAS_FL))              /* maybe read again */
             for (int p = 0; p < t->npromo; p++)
                 if (!t->promo[p].xmm) s->vn[t->promo[p].reg] = cs_fresh(s);
-        if (s->n >= CS_MAX - 20) break;
+        if (o != k) hp_memcpy(&t->insn[o], i, sizeof(*i));
+        o++;
+        if (s->n >= CS_MAX - 20) { k++; break; }
+    }
+    if (o != k) {                                                 /* the rest as it is */
+        for (; k < t->n; k++, o++) hp_memcpy(&t->insn[o], &t->insn[k], sizeof(ir_insn_t));
+        t->n = o;
     }
     heap_free(s);
     return removed;
