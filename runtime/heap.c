@@ -1,15 +1,19 @@
 /* heap.c — size-class allocator on anonymous mmap for the runtime.
- * Invariants: never calls libc; blocks of 16..4096 bytes come from 64 KiB slabs and go back
- * to a per-class free list; larger ones are their own mapping, and the last few freed
- * mappings are kept for reuse (a trace's IR is hundreds of KiB: mapping, faulting in and
- * unmapping it per trace cost python3's start-up 0.2 s). A spin lock makes it safe for
- * threads. Every block carries a 16-byte header with its class or its mapping length. */
+ * Invariants: never calls libc; blocks of 16..4096 bytes come from 64 KiB slabs, blocks up
+ * to 256 KiB are their own mapping of their class's size, and both go back to a per-class
+ * free list (never to the kernel: trace building asks for the same few sizes over and
+ * over, and a fresh mapping faulted in each time was 7% of python3's run under hotpath);
+ * larger ones are their own mapping, and the last few freed mappings are kept for reuse (a
+ * trace's IR is hundreds of KiB: mapping, faulting in and unmapping it per trace cost
+ * python3's start-up 0.2 s). A spin lock makes it safe for threads. Every block carries a
+ * 16-byte header with its class or its mapping length. */
 #include <sys/mman.h>
 #include "heap.h"
 #include "sys.h"
 
 #define HEAP_MIN_SHIFT 4      /* 16 bytes */
-#define HEAP_MAX_SHIFT 12     /* 4096 bytes */
+#define HEAP_SLAB_SHIFT 12    /* 4096 bytes: the largest class carved from slabs */
+#define HEAP_MAX_SHIFT 18     /* 256 KiB: the largest class (a mapping each, kept) */
 #define HEAP_NCLASS (HEAP_MAX_SHIFT - HEAP_MIN_SHIFT + 1)
 #define HEAP_SLAB (64 * 1024)
 #define HEAP_HDR 16
@@ -87,6 +91,13 @@ static void *heap_get(size_t n, int zero)
     if (heap_lists[c]) {
         blk = (char *)heap_lists[c];
         heap_lists[c] = heap_lists[c]->next;
+    } else if (c + HEAP_MIN_SHIFT > HEAP_SLAB_SHIFT) {
+        heap_release();
+        blk = sys_mmap(0, sz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (sys_is_err((long)blk)) return 0;
+        __atomic_add_fetch(&heap_mapped, sz, __ATOMIC_RELAXED);
+        *(size_t *)blk = (size_t)c;
+        return blk + HEAP_HDR;            /* (fresh from the kernel: zero) */
     } else {
         if (heap_cur + sz > heap_end) {
             char *m = sys_mmap(0, HEAP_SLAB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -99,7 +110,7 @@ static void *heap_get(size_t n, int zero)
         heap_cur += sz;
     }
     heap_release();
-    if (zero) hp_memset(blk, 0, sz);
+    if (zero) hp_memset(blk, 0, n + HEAP_HDR);
     *(size_t *)blk = (size_t)c;           /* small block: header holds its class */
     return blk + HEAP_HDR;
 }

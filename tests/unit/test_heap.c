@@ -1,5 +1,6 @@
 /* test_heap.c — the runtime allocator: zeroed, aligned, reuses freed blocks of its class,
- * serves big requests from their own mapping and gives them back. */
+ * serves big requests from their own mapping and gives them back; blocks of up to 256 KiB
+ * (trace building's arrays) are kept in their class and handed out again, zeroed. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -30,6 +31,32 @@ static void test_reuse(void **s)
     unsigned char *c = b;
     for (int i = 0; i < 90; i++) assert_int_equal(c[i], 0);   /* zeroed again */
     heap_free(b);
+}
+
+static void test_mid(void **s)
+{
+    (void)s;
+    unsigned char *a = heap_alloc(30000);                   /* class 32 KiB */
+    assert_non_null(a);
+    assert_int_equal((uint64_t)a & 15, 0);
+    hp_memset(a, 0xcd, 30000);
+    size_t mapped = heap_bytes_mapped();
+    heap_free(a);
+    assert_int_equal(heap_bytes_mapped(), mapped);          /* kept, not unmapped */
+    unsigned char *b = heap_alloc(20000);                   /* the same class again */
+    assert_ptr_equal(b, a);
+    assert_int_equal(heap_bytes_mapped(), mapped);
+    for (int i = 0; i < 20000; i++) assert_int_equal(b[i], 0);
+    unsigned char *c = heap_alloc_uninit(25000);            /* another: a new mapping */
+    assert_non_null(c);
+    assert_true(c != b);
+    hp_memset(c, 1, 25000);
+    heap_free(c);
+    heap_free(b);
+    unsigned char *d = heap_alloc(200000);                  /* the largest class */
+    assert_non_null(d);
+    for (int i = 0; i < 200000; i += 4096) assert_int_equal(d[i], 0);
+    heap_free(d);
 }
 
 static void test_big(void **s)
@@ -72,6 +99,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_zeroed_aligned),
         cmocka_unit_test(test_reuse),
+        cmocka_unit_test(test_mid),
         cmocka_unit_test(test_big),
         cmocka_unit_test(test_many_distinct),
     };
