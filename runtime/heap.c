@@ -1,6 +1,6 @@
 /* heap.c — size-class allocator on anonymous mmap for the runtime.
  * Invariants: never calls libc; blocks of 16..4096 bytes come from 64 KiB slabs, blocks up
- * to 256 KiB are their own mapping of their class's size, and both go back to a per-class
+ * to 1 MiB are their own mapping of their class's size, and both go back to a per-class
  * free list (never to the kernel: trace building asks for the same few sizes over and
  * over, and a fresh mapping faulted in each time was 7% of python3's run under hotpath);
  * larger ones are their own mapping, and the last few freed mappings are kept for reuse (a
@@ -13,7 +13,7 @@
 
 #define HEAP_MIN_SHIFT 4      /* 16 bytes */
 #define HEAP_SLAB_SHIFT 12    /* 4096 bytes: the largest class carved from slabs */
-#define HEAP_MAX_SHIFT 18     /* 256 KiB: the largest class (a mapping each, kept) */
+#define HEAP_MAX_SHIFT 20     /* 1 MiB: the largest class (a mapping each, kept) */
 #define HEAP_NCLASS (HEAP_MAX_SHIFT - HEAP_MIN_SHIFT + 1)
 #define HEAP_SLAB (64 * 1024)
 #define HEAP_HDR 16
