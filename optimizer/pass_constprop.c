@@ -577,8 +577,16 @@ static int cp_copies(cp_ctx_t *c, int k)
 {
     ir_insn_t *i = &c->t->insn[k];
     ZydisEncoderRequest req;
-    int changed = 0;
-    if (!ir_request(i, &req)) return 0;
+    int changed = 0, any = 0;
+    for (int n = 0; n < i->zi.operand_count_visible && !any; n++) {   /* (most have none: */
+        const ZydisDecodedOperand *op = &i->ops[n];                   /* no request then) */
+        if (op->type == ZYDIS_OPERAND_TYPE_REGISTER)
+            any = cp_copy_of(&c->st, op->reg.value, cp_width(op->reg.value)) != ZYDIS_REGISTER_NONE;
+        else if (op->type == ZYDIS_OPERAND_TYPE_MEMORY)
+            any = cp_copy_of(&c->st, op->mem.base, 64) != ZYDIS_REGISTER_NONE ||
+                  cp_copy_of(&c->st, op->mem.index, 64) != ZYDIS_REGISTER_NONE;
+    }
+    if (!any || !ir_request(i, &req)) return 0;
     for (int n = 0; n < req.operand_count; n++) {
         const ZydisDecodedOperand *op = &i->ops[n];
         ZydisEncoderOperand *eo = &req.operands[n];
