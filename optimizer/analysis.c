@@ -25,12 +25,11 @@ static int an_reg_id_slow(ZydisRegister r)
 int an_reg_id(ZydisRegister r)
 {
     static int8_t ids[ZYDIS_REGISTER_MAX_VALUE + 1];
-    static volatile int ready;
+    static int ready;
     if ((unsigned)r > ZYDIS_REGISTER_MAX_VALUE) return -1;
-    if (!ready) {
+    if (!__atomic_load_n(&ready, __ATOMIC_ACQUIRE)) {
         for (int k = 0; k <= ZYDIS_REGISTER_MAX_VALUE; k++) ids[k] = (int8_t)an_reg_id_slow((ZydisRegister)k);
-        __atomic_thread_fence(__ATOMIC_RELEASE);
-        ready = 1;
+        __atomic_store_n(&ready, 1, __ATOMIC_RELEASE);
     }
     return ids[r];
 }
@@ -49,6 +48,9 @@ static int an_is_barrier(const ZydisDecodedInstruction *in, const ZydisDecodedOp
     case ZYDIS_MNEMONIC_INT: case ZYDIS_MNEMONIC_HLT:
     case ZYDIS_MNEMONIC_UD0: case ZYDIS_MNEMONIC_UD1:      /* (register forms: SIGILL) */
     case ZYDIS_MNEMONIC_CLI: case ZYDIS_MNEMONIC_STI:      /* (user mode: SIGSEGV) */
+    case ZYDIS_MNEMONIC_MONITOR: case ZYDIS_MNEMONIC_MWAIT:
+    case ZYDIS_MNEMONIC_MONITORX: case ZYDIS_MNEMONIC_MWAITX:
+    case ZYDIS_MNEMONIC_FWAIT:                             /* (a pending x87 exception) */
         return 1;
     default:
         return 0;

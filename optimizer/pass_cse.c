@@ -41,6 +41,8 @@ typedef struct {
     int16_t slot[CS_HASH];       /* expression index + 1 (0: empty) */
 } cs_state_t;
 
+_Static_assert((CS_HASH & (CS_HASH - 1)) == 0 && CS_HASH > CS_MAX, "cs_hash: a power of two, never full");
+
 static unsigned cs_hash(const cs_expr_t *x)
 {
     uint64_t h = (uint64_t)x->op * 0x9e3779b97f4a7c15ull ^ (uint64_t)(uint32_t)x->a * 0xc2b2ae3d27d4eb4full ^

@@ -456,6 +456,33 @@ static int pr_flag_checks(ir_trace_t *t, an_regs_t used)
     return done;
 }
 
+/* pr_costly: a promoted slot whose reloads cost what promoting it saves, or -1. Each reload
+ * left in the rounds (after a store through a pointer that is not checked, once
+ * pr_prune_reloads dropped those no read needs) is a load, as each use of the slot was, and
+ * the slot's stores all stay: a slot is worth its register only while twice its reloads
+ * are at most its uses (nbody.O0: six stores through pointers a round, each reloading
+ * slots used about as often; a cost, never a question of correctness). */
+static int pr_costly(const ir_trace_t *t, const pr_slot_t *slots, int nslots)
+{
+    int end = -1;
+    for (int k = 0; k < t->n; k++)
+        if ((t->insn[k].kind == IR_EXIT || t->insn[k].kind == IR_JCC) && t->insn[k].target == t->head) end = k;
+    for (int j = 0; j < t->npromo; j++) {
+        const ir_promo_t *p = &t->promo[j];
+        if (p->base < 0) continue;
+        int reloads = 0;
+        for (int k = 0; k <= end; k++) {
+            int r, w;
+            if (!pr_is_reload(&t->insn[k], t->insn[k].app_pc)) continue;
+            pr_rw(&t->insn[k], p, &r, &w);
+            reloads += w;
+        }
+        for (int s = 0; s < nslots; s++)
+            if (slots[s].reg == p->reg && slots[s].xmm == p->xmm && 2 * reloads > slots[s].uses) return s;
+    }
+    return -1;
+}
+
 int opt_pass_promote(ir_trace_t *t)
 {
     if (t->n < 2 || t->npromo || t->no_promote) return 0;
@@ -536,17 +563,13 @@ int opt_pass_promote(ir_trace_t *t)
        rarely does), only in a loop whose vector code is all legacy SSE (the borrowed
        register's bits above 127 are never touched) */
     const int *order = pr_order;
-    /* the cost: where no store can be checked (rcx in use, an inline check, slots through
-       rsp), every store through a pointer in a round reloads every promoted slot; a slot
-       read or written no more often than that gains nothing (nbody.O0: six stores a round) */
-    int checkable = (!v.framed || v.by_rbp) && !(used & AN_REG(AN_RCX)), nwild = 0;
-    for (int k = 0; k <= round_end; k++) {
-        an_effects_t e;
-        an_effects(&t->insn[k], &e);
-        if (t->insn[k].kind == IR_IND) checkable = 0;
-        nwild += pr_wild(&t->insn[k], &v, k, &e);
-    }
-    int min_uses = checkable ? 2 : (nwild + 1 > 2 ? nwild + 1 : 2);
+    /* the loop as it came: the rewrite's undo, and a new try without a slot whose reloads
+       cost what it saves (pr_costly) */
+    ir_insn_t *saved = heap_alloc_uninit(sizeof(ir_insn_t) * (size_t)t->n);
+    if (!saved) goto out;
+    int saved_n = t->n, tries = 0;
+    hp_memcpy(saved, t->insn, sizeof(ir_insn_t) * (size_t)t->n);
+select:;
     int next = 0, next_x = 15, npromo = 0;
     for (int k = 0; k < nslots; k++) slots[k].reg = -1;
     for (int k = 0; k < nslots; k++)
@@ -554,7 +577,7 @@ int opt_pass_promote(ir_trace_t *t)
     while (npromo < IR_MAX_PROMO) {                      /* most used first */
         int best = -1;
         for (int k = 0; k < nslots; k++)
-            if (!slots[k].bad && slots[k].written && slots[k].reg < 0 && slots[k].uses >= min_uses &&
+            if (!slots[k].bad && slots[k].written && slots[k].reg < 0 && slots[k].uses >= 2 &&
                 (best < 0 || slots[k].uses > slots[best].uses))
                 best = k;
         if (best < 0) break;
@@ -575,7 +598,7 @@ int opt_pass_promote(ir_trace_t *t)
         t->promo[npromo].size = slots[best].size;
         npromo++;
     }
-    if (!npromo) goto out;
+    if (!npromo) goto done;
     /* a store through a pointer may hit a slot: its address is checked after it (flag-free,
        in rcx, borrowed like the slots' registers) and the registers read their slots again
        only when it lands near them; else they are read again after every such store. Only
@@ -600,12 +623,8 @@ int opt_pass_promote(ir_trace_t *t)
             if (slots[k].reg == t->promo[keep].reg && slots[k].xmm == t->promo[keep].xmm) slots[k].reg = -1;
         npromo = keep;
     }
-    int alias_used = 0;
+    int alias_used = 0, changed = 0;
     /* rewrite: on any failure the trace keeps its original instructions */
-    ir_insn_t *saved = heap_alloc(sizeof(ir_insn_t) * (size_t)t->n);
-    if (!saved) goto out;
-    int saved_n = t->n, changed = 0;
-    hp_memcpy(saved, t->insn, sizeof(ir_insn_t) * (size_t)t->n);
     for (int k = 0, o = 0; k < t->n; k++, o++) {         /* o: the original index */
         ir_insn_t *i = &t->insn[k];
         an_effects_t e;
@@ -633,12 +652,10 @@ int opt_pass_promote(ir_trace_t *t)
         if (added < 0) {
             hp_memcpy(t->insn, saved, sizeof(ir_insn_t) * (size_t)saved_n);
             t->n = saved_n;
-            heap_free(saved);
-            goto out;
+            goto done;
         }
         k += added;
     }
-    heap_free(saved);
     if (alias_used) {                                    /* rcx: the checks' scratch */
         hp_memset(&t->promo[npromo], 0, sizeof(t->promo[npromo]));
         t->promo[npromo].reg = AN_RCX;
@@ -651,7 +668,19 @@ int opt_pass_promote(ir_trace_t *t)
     if (!v.framed || v.by_rbp) pr_flag_checks(t, used);
     pr_prune_reloads(t);
     for (int k = 0; k < t->n; k++) t->insn[k].flags &= (uint8_t)~IR_F_WILD;
+    int costly = pr_costly(t, slots, nslots);
+    if (costly >= 0) {                                   /* again without it (or none) */
+        hp_memcpy(t->insn, saved, sizeof(ir_insn_t) * (size_t)saved_n);
+        t->n = saved_n;
+        t->npromo = 0;
+        t->promo_guard = 0;
+        slots[costly].bad = 1;
+        if (++tries <= IR_MAX_PROMO) goto select;
+        goto done;
+    }
     ret = changed;
+done:
+    heap_free(saved);
 out:
     fr_free(&v.f);
     return ret;

@@ -433,6 +433,21 @@ static void test_analysis(void **s)
     an_effects_t again;                             /* from the instruction's cache */
     an_effects(&t.insn[4], &again);
     assert_memory_equal(&again, &e, sizeof(e));
+    ZydisEncoderRequest req;                        /* re-encoded: the cache goes with it */
+    ir_insn_t c4 = t.insn[4];                       /* mov %rax,(%rdi) -> mov %rax,%rdi */
+    assert_true(ir_request(&c4, &req));
+    req.operands[0].type = ZYDIS_OPERAND_TYPE_REGISTER;
+    req.operands[0].reg.value = ZYDIS_REGISTER_RDI;
+    assert_int_equal(ir_set_insn(&c4, &req), HP_OK);
+    an_effects(&c4, &again);
+    assert_false(again.mem_write || again.may_fault);
+    assert_int_equal(again.def, AN_REG(AN_RDI));
+    ir_insn_t k2 = t.insn[1];                       /* another kind: computed again */
+    an_effects(&k2, &e);
+    k2.kind = IR_EXIT;
+    an_effects(&k2, &again);
+    assert_int_equal(again.use, 0);
+    assert_true(again.exits);
     ir_insn_t x;                                    /* faults with no memory operand */
     static const uint8_t faulting[][3] = { { 0xfa }, { 0xfb }, { 0x0f, 0xb9, 0xc0 }, { 0x0f, 0xff, 0xc0 } };
     static const uint8_t flen[] = { 1, 1, 3, 3 };   /* cli, sti, ud1 %eax,%eax, ud0 */

@@ -724,49 +724,51 @@ static void test_xmm_slot(void **s)
     ir_free(&t);
 }
 
-/* The cost: where stores cannot be checked (here they go through rcx), each store through a
- * pointer reloads every promoted slot, so a slot is promoted only when a round uses it
- * more often than it has such stores: -0xc is used 4 times (a load, the increment, a load),
- * worth it against two stores, not against four; with the stores through rsi (checked
- * instead) it is promoted against four. */
+/* The cost (pr_costly): each store through rcx (no check: the loop uses rcx; one slot: no
+ * flags check either) is followed by a read of -0xc, so its reload stays. Four stores:
+ * seven uses against four reloads, not worth it (twice the reloads exceed the uses); three:
+ * six against three, promoted. */
 static void test_cost_of_reloads(void **s)
 {
     (void)s;
-    uint8_t four[] = {
+    static const uint8_t four[] = {
         0x8b, 0x45, 0xf4,               /* 0: mov -0xc(%rbp),%eax */
         0x89, 0x01,                     /* 3: mov %eax,(%rcx) */
-        0x89, 0x41, 0x04,               /* 5: mov %eax,0x4(%rcx) */
-        0x89, 0x41, 0x08,               /* 8: mov %eax,0x8(%rcx) */
-        0x89, 0x41, 0x0c,               /* 11: mov %eax,0xc(%rcx) */
-        0x83, 0x45, 0xf4, 0x01,         /* 14: addl $1,-0xc(%rbp) */
-        0x8b, 0x45, 0xf4,               /* 18: mov -0xc(%rbp),%eax */
-        0x3b, 0x45, 0xf0,               /* 21: cmp -0x10(%rbp),%eax */
-        0x7c, 0xe6,                     /* 24: jl 0 */
+        0x8b, 0x55, 0xf4,               /* 5: mov -0xc(%rbp),%edx */
+        0x89, 0x51, 0x04,               /* 8: mov %edx,0x4(%rcx) */
+        0x8b, 0x55, 0xf4,               /* 11: mov -0xc(%rbp),%edx */
+        0x89, 0x51, 0x08,               /* 14: mov %edx,0x8(%rcx) */
+        0x8b, 0x55, 0xf4,               /* 17: mov -0xc(%rbp),%edx */
+        0x89, 0x51, 0x0c,               /* 20: mov %edx,0xc(%rcx) */
+        0x83, 0x45, 0xf4, 0x01,         /* 23: addl $1,-0xc(%rbp) */
+        0x8b, 0x45, 0xf4,               /* 27: mov -0xc(%rbp),%eax */
+        0x3b, 0x45, 0xf0,               /* 30: cmp -0x10(%rbp),%eax */
+        0x7c, 0xdd,                     /* 33: jl 0 */
     };
-    static const uint8_t two[] = {
-        0x8b, 0x45, 0xf4,               /* 0: mov -0xc(%rbp),%eax */
-        0x89, 0x01,                     /* 3: mov %eax,(%rcx) */
-        0x89, 0x41, 0x04,               /* 5: mov %eax,0x4(%rcx) */
-        0x83, 0x45, 0xf4, 0x01,         /* 8: addl $1,-0xc(%rbp) */
-        0x8b, 0x45, 0xf4,               /* 12: mov -0xc(%rbp),%eax */
-        0x3b, 0x45, 0xf0,               /* 15: cmp -0x10(%rbp),%eax */
-        0x7c, 0xec,                     /* 18: jl 0 */
+    static const uint8_t three[] = {
+        0x8b, 0x45, 0xf4, 0x89, 0x01, 0x8b, 0x55, 0xf4, 0x89, 0x51, 0x04, 0x8b, 0x55, 0xf4,
+        0x89, 0x51, 0x08,
+        0x83, 0x45, 0xf4, 0x01,         /* 17: addl $1,-0xc(%rbp) */
+        0x8b, 0x45, 0xf4,               /* 21: mov -0xc(%rbp),%eax */
+        0x3b, 0x45, 0xf0,               /* 24: cmp -0x10(%rbp),%eax */
+        0x7c, 0xe3,                     /* 27: jl 0 */
     };
     ir_trace_t t;
-    build(&t, four, sizeof(four), 9);
+    build(&t, four, sizeof(four), 12);
+    int n0 = t.n;
     assert_int_equal(opt_pass_promote(&t), 0);
     assert_int_equal(t.npromo, 0);
+    assert_int_equal(t.n, n0);                          /* the loop as it came */
+    for (int k = 0; k < t.n; k++) assert_false(t.insn[k].flags & (IR_F_NEW | IR_F_ALIAS | IR_F_ALIAS_FL));
     ir_free(&t);
-    build(&t, two, sizeof(two), 7);
+    build(&t, three, sizeof(three), 10);
     assert_true(opt_pass_promote(&t) > 0);
     assert_int_equal(t.npromo, 1);
     assert_int_equal(t.promo[0].disp, -0xc);
-    ir_free(&t);
-    four[4] = 0x06;                     /* through rsi: (%rsi), 0x4(%rsi), ... */
-    four[6] = four[9] = four[12] = 0x46;
-    build(&t, four, sizeof(four), 9);
-    assert_true(opt_pass_promote(&t) > 0);
-    assert_int_equal(t.promo[0].disp, -0xc);
+    int reloads = 0;
+    for (int k = 0; k < t.n; k++)
+        reloads += (t.insn[k].flags & IR_F_NEW) && t.insn[k].ops[1].type == ZYDIS_OPERAND_TYPE_MEMORY;
+    assert_int_equal(reloads, 3);
     ir_free(&t);
 }
 
