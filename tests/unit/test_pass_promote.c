@@ -772,6 +772,42 @@ static void test_cost_of_reloads(void **s)
     ir_free(&t);
 }
 
+/* The retry: -0xc (5 uses) keeps three reloads after the stores through rcx, -0x8 (4 uses,
+ * written before each read) one: the loop is promoted again with -0x8 alone, in the
+ * register -0xc had first, one reload left and no mark of the first try. */
+static void test_cost_retry(void **s)
+{
+    (void)s;
+    static const uint8_t c[] = {
+        0x8b, 0x45, 0xf4,                         /* 0: mov -0xc(%rbp),%eax */
+        0x89, 0x01,                               /* 3: mov %eax,(%rcx) */
+        0xc7, 0x45, 0xf8, 0x05, 0, 0, 0,          /* 5: movl $5,-0x8(%rbp) */
+        0x8b, 0x55, 0xf8,                         /* 12: mov -0x8(%rbp),%edx */
+        0x8b, 0x55, 0xf4,                         /* 15: mov -0xc(%rbp),%edx */
+        0x89, 0x51, 0x04,                         /* 18: mov %edx,0x4(%rcx) */
+        0x8b, 0x75, 0xf4,                         /* 21: mov -0xc(%rbp),%esi */
+        0xc7, 0x45, 0xf8, 0x06, 0, 0, 0,          /* 24: movl $6,-0x8(%rbp) */
+        0x8b, 0x55, 0xf8,                         /* 31: mov -0x8(%rbp),%edx */
+        0x89, 0x51, 0x08,                         /* 34: mov %edx,0x8(%rcx) */
+        0x83, 0x45, 0xf4, 0x01,                   /* 37: addl $1,-0xc(%rbp) */
+        0x3b, 0x45, 0xf0,                         /* 41: cmp -0x10(%rbp),%eax */
+        0x7c, 0xd2,                               /* 44: jl 0 */
+    };
+    ir_trace_t t;
+    build(&t, c, sizeof(c), 13);
+    assert_true(opt_pass_promote(&t) > 0);
+    assert_int_equal(t.npromo, 1);
+    assert_int_equal(t.promo[0].disp, -0x8);
+    assert_int_equal(t.promo[0].reg, 11);
+    int reloads = 0;
+    for (int k = 0; k < t.n; k++) {
+        assert_false(t.insn[k].flags & (IR_F_ALIAS | IR_F_ALIAS_FL | IR_F_WILD));
+        reloads += (t.insn[k].flags & IR_F_NEW) && t.insn[k].ops[1].type == ZYDIS_OPERAND_TYPE_MEMORY;
+    }
+    assert_int_equal(reloads, 1);
+    ir_free(&t);
+}
+
 int main(void)
 {
     hp_options_default(&hp_rt.opts);
@@ -789,6 +825,7 @@ int main(void)
         cmocka_unit_test(test_read_only_slots_stay),
         cmocka_unit_test(test_only_rounds_count),
         cmocka_unit_test(test_cost_of_reloads),
+        cmocka_unit_test(test_cost_retry),
         cmocka_unit_test(test_emit_promoted),
         cmocka_unit_test(test_framed_call_loop),
         cmocka_unit_test(test_retpair),
