@@ -72,7 +72,9 @@ typedef struct ir_insn {
     uint64_t target2;           /* IR_IND: a second target its miss path checks before the
                                    lookup, leaving through a linked exit (0: none;
                                    pass_retsites.c); within +-2 GiB of target */
-    struct ir_insn *comp;       /* exits: compensation code run before leaving (a pass's) */
+    struct ir_insn *comp;       /* IR_JCC exits: app instructions a pass moved off the path,
+                                   run on the way out after the branch, before borrowed
+                                   registers are restored (ir_emit.c; pass_sink.c) */
     int ncomp;
     uint8_t eff_kind;           /* analysis.c's cache of an_effects: the kind + 1 it holds
                                    the effects of (0: none; ir_decode clears it, and zi/ops

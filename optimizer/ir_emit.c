@@ -92,7 +92,8 @@ static void ie_restore(bb_ctx_t *c, const ir_trace_t *t)
 }
 
 /* ie_exit_jcc / ie_exit_jmp: leave to target when cc holds / always; with promoted
- * registers the jcc goes to out-of-line code that restores them first. */
+ * registers or compensation code (i->comp) the jcc goes to out-of-line code that runs the
+ * compensation and restores them first. */
 static void ie_exit_jcc(bb_ctx_t *c, const ir_trace_t *t, const ir_insn_t *i)
 {
     uint8_t *field;
@@ -395,7 +396,7 @@ static int ie_xl_kind(const ir_insn_t *i)
     if (i->flags & IR_F_INEXACT) return XL_INEXACT;     /* (a branch too: pass_sink.c) */
     switch (i->kind) {
     case IR_COPY:
-        if (i->flags & (IR_F_NEW | IR_F_INEXACT)) return XL_INEXACT;
+        if (i->flags & IR_F_NEW) return XL_INEXACT;
         return i->replay ? XL_COPY | XL_F_REPLAY | (uint32_t)i->replay << 12 : XL_COPY;
     case IR_IND: return XL_RCX;
     case IR_SYSCALL: return XL_SYSCALL;
@@ -440,6 +441,7 @@ hp_status_t ir_emit(bb_ctx_t *c, const ir_trace_t *t, const char **why)
                 break;
             }
             if (t->npromo && i->target == t->head) {      /* goes round, registers kept */
+                if (i->ncomp) { *why = "compensation code on a branch back"; return HP_ERR_UNSUPPORTED; }
                 c->p = emit_jcc_rel32(c->p, i->cc, &field);
                 emit_set_rel32(field, (uint64_t)body);
                 break;

@@ -26,7 +26,9 @@
  * instruction) is not a translatable point: the slot was read at the loop's entry, so it
  * faults only if the stack is unmapped under the loop.
  * Which slots: uses and stores are counted in the rounds only (up to the last branch back to
- * the head; what a trace runs after a mid-trace loop runs once per entry).
+ * the head; what a trace runs after a mid-trace loop runs once per entry); a slot whose
+ * reloads left in the rounds are more than half its uses is not worth its register, and the
+ * loop is promoted again without it (pr_costly).
  * Memory others can write: a slot is promoted only if the loop itself stores to it (a
  * loop that only reads a location may be waiting for another thread or process to write
  * it — even on its own stack: the kernel completing an io_uring read into a local, a

@@ -16,7 +16,10 @@
  * head's part holds nothing that can fault (its first round, entered from the preheader,
  * has the app's value, which a replay would overwrite) and is only stepped through. Only
  * in promoted loops: the branch back goes past the preheader, so the trace's entry point
- * (always exact, runtime/signals.c) is never reached with the stale register. */
+ * (always exact, runtime/signals.c) is never reached with the stale register. And only
+ * where the round keeps an instruction no pass can make inexact (sk_exact_point), so a
+ * signal never steps through a whole loop. The copy taken is the last one within
+ * SK_WINDOW instructions of the branch back that all this allows. */
 #include "opt.h"
 #include "analysis.h"
 #include "heap.h"
@@ -42,8 +45,9 @@ static int sk_copy(const ir_insn_t *i, int *op)
 }
 
 /* sk_use_ok: instruction i reads register dst (the copy's destination, ZydisRegister of the
- * copy's width) only as explicit register operands of that very width and writes neither
- * it nor any part of it: each such operand can read src instead. */
+ * copy's width) only as visible register operands of that very width (explicit, or implicit
+ * as in `cmp $imm32,%eax`: the encoder then picks the general form), never as an address,
+ * and writes neither it nor any part of it: each such operand can read src instead. */
 static int sk_use_ok(const ir_insn_t *i, ZydisRegister dst)
 {
     ZydisRegister big = ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, dst);
