@@ -175,28 +175,30 @@ hp_status_t ir_build_path(ir_trace_t *t, const uint64_t *pcs, const uint32_t *le
         t->nsrc++;
         for (uint32_t k = 0; k < lens[b]; k++) {
             maps_region_t r;
-            ir_insn_t in;
+            if (t->n == t->cap) return HP_ERR_NOMEM;
+            ir_insn_t *in = &t->insn[t->n];      /* decoded in place: the next slot */
             if (maps_find_exec(cur, &r) != HP_OK) { *why = "trace code unmapped"; return HP_ERR_FAULT; }
-            if (ir_decode(&in, cur, (const uint8_t *)cur, r.end - cur) != HP_OK) {
+            if (ir_decode(in, cur, (const uint8_t *)cur, r.end - cur) != HP_OK) {
                 *why = "undecodable instruction";
                 return HP_ERR_DECODE;
             }
-            int kind = bb_insn_kind(&probe, &in.zi, in.ops);
+            int kind = bb_insn_kind(&probe, &in->zi, in->ops);
             int last = k + 1 == lens[b];
-            t->src[t->nsrc - 1][1] = cur + in.len;
+            t->src[t->nsrc - 1][1] = cur + in->len;
             t->napp++;
             if (kind == BB_K_UNSUPPORTED) { *why = probe.why ? probe.why : "unsupported"; return HP_ERR_UNSUPPORTED; }
             if (kind != BB_CTI_NONE && kind != BB_K_SYSCALL) {
                 if (!last) { *why = "trace path mismatch"; return HP_ERR_UNSUPPORTED; }
-                hp_status_t st = ir_add_cti(t, &in, kind, next);
+                ir_insn_t cti = *in;             /* (ir_add_cti may append over the slot) */
+                hp_status_t st = ir_add_cti(t, &cti, kind, next);
                 if (st == HP_ERR_UNSUPPORTED) *why = "trace path mismatch";
                 if (st != HP_OK) return st;
                 cur = 0;
                 break;
             }
-            if (kind == BB_K_SYSCALL) in.kind = IR_SYSCALL;
-            if (!ir_append(t, &in)) return HP_ERR_NOMEM;
-            cur += in.len;
+            if (kind == BB_K_SYSCALL) in->kind = IR_SYSCALL;
+            t->n++;
+            cur += in->len;
         }
         if (!cur) continue;                  /* ended by its control transfer */
         /* ended without one (length or exit cap): the next block starts right here */
