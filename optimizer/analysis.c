@@ -3,6 +3,7 @@
  * Invariant: conservative; anything not understood is read, written and opaque. */
 #include "analysis.h"
 #include "heap.h"
+#include "runtime.h"
 
 static int an_reg_id_slow(ZydisRegister r)
 {
@@ -32,6 +33,23 @@ int an_reg_id(ZydisRegister r)
         __atomic_store_n(&ready, 1, __ATOMIC_RELEASE);
     }
     return ids[r];
+}
+
+int an_reg_move(const ir_insn_t *i, int *dst, int *src)
+{
+    const ZydisDecodedOperand *o = i->ops;
+    if (i->zi.operand_count_visible != 2 || o[0].type != ZYDIS_OPERAND_TYPE_REGISTER ||
+        o[1].type != ZYDIS_OPERAND_TYPE_REGISTER)
+        return 0;
+    ZydisRegisterClass dc = ZydisRegisterGetClass(o[0].reg.value), sc = ZydisRegisterGetClass(o[1].reg.value);
+    int op;
+    if (i->zi.mnemonic == ZYDIS_MNEMONIC_MOV && dc == ZYDIS_REGCLASS_GPR64 && sc == ZYDIS_REGCLASS_GPR64) op = XL_RP_COPY;
+    else if (i->zi.mnemonic == ZYDIS_MNEMONIC_MOV && dc == ZYDIS_REGCLASS_GPR32 && sc == ZYDIS_REGCLASS_GPR32) op = XL_RP_ZX32;
+    else if (i->zi.mnemonic == ZYDIS_MNEMONIC_MOVSXD && dc == ZYDIS_REGCLASS_GPR64 && sc == ZYDIS_REGCLASS_GPR32) op = XL_RP_SX32;
+    else return 0;
+    *dst = an_reg_id(o[0].reg.value);
+    *src = an_reg_id(o[1].reg.value);
+    return *dst >= 0 && *src >= 0 && *dst != *src ? op : 0;
 }
 
 static int an_is_barrier(const ZydisDecodedInstruction *in, const ZydisDecodedOperand *ops)

@@ -94,6 +94,12 @@ int an_mem_bit_offset(const ir_insn_t *i);
  * else -1. */
 int an_mem_store_op(const ir_insn_t *i);
 
+/* an_reg_move: i is a move between two different general registers that a signal context
+ * can replay (mov r64,r64; mov r32,r32; movsxd r64,r32): its XL_RP_* op (runtime.h), with
+ * *dst and *src their an_reg_id; 0 otherwise. Whatever its IR kind or flags: callers judge
+ * those. */
+int an_reg_move(const ir_insn_t *i, int *dst, int *src);
+
 /* an_reg_id: the an_regs_t bit index of a general register (any width), or -1. */
 int an_reg_id(ZydisRegister r);
 

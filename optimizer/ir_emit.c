@@ -449,7 +449,8 @@ hp_status_t ir_emit(bb_ctx_t *c, const ir_trace_t *t, const char **why)
         body = c->p;
     }
     c->loops = ir_is_loop(t);
-    if (c->loops && ie_loop_bytes(t) <= 64 && ((uint64_t)c->p & 63) + (uint64_t)ie_loop_bytes(t) > 64) {
+    int round = c->loops ? ie_loop_bytes(t) : 1000;
+    if (round <= 64 && ((uint64_t)c->p & 63) + (uint64_t)round > 64) {
         c->p = ie_align(c->p, 64);          /* a short loop in one cache line (ie_align) */
         body = c->p;
     }

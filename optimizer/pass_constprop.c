@@ -576,41 +576,31 @@ static ZydisRegister cp_copy_of(const cp_state_t *st, ZydisRegister r, int w)
 static int cp_copies(cp_ctx_t *c, int k)
 {
     ir_insn_t *i = &c->t->insn[k];
-    ZydisEncoderRequest req;
-    int changed = 0, any = 0;
-    for (int n = 0; n < i->zi.operand_count_visible && !any; n++) {   /* (most have none: */
-        const ZydisDecodedOperand *op = &i->ops[n];                   /* no request then) */
-        if (op->type == ZYDIS_OPERAND_TYPE_REGISTER)
-            any = cp_copy_of(&c->st, op->reg.value, cp_width(op->reg.value)) != ZYDIS_REGISTER_NONE;
-        else if (op->type == ZYDIS_OPERAND_TYPE_MEMORY)
-            any = cp_copy_of(&c->st, op->mem.base, 64) != ZYDIS_REGISTER_NONE ||
-                  cp_copy_of(&c->st, op->mem.index, 64) != ZYDIS_REGISTER_NONE;
-    }
-    if (!any || !ir_request(i, &req)) return 0;
-    for (int n = 0; n < req.operand_count; n++) {
+    ZydisRegister reg[ZYDIS_MAX_OPERAND_COUNT], base[ZYDIS_MAX_OPERAND_COUNT], index[ZYDIS_MAX_OPERAND_COUNT];
+    int changed = 0;
+    for (int n = 0; n < i->zi.operand_count_visible; n++) {   /* what each operand reads instead */
         const ZydisDecodedOperand *op = &i->ops[n];
-        ZydisEncoderOperand *eo = &req.operands[n];
-        ZydisRegister s;
-        if (op->type == ZYDIS_OPERAND_TYPE_REGISTER && op->actions == ZYDIS_OPERAND_ACTION_READ &&
-            (s = cp_copy_of(&c->st, op->reg.value, cp_width(op->reg.value))) != ZYDIS_REGISTER_NONE) {
-            eo->reg.value = s;
-            changed = 1;
+        reg[n] = base[n] = index[n] = ZYDIS_REGISTER_NONE;
+        if (op->type == ZYDIS_OPERAND_TYPE_REGISTER && op->actions == ZYDIS_OPERAND_ACTION_READ)
+            reg[n] = cp_copy_of(&c->st, op->reg.value, cp_width(op->reg.value));
+        if (op->type == ZYDIS_OPERAND_TYPE_MEMORY) {
+            int agen = op->mem.type == ZYDIS_MEMOP_TYPE_AGEN;
+            int bid = an_reg_id(op->mem.base);
+            ZydisRegister s = bid >= 0 && op->mem.base != ZYDIS_REGISTER_RIP ? cp_copy_of(&c->st, op->mem.base, 64)
+                                                                             : ZYDIS_REGISTER_NONE;
+            if (s != ZYDIS_REGISTER_NONE && (agen || (bid != AN_RBP && an_reg_id(s) != AN_RBP))) base[n] = s;
+            index[n] = cp_copy_of(&c->st, op->mem.index, 64);
         }
-        if (op->type != ZYDIS_OPERAND_TYPE_MEMORY) continue;
-        int agen = op->mem.type == ZYDIS_MEMOP_TYPE_AGEN;
-        int bid = an_reg_id(op->mem.base);
-        if (op->mem.base != ZYDIS_REGISTER_RIP && bid >= 0 &&
-            (s = cp_copy_of(&c->st, op->mem.base, 64)) != ZYDIS_REGISTER_NONE &&
-            (agen || (bid != AN_RBP && an_reg_id(s) != AN_RBP))) {
-            eo->mem.base = s;
-            changed = 1;
-        }
-        if ((s = cp_copy_of(&c->st, op->mem.index, 64)) != ZYDIS_REGISTER_NONE) {
-            eo->mem.index = s;
-            changed = 1;
-        }
+        changed |= reg[n] != ZYDIS_REGISTER_NONE || base[n] != ZYDIS_REGISTER_NONE || index[n] != ZYDIS_REGISTER_NONE;
     }
-    if (!changed) return 0;
+    ZydisEncoderRequest req;           /* (most instructions have none: no request then) */
+    if (!changed || !ir_request(i, &req)) return 0;
+    for (int n = 0; n < req.operand_count && n < i->zi.operand_count_visible; n++) {
+        ZydisEncoderOperand *eo = &req.operands[n];
+        if (reg[n] != ZYDIS_REGISTER_NONE) eo->reg.value = reg[n];
+        if (base[n] != ZYDIS_REGISTER_NONE) eo->mem.base = base[n];
+        if (index[n] != ZYDIS_REGISTER_NONE) eo->mem.index = index[n];
+    }
     if (i->zi.mnemonic == ZYDIS_MNEMONIC_MOV && i->zi.operand_width == 32 &&
         req.operands[0].type == ZYDIS_OPERAND_TYPE_REGISTER &&
         req.operands[1].type == ZYDIS_OPERAND_TYPE_REGISTER &&

@@ -27,19 +27,10 @@
 static int dce_replay(ir_trace_t *t, int k, const an_effects_t *e)
 {
     const ir_insn_t *d = &t->insn[k];
-    const ZydisDecodedOperand *o = d->ops;
+    int dst, src, op;
     if (d->kind != IR_COPY || d->ncomp || d->replay || (d->flags & ~IR_F_INEXACT) || e->fdef || e->fundef ||
-        e->may_fault || d->zi.operand_count_visible != 2 || o[0].type != ZYDIS_OPERAND_TYPE_REGISTER ||
-        o[1].type != ZYDIS_OPERAND_TYPE_REGISTER)
+        e->may_fault || !(op = an_reg_move(d, &dst, &src)) || e->def != AN_REG(dst))
         return 0;
-    ZydisRegisterClass dc = ZydisRegisterGetClass(o[0].reg.value), sc = ZydisRegisterGetClass(o[1].reg.value);
-    int op;
-    if (d->zi.mnemonic == ZYDIS_MNEMONIC_MOV && dc == ZYDIS_REGCLASS_GPR64 && sc == ZYDIS_REGCLASS_GPR64) op = XL_RP_COPY;
-    else if (d->zi.mnemonic == ZYDIS_MNEMONIC_MOV && dc == ZYDIS_REGCLASS_GPR32 && sc == ZYDIS_REGCLASS_GPR32) op = XL_RP_ZX32;
-    else if (d->zi.mnemonic == ZYDIS_MNEMONIC_MOVSXD && dc == ZYDIS_REGCLASS_GPR64 && sc == ZYDIS_REGCLASS_GPR32) op = XL_RP_SX32;
-    else return 0;
-    int dst = an_reg_id(o[0].reg.value), src = an_reg_id(o[1].reg.value);
-    if (dst < 0 || src < 0 || dst == src || e->def != AN_REG(dst)) return 0;
     an_regs_t regs = AN_REG(dst);
     int end = -1, nf = 0;
     for (int j = k + 1; j < t->n; j++) {

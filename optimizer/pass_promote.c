@@ -266,6 +266,15 @@ static void pr_rw(const ir_insn_t *i, const ir_promo_t *p, int *reads, int *writ
     }
 }
 
+/* pr_is_reload: i is a reload pr_reload put after a store (an inserted load of a register
+ * from memory; its app pc is the store's). */
+static int pr_is_reload(const ir_insn_t *i)
+{
+    return (i->flags & IR_F_NEW) && i->kind == IR_COPY && i->ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+           i->ops[1].type == ZYDIS_OPERAND_TYPE_MEMORY &&
+           (i->zi.mnemonic == ZYDIS_MNEMONIC_MOV || i->zi.mnemonic == ZYDIS_MNEMONIC_MOVQ);
+}
+
 /* pr_prune_reloads: a reload (after a store that may alias) whose register is written again
  * before the loop reads it is dead: gone. Exits do not read the borrowed registers (they
  * get the app's values back); going round reads them all. Returns how many went. */
@@ -277,9 +286,7 @@ static int pr_prune_reloads(ir_trace_t *t)
         ir_insn_t *i = &t->insn[k];
         if ((i->kind == IR_EXIT || i->kind == IR_JCC) && i->target == t->head) live |= all;
         else if (i->kind == IR_EXIT) live = 0;
-        int reload = (i->flags & IR_F_NEW) && i->kind == IR_COPY && i->ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER &&
-                     i->ops[1].type == ZYDIS_OPERAND_TYPE_MEMORY &&
-                     (i->zi.mnemonic == ZYDIS_MNEMONIC_MOV || i->zi.mnemonic == ZYDIS_MNEMONIC_MOVQ);
+        int reload = pr_is_reload(i);
         uint32_t rd = 0, wr = 0;
         for (int j = 0; j < t->npromo; j++) {
             int r, w;
@@ -374,13 +381,6 @@ static int pr_wild(const ir_insn_t *i, const pr_view_t *v, int k, const an_effec
     return (e->mem_write || i->kind == IR_CALL) && !pr_writes_rbp_only(i);
 }
 
-/* pr_is_reload: i is one of the reloads pr_reload put after the store at app pc pc. */
-static int pr_is_reload(const ir_insn_t *i, uint64_t pc)
-{
-    return (i->flags & IR_F_NEW) && i->app_pc == pc && i->kind == IR_COPY &&
-           i->ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER && i->ops[1].type == ZYDIS_OPERAND_TYPE_MEMORY &&
-           (i->zi.mnemonic == ZYDIS_MNEMONIC_MOV || i->zi.mnemonic == ZYDIS_MNEMONIC_MOVQ);
-}
 
 #define PR_STATUS_FLAGS (AN_ALL_FLAGS & ~(an_flags_t)ZYDIS_CPUFLAG_DF)
 
@@ -388,7 +388,8 @@ static int pr_is_reload(const ir_insn_t *i, uint64_t pc)
 static int pr_reloads_after(const ir_trace_t *t, int k)
 {
     int m = 0;
-    while (k + 1 + m < t->n && pr_is_reload(&t->insn[k + 1 + m], t->insn[k].app_pc)) m++;
+    while (k + 1 + m < t->n && pr_is_reload(&t->insn[k + 1 + m]) && t->insn[k + 1 + m].app_pc == t->insn[k].app_pc)
+        m++;
     return m;
 }
 
@@ -475,7 +476,7 @@ static int pr_costly(const ir_trace_t *t, const pr_slot_t *slots, int nslots)
         int reloads = 0;
         for (int k = 0; k <= end; k++) {
             int r, w;
-            if (!pr_is_reload(&t->insn[k], t->insn[k].app_pc)) continue;
+            if (!pr_is_reload(&t->insn[k])) continue;
             pr_rw(&t->insn[k], p, &r, &w);
             reloads += w;
         }

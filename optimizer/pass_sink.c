@@ -28,20 +28,14 @@
 #define SK_MAX_EXITS 8      /* exits after the copy that get its compensation */
 
 /* sk_copy: instruction i is `mov S,D` between two different general registers of 32 or 64
- * bits, a plain app instruction; *op gets its replay op (XL_RP_ZX32 / XL_RP_COPY). */
-static int sk_copy(const ir_insn_t *i, int *op)
+ * bits (not movsxd: D's readers could not read S at their width), a plain app instruction;
+ * its replay op (XL_RP_ZX32 / XL_RP_COPY, an_reg_move) with *d and *s, or 0. */
+static int sk_copy(const ir_insn_t *i, int *d, int *s)
 {
-    if (i->kind != IR_COPY || i->flags || i->replay || i->ncomp || i->zi.mnemonic != ZYDIS_MNEMONIC_MOV ||
-        i->zi.operand_count_visible != 2 || i->ops[0].type != ZYDIS_OPERAND_TYPE_REGISTER ||
-        i->ops[1].type != ZYDIS_OPERAND_TYPE_REGISTER)
-        return 0;
-    ZydisRegisterClass dc = ZydisRegisterGetClass(i->ops[0].reg.value);
-    if (dc != ZydisRegisterGetClass(i->ops[1].reg.value)) return 0;
-    if (dc == ZYDIS_REGCLASS_GPR32) *op = XL_RP_ZX32;
-    else if (dc == ZYDIS_REGCLASS_GPR64) *op = XL_RP_COPY;
-    else return 0;
-    int d = an_reg_id(i->ops[0].reg.value), s = an_reg_id(i->ops[1].reg.value);
-    return d >= 0 && s >= 0 && d != s && d != AN_RSP && s != AN_RSP;
+    if (i->kind != IR_COPY || i->flags || i->replay || i->ncomp) return 0;
+    int op = an_reg_move(i, d, s);
+    if (!op || op == XL_RP_SX32) return 0;
+    return *d != AN_RSP && *s != AN_RSP ? op : 0;
 }
 
 /* sk_use_ok: instruction i reads register dst (the copy's destination, ZydisRegister of the
@@ -120,10 +114,10 @@ static int sk_exact_point(const ir_trace_t *t, int from, int to)
 static int sk_try(ir_trace_t *t, int k)
 {
     ir_insn_t *c = &t->insn[k];
-    int op;
-    if (!sk_copy(c, &op)) return 0;
+    int d, s, op = sk_copy(c, &d, &s);
+    if (!op) return 0;
     ZydisRegister dst = c->ops[0].reg.value, src = c->ops[1].reg.value;
-    int d = an_reg_id(dst), s = an_reg_id(src), back = t->n - 2, nexits = 0;
+    int back = t->n - 2, nexits = 0;
     for (int j = k + 1; j <= back; j++) {
         const ir_insn_t *i = &t->insn[j];
         an_effects_t e;

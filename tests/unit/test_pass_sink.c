@@ -38,6 +38,22 @@ static void build(ir_trace_t *t, const uint8_t *bytes, size_t n, uint32_t len, u
     if (promote) assert_true(opt_pass_promote(t) > 0);
 }
 
+/* build_sink: the loop `bytes` promoted, then sink; its result. */
+static int build_sink(ir_trace_t *t, const uint8_t *bytes, size_t n, uint32_t len)
+{
+    build(t, bytes, n, len, 0, 0, 1);
+    return opt_pass_sink(t);
+}
+
+/* sinks: what sink returns on the promoted loop `bytes` (the trace freed after). */
+static int sinks(const uint8_t *bytes, size_t n, uint32_t len)
+{
+    ir_trace_t t;
+    int r = build_sink(&t, bytes, n, len);
+    ir_free(&t);
+    return r;
+}
+
 static int is_reg(const ir_insn_t *i, int op, ZydisRegister r)
 {
     return i->ops[op].type == ZYDIS_OPERAND_TYPE_REGISTER && i->ops[op].reg.value == r;
@@ -178,9 +194,7 @@ static void test_refusals(void **s)
         0x3b, 0x45, 0xf0,               /* 10: cmp -0x10(%rbp),%eax */
         0x7c, 0xf1,                     /* 13: jl 0 */
     };
-    build(&t, head_reads, sizeof(head_reads), 5, 0, 0, 1);
-    assert_int_equal(opt_pass_sink(&t), 0);
-    ir_free(&t);
+    assert_int_equal(sinks(head_reads, sizeof(head_reads), 5), 0);
     uint8_t head_faults[] = {
         0x8b, 0x16,                     /* 0: mov (%rsi),%edx (can fault before eax's write) */
         0x8b, 0x45, 0xf4,               /* 2: mov -0xc(%rbp),%eax */
@@ -190,14 +204,10 @@ static void test_refusals(void **s)
         0x3b, 0x45, 0xf0,               /* 15: cmp -0x10(%rbp),%eax */
         0x7c, 0xec,                     /* 18: jl 0 */
     };
-    build(&t, head_faults, sizeof(head_faults), 7, 0, 0, 1);
-    assert_int_equal(opt_pass_sink(&t), 0);
-    ir_free(&t);
+    assert_int_equal(sinks(head_faults, sizeof(head_faults), 7), 0);
     head_faults[0] = 0x89;                          /* mov %esi,%edx: cannot fault */
     head_faults[1] = 0xf2;
-    build(&t, head_faults, sizeof(head_faults), 7, 0, 0, 1);
-    assert_int_equal(opt_pass_sink(&t), 1);
-    ir_free(&t);
+    assert_int_equal(sinks(head_faults, sizeof(head_faults), 7), 1);
     static const uint8_t address[] = {
         0x8b, 0x45, 0xf4,               /* 0: mov -0xc(%rbp),%eax */
         0x01, 0x45, 0xf8,               /* 3: add %eax,-0x8(%rbp) */
@@ -206,9 +216,7 @@ static void test_refusals(void **s)
         0x83, 0x3c, 0x86, 0x05,         /* 13: cmpl $5,(%rsi,%rax,4) */
         0x7c, 0xed,                     /* 17: jl 0 */
     };
-    build(&t, address, sizeof(address), 6, 0, 0, 1);
-    assert_int_equal(opt_pass_sink(&t), 0);
-    ir_free(&t);
+    assert_int_equal(sinks(address, sizeof(address), 6), 0);
     static const uint8_t source_changes[] = {
         0x8b, 0x45, 0xf4,               /* 0: mov -0xc(%rbp),%eax */
         0x01, 0x45, 0xf8,               /* 3: add %eax,-0x8(%rbp) */
@@ -217,16 +225,7 @@ static void test_refusals(void **s)
         0x3b, 0x45, 0xf0,               /* 13: cmp -0x10(%rbp),%eax */
         0x7c, 0xee,                     /* 16: jl 0 */
     };
-    build(&t, source_changes, sizeof(source_changes), 6, 0, 0, 1);
-    assert_int_equal(opt_pass_sink(&t), 0);
-    ir_free(&t);
-}
-
-/* build_sink: the loop `bytes` promoted, then sink; its result. */
-static int build_sink(ir_trace_t *t, const uint8_t *bytes, size_t n, uint32_t len)
-{
-    build(t, bytes, n, len, 0, 0, 1);
-    return opt_pass_sink(t);
+    assert_int_equal(sinks(source_changes, sizeof(source_changes), 6), 0);
 }
 
 /* Refused, each for one reason (with a control that sinks where one is possible). */
@@ -246,12 +245,10 @@ static void test_refusals_one_by_one(void **s)
         0x39, 0xc8,                     /* 14: cmp %ecx,%eax */
         0x7c, 0xee,                     /* 16: jl 0 */
     };
-    assert_int_equal(build_sink(&t, no_exact, sizeof(no_exact), 7), 0);
-    ir_free(&t);
+    assert_int_equal(sinks(no_exact, sizeof(no_exact), 7), 0);
     no_exact[14] = 0x3b;                            /* cmp (%rcx),%eax: can fault, stays exact */
     no_exact[15] = 0x01;
-    assert_int_equal(build_sink(&t, no_exact, sizeof(no_exact), 7), 1);
-    ir_free(&t);
+    assert_int_equal(sinks(no_exact, sizeof(no_exact), 7), 1);
     /* the head reads eax before writing it */
     uint8_t head_reads[] = {
         0x01, 0xc2,                     /* 0: add %eax,%edx */
@@ -261,8 +258,7 @@ static void test_refusals_one_by_one(void **s)
         0x3b, 0x45, 0xf0,               /* 12: cmp -0x10(%rbp),%eax */
         0x7c, 0xef,                     /* 15: jl 0 */
     };
-    assert_int_equal(build_sink(&t, head_reads, sizeof(head_reads), 6), 0);
-    ir_free(&t);
+    assert_int_equal(sinks(head_reads, sizeof(head_reads), 6), 0);
     head_reads[1] = 0xf2;                           /* add %esi,%edx */
     assert_int_equal(build_sink(&t, head_reads, sizeof(head_reads), 6), 1);
     assert_true(t.insn[1].flags & IR_F_INEXACT);    /* up to eax's write (the second) */
@@ -275,8 +271,7 @@ static void test_refusals_one_by_one(void **s)
         0x3b, 0x45, 0xf0,               /* 18: cmp -0x10(%rbp),%eax */
         0x7c, 0xe9,                     /* 21: jl 0 */
     };
-    assert_int_equal(build_sink(&t, rewritten, sizeof(rewritten), 7), 0);
-    ir_free(&t);
+    assert_int_equal(sinks(rewritten, sizeof(rewritten), 7), 0);
     /* eax read as a hidden operand (cltd: edx = the sign of eax) */
     static const uint8_t hidden[] = {
         0x8b, 0x45, 0xf4, 0x01, 0x45, 0xf8, 0x83, 0x45, 0xf4, 0x01, 0x8b, 0x45, 0xf4,
@@ -284,16 +279,14 @@ static void test_refusals_one_by_one(void **s)
         0x3b, 0x55, 0xf0,               /* 14: cmp -0x10(%rbp),%edx */
         0x7c, 0xed,                     /* 17: jl 0 */
     };
-    assert_int_equal(build_sink(&t, hidden, sizeof(hidden), 7), 0);
-    ir_free(&t);
+    assert_int_equal(sinks(hidden, sizeof(hidden), 7), 0);
     /* read as rax after a 32-bit copy (another width) */
     static const uint8_t wider[] = {
         0x8b, 0x45, 0xf4, 0x01, 0x45, 0xf8, 0x83, 0x45, 0xf4, 0x01, 0x8b, 0x45, 0xf4,
         0x48, 0x3b, 0x45, 0xe0,         /* 13: cmp -0x20(%rbp),%rax */
         0x7c, 0xed,                     /* 17: jl 0 */
     };
-    assert_int_equal(build_sink(&t, wider, sizeof(wider), 6), 0);
-    ir_free(&t);
+    assert_int_equal(sinks(wider, sizeof(wider), 6), 0);
     /* read by an instruction with no form for another register (scas reads eax): the
        rewrite fails and the round is left as it was */
     static const uint8_t scas[] = {
