@@ -54,6 +54,11 @@ enum {
                               scratch register (lea/sub/cmp/jb, nothing taken when it lands
                               away from the slots) and reloads out of line (pass_promote.c) */
     IR_F_WILD = 32,        /* pass_promote.c, only while it runs: a store it follows with reloads */
+    IR_F_CHECK_FL = 64,    /* IR_IND through a register: its inline check compares with flags;
+                              comp holds the instructions that compute the app's flags again,
+                              run on the miss path (pass_flagcheck.c) */
+    IR_F_CHECK_REMAT = 128,  /* with IR_F_CHECK_FL: the hit path runs comp too (else the flags
+                              are dead after the branch, the region up to their writer inexact) */
 };
 
 typedef struct ir_insn {
@@ -74,7 +79,9 @@ typedef struct ir_insn {
                                    pass_retsites.c); within +-2 GiB of target */
     struct ir_insn *comp;       /* IR_JCC exits: app instructions a pass moved off the path,
                                    run on the way out after the branch, before borrowed
-                                   registers are restored (ir_emit.c; pass_sink.c) */
+                                   registers are restored (ir_emit.c; pass_sink.c); IR_IND
+                                   with IR_F_CHECK_FL: what gives the flags back (its miss
+                                   path runs it first; pass_flagcheck.c) */
     int ncomp;
     uint8_t eff_kind;           /* analysis.c's cache of an_effects: the kind + 1 it holds
                                    the effects of (0: none; ir_decode clears it, and zi/ops

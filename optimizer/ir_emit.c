@@ -2,9 +2,11 @@
  * translation context, so blocks and traces share exit stubs, links, return-address
  * constants and the per-instruction map that signals use).
  * Layout: the body is the IR in order; an IR_JCC is one inverted-or-not jcc to its exit
- * stub; an IR_IND with a recorded target is a flag-free inline check whose miss path (the
- * lookup) is out of line after the body, one per check so each keeps its own indirect jump
- * for the predictor; compensation code of an exit goes out of line before its stub.
+ * stub; an IR_IND with a recorded target is an inline check whose miss path (the lookup)
+ * is out of line after the body, one per check so each keeps its own indirect jump for the
+ * predictor: flag-free, or with flags where pass_flagcheck.c says the flags can be
+ * computed again (IR_F_CHECK_FL); compensation code of an exit goes out of line before its
+ * stub.
  * Invariants: each IR instruction gets one map entry at its first byte (its app pc, kind by
  * IR kind); inserted or inexact instructions are marked so a signal there is delivered at
  * an exact point (see runtime/signals.c sig_translate). */
@@ -38,6 +40,7 @@ static void ie_check_target(bb_ctx_t *c, uint64_t next, uint64_t alt, int keep)
     int rot = ie_rot(next, &r);
     c->cold_alt[c->ncold].next = next;
     c->cold_alt[c->ncold].alt = alt;
+    c->cold_alt[c->ncold].fl = 0;
     if (rot) {
         c->p = emit_rot_rcx(c->p, r);
     } else {
@@ -53,6 +56,40 @@ static void ie_check_target(bb_ctx_t *c, uint64_t next, uint64_t alt, int keep)
     if (!rot) c->p = emit_gs_load(c->p, R_RDX, T_SPILL_RDX);
     if (keep) c->rcx_spilled = 1;                                         /* ie_keep_spill */
     else c->p = emit_gs_load(c->p, R_RCX, T_SPILL_RCX);
+    hp_rt.stats.trace_inline_checks++;
+}
+
+static hp_status_t ie_comp(bb_ctx_t *c, const ir_insn_t *i);
+
+/* ie_check_fl_ok: whether IR_IND i gets the check with flags (IR_F_CHECK_FL,
+ * pass_flagcheck.c): room for its constant (and a call's return address) and its miss path. */
+static int ie_check_fl_ok(const bb_ctx_t *c, const ir_insn_t *i)
+{
+    return (i->flags & IR_F_CHECK_FL) && i->target && c->nrets + 2 <= BB_RETS && c->ncold < BB_COLD;
+}
+
+/* ie_check_fl: the inline check of `jmp/call *%reg` i with flags (pass_flagcheck.c):
+ *     cmp target(%rip),%reg ; jne miss ; [<comp>] ; [push return address]
+ * comp (the app's flags computed again) runs here with IR_F_CHECK_REMAT; the miss path
+ * (ie_emit_cold) runs it first, then loads the target as the flag-free check does. rcx is
+ * never spilled on the hit path. */
+static void ie_check_fl(bb_ctx_t *c, const ir_insn_t *i)
+{
+    if (c->rcx_spilled) c->p = emit_gs_load(c->p, R_RCX, T_SPILL_RCX);
+    c->rcx_spilled = 0;
+    int r = ZydisRegisterGetId(i->ops[0].reg.value);
+    c->p = emit_u8(c->p, (uint8_t)(0x48 | (r >= 8 ? 4 : 0)));
+    c->p = emit_u8(c->p, 0x3b);                                       /* cmp disp32(%rip),%reg */
+    c->p = emit_u8(c->p, (uint8_t)(0x05 | (r & 7) << 3));
+    c->rets[c->nrets].field = c->p;                                   /* the constant (bb_finish) */
+    c->rets[c->nrets++].value = i->target;
+    c->p = emit_u32(c->p, 0);
+    c->cold_alt[c->ncold].next = i->target;
+    c->cold_alt[c->ncold].alt = i->target2;
+    c->cold_alt[c->ncold].fl = i;
+    c->p = emit_jcc_rel32(c->p, 5, &c->cold[c->ncold++]);             /* jne miss */
+    if ((i->flags & IR_F_CHECK_REMAT) && ie_comp(c, i) != HP_OK) c->overflow = 1;
+    if (i->zi.mnemonic == ZYDIS_MNEMONIC_CALL) bb_push_return(c, i->app_pc + i->len);
     hp_rt.stats.trace_inline_checks++;
 }
 
@@ -75,7 +112,7 @@ static int ie_keep_spill(const ir_trace_t *t, int k)
         an_effects_t e;
         an_effects(i, &e);
         if (i->kind == IR_CALL) continue;
-        if (i->kind == IR_IND) return i->target && !(e.use & AN_REG(AN_RCX));
+        if (i->kind == IR_IND) return i->target && !(e.use & AN_REG(AN_RCX)) && !(i->flags & IR_F_CHECK_FL);
         if (i->kind != IR_COPY || (i->flags & (IR_F_ALIAS | IR_F_ALIAS_FL)) || e.opaque ||
             ((e.use | e.def | e.def_part) & AN_REG(AN_RCX)))
             return 0;
@@ -182,6 +219,16 @@ static void ie_emit_cold(bb_ctx_t *c, const ir_trace_t *t)
     for (int i = 0; i < c->ncold; i++) {
         if (c->p + 400 > c->end) { c->overflow = 1; return; }
         emit_set_rel32(c->cold[i], (uint64_t)c->p);
+        const ir_insn_t *fl = c->cold_alt[i].fl;
+        if (fl) {                                         /* a check with flags missed */
+            if (ie_comp(c, fl) != HP_OK) { c->overflow = 1; return; }        /* the app's flags */
+            c->rcx_spilled = 0;
+            if (bb_indirect_target(c, &fl->zi, fl->ops, fl->app_pc) != HP_OK) { c->overflow = 1; return; }
+            if (c->cold_alt[i].alt) ie_second_target(c, t, c->cold_alt[i].next, c->cold_alt[i].alt, 1);
+            ie_restore(c, t);
+            c->p = bb_ibl_trace(c->p);
+            continue;
+        }
         emit_rot_t r;
         int rot = ie_rot(c->cold_alt[i].next, &r);
         if (rot) c->p = emit_unrot_rcx(c->p, r);                                       /* rcx = target */
@@ -459,8 +506,12 @@ hp_status_t ir_emit(bb_ctx_t *c, const ir_trace_t *t, const char **why)
         uint8_t *field;
         if (c->p + 512 > c->end || c->overflow) return HP_ERR_NOMEM;
         if (i->kind == IR_SYSCALL && t->npromo) { *why = "system call in a promoted loop"; return HP_ERR_UNSUPPORTED; }
-        if (i->ncomp && i->kind != IR_JCC) { *why = "compensation code off a branch"; return HP_ERR_UNSUPPORTED; }
-        bb_xl(c, i->app_pc, c->p, ie_xl_kind(i));
+        int fl = i->kind == IR_IND && ie_check_fl_ok(c, i);
+        if (i->ncomp && i->kind != IR_JCC && !(i->kind == IR_IND && (i->flags & IR_F_CHECK_FL))) {
+            *why = "compensation code off a branch";
+            return HP_ERR_UNSUPPORTED;
+        }
+        bb_xl(c, i->app_pc, c->p, fl ? XL_OTHER : ie_xl_kind(i));
         switch (i->kind) {
         case IR_COPY:
             if (bb_copy(c, &i->zi, i->ops, i->app_pc, i->bytes) != HP_OK) { *why = c->why; return HP_ERR_ENCODE; }
@@ -496,6 +547,10 @@ hp_status_t ir_emit(bb_ctx_t *c, const ir_trace_t *t, const char **why)
             bb_push_return(c, i->target);
             break;
         case IR_IND:
+            if (fl) {                                    /* pass_flagcheck.c */
+                ie_check_fl(c, i);
+                break;
+            }
             if (bb_indirect_target(c, &i->zi, i->ops, i->app_pc) != HP_OK) { *why = c->why; return HP_ERR_UNSUPPORTED; }
             if (i->target) {
                 ie_check_target(c, i->target, i->target2, ie_keep_spill(t, k));

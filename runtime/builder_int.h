@@ -25,8 +25,10 @@ typedef struct bb_ctx {
     struct { uint8_t *field; uint64_t value; } rets[BB_RETS];
     int nrets;
     uint8_t *cold[BB_COLD];     /* rel32 fields of jumps to out-of-line lookups (traces) */
-    struct { uint64_t next, alt; } cold_alt[BB_COLD];  /* each one's checked target and a
-                                   second one its miss path tries first (alt 0: none) */
+    struct { uint64_t next, alt; const struct ir_insn *fl; } cold_alt[BB_COLD];  /* each
+                                   one's checked target, a second one its miss path tries
+                                   first (alt 0: none), and for a check with flags its IR_IND
+                                   (fl; else 0: the flag-free check's miss path) */
     int ncold;
     struct { uint8_t *field; uint64_t target; const struct ir_insn *comp; } cold_exits[BB_COLD];
     int ncold_exits;            /* exits that run compensation code (comp: the exit's IR

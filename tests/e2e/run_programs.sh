@@ -167,6 +167,7 @@ expected_status() {
         sig_return_race*) echo 62 ;;
         dce_replay*) echo 63 ;;
         sink_copy*) echo 64 ;;
+        flagcheck_switch*) echo 65 ;;
         sig_resethand*) echo 162 ;;   # "handler", then the second SIGRTMIN's default action
         sig_altstack_nested*) echo 0 ;;
         sig_altstack*) echo 3 ;;     # _exit(3) from the handler on the alternate stack
