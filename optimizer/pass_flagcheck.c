@@ -5,12 +5,15 @@
  * and tests with jrcxz: seven instructions and a taken branch at every switch dispatch or
  * call through a pointer. With flags it is `cmp target(%rip),%reg ; jne miss`. The flags the
  * cmp destroys are the app's flags F at the branch; they come from the last instruction W
- * before it that writes status flags, and this pass takes the check only where W can run
- * again with the same inputs there: a register-only cmp whose registers did not change
- * since, or an add/sub of a register or an immediate into a register, neither changed
- * since (gcc's jump tables: `add %rdx,%rax ; jmp *%rax`), which runs again after its
+ * before it that writes status flags, and this pass takes the check only where W's flags
+ * can be computed again there: a register-only cmp or test whose registers did not change
+ * since runs again; an add/sub of a register or an immediate into a register, neither
+ * changed since (gcc's jump tables: `add %rdx,%rax ; jmp *%rax`), runs again after its
  * inverse (`sub %rdx,%rax ; add %rdx,%rax`: the same inputs, so the same result and
- * flags). Those one or two instructions are the branch's compensation code
+ * flags); an and/or/xor into a register not changed since gives its flags to `test
+ * dst,dst` (CPython's dispatch: `or %eax,%esi ; ... ; jmp *%rax`), where the CPU leaves AF
+ * (undefined after both) at one value whatever it finds (hp_rt.cpu_logic_af, probed at
+ * takeover). Those one or two instructions are the branch's compensation code
  * (ir_insn_t.comp): the miss path runs them before anything else, so the target found by
  * the lookup starts with the app's flags; the hit path runs them too (IR_F_CHECK_REMAT),
  * except where the flags are dead after the branch and an inexact region up to their next
@@ -19,18 +22,25 @@
  * asynchronous signal inside the check single-steps to the next exact instruction; the
  * only instruction in it that can fault is an indirect call's push, after the flags are
  * back (a call always gets IR_F_CHECK_REMAT). W must define every status flag (none left
- * undefined, none read: adc/sbb, inc/dec keep CF) and touch no memory. */
+ * undefined but the logical ones' AF, none read: adc/sbb, inc/dec keep CF) and touch no
+ * memory. */
 #include "opt.h"
 #include "analysis.h"
 #include "heap.h"
+#include "runtime.h"
 
 #define FC_STATUS (ZYDIS_CPUFLAG_CF | ZYDIS_CPUFLAG_PF | ZYDIS_CPUFLAG_AF | ZYDIS_CPUFLAG_ZF | \
                    ZYDIS_CPUFLAG_SF | ZYDIS_CPUFLAG_OF)
 
+/* How W's flags are computed again: W itself (cmp, test: nothing written), W after its
+ * inverse (add, sub), or `test dst,dst` (and, or, xor: the flags follow from the result,
+ * but for AF, which the CPU must leave alone-independent: hp_rt.cpu_logic_af). */
+enum { FC_RERUN, FC_INVERSE, FC_TEST };
+
 /* fc_writer: the index of W, the last instruction before k that writes status flags, when
- * it can run again at k with the same inputs (see the banner); *inv gets the mnemonic of
- * its inverse (ZYDIS_MNEMONIC_INVALID for a cmp). -1 when there is no such W. */
-static int fc_writer(const ir_trace_t *t, int k, ZydisMnemonic *inv)
+ * its flags can be computed again at k (see the banner); *how gets FC_*, *inv the inverse's
+ * mnemonic for FC_INVERSE. -1 when there is no such W. */
+static int fc_writer(const ir_trace_t *t, int k, int *how, ZydisMnemonic *inv)
 {
     an_regs_t changed = 0;                               /* written between W and k */
     for (int j = k - 1; j >= 0; j--) {
@@ -42,40 +52,60 @@ static int fc_writer(const ir_trace_t *t, int k, ZydisMnemonic *inv)
             changed |= e.def | e.def_part;
             continue;
         }
+        ZydisMnemonic m = w->zi.mnemonic;
+        int logic = m == ZYDIS_MNEMONIC_AND || m == ZYDIS_MNEMONIC_OR || m == ZYDIS_MNEMONIC_XOR ||
+                    m == ZYDIS_MNEMONIC_TEST;
+        an_flags_t undef = logic && hp_rt.cpu_logic_af ? ZYDIS_CPUFLAG_AF : 0;
         if (w->kind != IR_COPY || (w->flags & IR_F_NEW) || w->replay ||
             e.mem_read || e.mem_write || e.may_fault || e.barrier || e.fuse ||
-            (e.fdef & FC_STATUS) != FC_STATUS || (e.fundef & FC_STATUS) ||
-            (e.use & (changed | AN_REG(AN_RSP))) || w->zi.operand_count_visible != 2 ||
-            w->ops[0].type != ZYDIS_OPERAND_TYPE_REGISTER)
+            ((e.fdef | e.fundef) & FC_STATUS) != FC_STATUS || (e.fundef & FC_STATUS & ~undef) ||
+            (e.use & AN_REG(AN_RSP)) || w->zi.operand_count_visible != 2 ||
+            w->ops[0].type != ZYDIS_OPERAND_TYPE_REGISTER ||
+            (w->ops[1].type != ZYDIS_OPERAND_TYPE_REGISTER && w->ops[1].type != ZYDIS_OPERAND_TYPE_IMMEDIATE))
             return -1;
-        const ZydisDecodedOperand *s = &w->ops[1];
-        if (s->type == ZYDIS_OPERAND_TYPE_REGISTER && s->reg.value == w->ops[0].reg.value) return -1;
-        if (s->type != ZYDIS_OPERAND_TYPE_REGISTER && s->type != ZYDIS_OPERAND_TYPE_IMMEDIATE) return -1;
-        switch (w->zi.mnemonic) {
-        case ZYDIS_MNEMONIC_CMP: *inv = ZYDIS_MNEMONIC_INVALID; return j;
-        case ZYDIS_MNEMONIC_ADD: *inv = ZYDIS_MNEMONIC_SUB; return j;
-        case ZYDIS_MNEMONIC_SUB: *inv = ZYDIS_MNEMONIC_ADD; return j;
-        default: return -1;
+        int same = w->ops[1].type == ZYDIS_OPERAND_TYPE_REGISTER && w->ops[1].reg.value == w->ops[0].reg.value;
+        int dst = an_reg_id(w->ops[0].reg.value);
+        switch (m) {
+        case ZYDIS_MNEMONIC_CMP: case ZYDIS_MNEMONIC_TEST:
+            if (e.use & changed) return -1;
+            *how = FC_RERUN;
+            return j;
+        case ZYDIS_MNEMONIC_ADD: case ZYDIS_MNEMONIC_SUB:
+            if (same || (e.use & changed)) return -1;
+            *how = FC_INVERSE;
+            *inv = m == ZYDIS_MNEMONIC_ADD ? ZYDIS_MNEMONIC_SUB : ZYDIS_MNEMONIC_ADD;
+            return j;
+        case ZYDIS_MNEMONIC_AND: case ZYDIS_MNEMONIC_OR: case ZYDIS_MNEMONIC_XOR:
+            if (!undef || dst < 0 || (changed & AN_REG(dst))) return -1;
+            *how = FC_TEST;
+            return j;
+        default:
+            return -1;
         }
     }
     return -1;                                           /* the flags come from before the trace */
 }
 
-/* fc_remat: the compensation list of branch i: [the inverse of W,] W. */
-static hp_status_t fc_remat(ir_insn_t *i, const ir_insn_t *w, ZydisMnemonic inv)
+/* fc_remat: the compensation list of branch i that gives W's flags back (FC_*). */
+static hp_status_t fc_remat(ir_insn_t *i, const ir_insn_t *w, int how, ZydisMnemonic inv)
 {
-    int n = inv == ZYDIS_MNEMONIC_INVALID ? 1 : 2;
+    int n = how == FC_INVERSE ? 2 : 1;
     ir_insn_t *c = heap_alloc(sizeof(ir_insn_t) * (size_t)n);
     if (!c) return HP_ERR_NOMEM;
     c[n - 1] = *w;
     c[n - 1].comp = 0;
     c[n - 1].ncomp = 0;
-    if (n == 2) {
+    if (how != FC_RERUN) {
         ZydisEncoderRequest req;
-        c[0] = c[1];
-        c[0].flags = IR_F_NEW;
         if (!ir_request(w, &req)) { heap_free(c); return HP_ERR_ENCODE; }
-        req.mnemonic = inv;
+        if (how == FC_INVERSE) {
+            c[0] = c[1];
+            req.mnemonic = inv;
+        } else {                                         /* test dst,dst */
+            req.mnemonic = ZYDIS_MNEMONIC_TEST;
+            req.operands[1] = req.operands[0];
+        }
+        c[0].flags = IR_F_NEW;
         if (ir_set_insn(&c[0], &req) != HP_OK) { heap_free(c); return HP_ERR_ENCODE; }
     }
     i->comp = c;
@@ -98,9 +128,9 @@ int opt_pass_flagcheck(ir_trace_t *t)
             i->ops[0].type != ZYDIS_OPERAND_TYPE_REGISTER || i->ops[0].size != 64 ||
             an_reg_id(i->ops[0].reg.value) < 0 || i->ops[0].reg.value == ZYDIS_REGISTER_RSP)
             continue;
-        ZydisMnemonic inv;
-        int w = fc_writer(t, k, &inv);
-        if (w < 0 || fc_remat(i, &t->insn[w], inv) != HP_OK) continue;
+        ZydisMnemonic inv = ZYDIS_MNEMONIC_INVALID;
+        int how, w = fc_writer(t, k, &how, &inv);
+        if (w < 0 || fc_remat(i, &t->insn[w], how, inv) != HP_OK) continue;
         /* flags live at the next instruction: what it reads, or all when it exits */
         an_effects_t e;
         an_effects(&t->insn[k + 1], &e);

@@ -215,6 +215,8 @@ typedef struct {
     uint64_t xsave_mask;             /* XCR0: the state components xsave must keep */
     uint32_t xsave_size;
     int cpu_bmi2;                    /* the CPU has BMI2 (rorx: flag-free rotate) */
+    int cpu_logic_af;                /* and/or/xor/test leave AF the same whatever their
+                                        operands and the AF before (cpu_logic_af_fixed) */
     int exit_code;                   /* -1 until the app exits */
     char detach_reason[96];          /* the first detach's reason ("" if none) */
     hp_link_t ibl_link;              /* the record T_IBL_REC points to */
@@ -264,5 +266,9 @@ void hp_detach(hp_thread_t *t, uint64_t pc, const char *reason, uint64_t where) 
 
 /* hp_stats_write: write the statistics JSON if --stats-json was given. */
 void hp_stats_write(void) HP_HIDDEN;
+
+/* cpu_logic_af_fixed: 1 when and/or/xor/test leave AF (architecturally undefined) at one
+ * value whatever their operands and the AF they find, on this CPU (takeover.c runs them). */
+int cpu_logic_af_fixed(void) HP_HIDDEN;
 
 #endif

@@ -47,11 +47,38 @@ static int tk_xsave_setup(void)
     return 1;
 }
 
+/* tk_af: the AF bit (0x10) after one of and/or/xor/test (op 0..3) of a and b, entered with
+ * AF = af. lahf/sahf only: no stack below rsp is touched. */
+static uint32_t tk_af(int op, uint64_t a, uint64_t b, int af)
+{
+    uint64_t ax = af ? 0x1200 : 0x0200;                 /* AH: AF, and the bit that reads 1 */
+    switch (op) {
+    case 0: __asm__ volatile("sahf\n\tand %2,%1\n\tlahf" : "+a"(ax), "+d"(a) : "c"(b) : "cc"); break;
+    case 1: __asm__ volatile("sahf\n\tor %2,%1\n\tlahf" : "+a"(ax), "+d"(a) : "c"(b) : "cc"); break;
+    case 2: __asm__ volatile("sahf\n\txor %2,%1\n\tlahf" : "+a"(ax), "+d"(a) : "c"(b) : "cc"); break;
+    default: __asm__ volatile("sahf\n\ttest %2,%1\n\tlahf" : "+a"(ax), "+d"(a) : "c"(b) : "cc"); break;
+    }
+    return (uint32_t)(ax >> 8) & 0x10;
+}
+
+int cpu_logic_af_fixed(void)
+{
+    static const uint64_t v[][2] = { { 1, 0xf }, { 8, 8 }, { 0xff, 1 }, { 0, 0 }, { 0x1f, 0x11 } };
+    uint32_t first = tk_af(0, v[0][0], v[0][1], 0);
+    for (int op = 0; op < 4; op++)
+        for (int k = 0; k < (int)(sizeof(v) / sizeof(v[0])); k++)
+            for (int af = 0; af < 2; af++)
+                if (tk_af(op, v[k][0], v[k][1], af) != first) return 0;
+    return 1;
+}
+
 /* tk_cpu_features: what emitted code may use beyond x86-64: BMI2 (the trace checks' rorx,
- * optimizer/ir_emit.c). */
+ * optimizer/ir_emit.c); whether logical instructions leave AF the same whatever they
+ * find (pass_flagcheck.c computes their flags again with a test). */
 static void tk_cpu_features(void)
 {
     uint32_t r[4];
+    hp_rt.cpu_logic_af = cpu_logic_af_fixed();
     tk_cpuid(0, 0, r);
     if (r[0] < 7) return;
     tk_cpuid(7, 0, r);

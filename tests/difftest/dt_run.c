@@ -171,6 +171,7 @@ int dt_setup(void)
     opt_mask = opt_parse(hp_rt.opts.opt, bad, sizeof(bad));
     hp_rt.ibl_link.kind = LINK_INDIRECT;
     hp_rt.cpu_bmi2 = __builtin_cpu_supports("bmi2");   /* as takeover.c finds it */
+    hp_rt.cpu_logic_af = cpu_logic_af_fixed();
     builder_init();
     syscalls_init();
     /* the fake thread: what cache code reaches through gs (spill slots, exit routine,

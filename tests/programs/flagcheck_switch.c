@@ -7,11 +7,13 @@
  *  - B: from `cmp %r8,%r10` of data that changes every round, re-run;
  *  - C: as B, but the recorded target writes the flags first (the hit path leaves them
  *    stale up to that write; the other targets read them);
- *  - D: as B through `call *%rax`, targets that return.
+ *  - D: as B through `call *%rax`, targets that return;
+ *  - E: from `or %r8,%r10` (CPython's dispatch: hotpath tests the result again, where the
+ *    CPU leaves AF, undefined after both, at one value).
  * Each target folds the flags it sees into a checksum (printed: compared with native).
- * SIGPROF, every tick of CPU time, until 200 land in loops B..D: at the branch and at each
+ * SIGPROF, every tick of CPU time, until 200 land in loops B..E: at the branch and at each
  * target's first instruction the context's flags must be those of the cmp (r8, r10 are in
- * the context). Exit status 65 when every check held. */
+ * the context), or of the or (E: r10 is its result). Exit status 65 when every check held. */
 #define _GNU_SOURCE
 #include <signal.h>
 #include <stdio.h>
@@ -27,10 +29,12 @@ extern const char fa_loop[], fa_t0[], fa_t1[], fa_t2[], fa_t3[];
 extern const char fb_loop[], fb_jmp[], fb_t0[], fb_t1[], fb_t2[], fb_t3[], fb_end[];
 extern const char fc_loop[], fc_jmp[], fc_t0[], fc_t1[], fc_t2[], fc_t3[], fc_end[];
 extern const char fd_loop[], fd_jmp[], fd_t0[], fd_t1[], fd_t2[], fd_t3[], fd_end[];
+extern const char fe_loop[], fe_jmp[], fe_t0[], fe_t1[], fe_t2[], fe_t3[], fe_end[];
 
 static unsigned char idx[N];
 static unsigned long va[N], vb[N];
 static volatile long alarms, checked, bad;
+static unsigned long or_af;                 /* AF after an or on this CPU (undefined) */
 
 /* the status flags of `cmp %r8,%r10` (r10 - r8) */
 static unsigned long cmp_flags(unsigned long r10, unsigned long r8)
@@ -45,6 +49,16 @@ static unsigned long cmp_flags(unsigned long r10, unsigned long r8)
     return f;
 }
 
+/* the status flags of `or %r8,%r10` (result r10) */
+static unsigned long or_flags(unsigned long res)
+{
+    unsigned long f = or_af;
+    if (!__builtin_parityl(res & 0xff)) f |= 4;
+    if (!res) f |= 0x40;
+    if ((long)res < 0) f |= 0x80;
+    return f;
+}
+
 static void on_prof(int sig, siginfo_t *si, void *ucv)
 {
     (void)sig; (void)si;
@@ -52,6 +66,18 @@ static void on_prof(int sig, siginfo_t *si, void *ucv)
     const char *rip = (const char *)uc->uc_mcontext.gregs[REG_RIP];
     const char *at[] = { fb_jmp, fb_t0, fb_t1, fb_t2, fb_t3, fc_jmp, fc_t0, fc_t1, fc_t2, fc_t3,
                          fd_jmp, fd_t0, fd_t1, fd_t2, fd_t3 };
+    const char *ate[] = { fe_jmp, fe_t0, fe_t1, fe_t2, fe_t3 };
+    unsigned long r10 = (unsigned long)uc->uc_mcontext.gregs[REG_R10];
+    unsigned long fl = (unsigned long)uc->uc_mcontext.gregs[REG_EFL] & FLAGS_MASK;
+    if (rip >= fe_loop && rip < fe_end) {
+        alarms++;
+        for (unsigned k = 0; k < sizeof(ate) / sizeof(ate[0]); k++)
+            if (rip == ate[k]) {
+                checked++;
+                if (fl != or_flags(r10)) bad++;
+            }
+        return;
+    }
     if (!((rip >= fb_loop && rip < fb_end) || (rip >= fc_loop && rip < fc_end) ||
           (rip >= fd_loop && rip < fd_end)))
         return;
@@ -59,9 +85,7 @@ static void on_prof(int sig, siginfo_t *si, void *ucv)
     for (unsigned k = 0; k < sizeof(at) / sizeof(at[0]); k++)
         if (rip == at[k]) {
             checked++;
-            unsigned long want = cmp_flags((unsigned long)uc->uc_mcontext.gregs[REG_R10],
-                                           (unsigned long)uc->uc_mcontext.gregs[REG_R8]);
-            if (((unsigned long)uc->uc_mcontext.gregs[REG_EFL] & FLAGS_MASK) != want) bad++;
+            if (fl != cmp_flags(r10, (unsigned long)uc->uc_mcontext.gregs[REG_R8])) bad++;
         }
 }
 
@@ -93,15 +117,17 @@ __attribute__((noinline)) static unsigned long run_a(void)
     return acc;
 }
 
-/* B, C, D: r8 = va[i], r10 = vb[i], rax = the target, then cmp %r8,%r10 ; branch */
-#define HEAD(L) \
+/* B, C, D: r8 = va[i], r10 = vb[i], rax = the target, then cmp %r8,%r10 ; branch
+ * (E: or %r8,%r10) */
+#define HEAD(L) HEAD_OP(L, "cmp")
+#define HEAD_OP(L, op) \
         "xor %%r9d,%%r9d\n" \
         ".globl " #L "_loop\n" #L "_loop:\n\t" \
         "movzbl (%[idx],%%r9),%%eax\n\t" \
         "mov (%[tab],%%rax,8),%%rax\n\t" \
         "mov (%[va],%%r9,8),%%r8\n\t" \
         "mov (%[vb],%%r9,8),%%r10\n\t" \
-        "cmp %%r8,%%r10\n" \
+        op " %%r8,%%r10\n" \
         ".globl " #L "_jmp\n" #L "_jmp:\n\t"
 #define TAIL(L) \
         "1:\n\tinc %%r9\n\tcmp $4096,%%r9\n\tjb " #L "_loop\n" \
@@ -163,11 +189,32 @@ __attribute__((noinline)) static unsigned long run_d(const void *const *tab)
     return acc;
 }
 
+__attribute__((noinline)) static unsigned long run_e(const void *const *tab)
+{
+    unsigned long acc = 1;
+    __asm__ volatile(
+        HEAD_OP(fe, "or")
+        "jmp *%%rax\n"
+        ".globl fe_t0\nfe_t0:\n\t" FOLD(3) "jmp 1f\n"
+        ".globl fe_t1\nfe_t1:\n\t" FOLD(5) "jmp 1f\n"
+        ".globl fe_t2\nfe_t2:\n\t" FOLD(7) "jmp 1f\n"
+        ".globl fe_t3\nfe_t3:\n\t" FOLD(11) "\n"
+        TAIL(fe)
+        : "+b"(acc)
+        : [idx] "r"(idx), [tab] "r"(tab), [va] "r"(va), [vb] "r"(vb)
+        : "rax", "rcx", "rdx", "r8", "r9", "r10", "cc", "memory");
+    return acc;
+}
+
 int main(void)
 {
     static const void *tb[] = { fb_t0, fb_t1, fb_t2, fb_t3 };
     static const void *tc[] = { fc_t0, fc_t1, fc_t2, fc_t3 };
     static const void *td[] = { fd_t0, fd_t1, fd_t2, fd_t3 };
+    static const void *te[] = { fe_t0, fe_t1, fe_t2, fe_t3 };
+    unsigned long ax = 0x1200, o = 1;
+    __asm__ volatile("sahf\n\tor $0xf,%1\n\tlahf" : "+a"(ax), "+r"(o) : : "cc");
+    or_af = ax >> 8 & 0x10;
     unsigned long x = 0x9e3779b97f4a7c15ul, sum = 0;
     for (int i = 0; i < N; i++) {
         x ^= x << 13; x ^= x >> 7; x ^= x << 17;
@@ -176,7 +223,7 @@ int main(void)
         vb[i] = i % 5 == 0 ? x : i % 5 == 1 ? x + 1 : i % 5 == 2 ? x ^ (1ul << 63) : x * 3;
     }
     for (int r = 0; r < 100; r++)                                     /* hot: traces */
-        sum = sum * 31 + run_a() + 3 * run_b(tb) + 5 * run_c(tc) + 7 * run_d(td);
+        sum = sum * 31 + run_a() + 3 * run_b(tb) + 5 * run_c(tc) + 7 * run_d(td) + 9 * run_e(te);
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
     sa.sa_sigaction = on_prof;
@@ -184,7 +231,7 @@ int main(void)
     sigaction(SIGPROF, &sa, 0);
     struct itimerval it = { { 0, 50 }, { 0, 50 } };
     setitimer(ITIMER_PROF, &it, 0);
-    for (long r = 0; r < 200000 && alarms < 200; r++) { run_b(tb); run_c(tc); run_d(td); }
+    for (long r = 0; r < 200000 && alarms < 250; r++) { run_b(tb); run_c(tc); run_d(td); run_e(te); }
     struct itimerval off = { { 0, 0 }, { 0, 0 } };
     setitimer(ITIMER_PROF, &off, 0);
     if (getenv("FC_DEBUG")) fprintf(stderr, "%ld alarms, %ld checked, %ld wrong\n", alarms, checked, bad);

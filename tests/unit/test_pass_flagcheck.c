@@ -101,6 +101,43 @@ static void test_cmp_reruns(void **s)
     ir_free(&t);
 }
 
+/* and/or/xor: `test dst,dst` gives their flags back, test runs again: only where the CPU
+ * leaves AF (undefined after them) at one value */
+static void test_logic(void **s)
+{
+    (void)s;
+    static const uint8_t or_[] = {
+        0x09, 0xc6,                     /* 0: or %eax,%esi */
+        0x0f, 0xb6, 0xc0,               /* 2: movzbl %al,%eax (the or's source may change) */
+        0xff, 0xe0,                     /* 5: jmp *%rax */
+    };
+    static const uint8_t or_changed[] = { 0x09, 0xc6, 0x89, 0xfe, 0xff, 0xe0 };   /* or; mov %edi,%esi */
+    static const uint8_t test_[] = { 0x48, 0x85, 0xc0, 0xff, 0xe0 };             /* test %rax,%rax */
+    static const uint8_t test_changed[] = { 0x48, 0x85, 0xd0, 0x31, 0xd2, 0x48, 0x89, 0xf2, 0xff, 0xe0 };
+    hp_rt.cpu_logic_af = 0;
+    assert_int_equal(checks(or_, sizeof(or_), 3, 0), 0);
+    assert_int_equal(checks(test_, sizeof(test_), 2, 0), 0);
+    hp_rt.cpu_logic_af = 1;
+    ir_trace_t t;
+    build(&t, or_, sizeof(or_), 3, 0);
+    assert_int_equal(opt_pass_flagcheck(&t), 1);
+    const ir_insn_t *i = &t.insn[ind_at(&t)];
+    assert_int_equal(i->ncomp, 1);
+    static const uint8_t test_esi[] = { 0x85, 0xf6 };                /* test %esi,%esi */
+    assert_int_equal(i->comp[0].len, 2);
+    assert_memory_equal(i->comp[0].bytes, test_esi, 2);
+    ir_free(&t);
+    build(&t, test_, sizeof(test_), 2, 0);
+    assert_int_equal(opt_pass_flagcheck(&t), 1);
+    i = &t.insn[ind_at(&t)];
+    assert_int_equal(i->ncomp, 1);
+    assert_memory_equal(i->comp[0].bytes, test_, 3);
+    ir_free(&t);
+    assert_int_equal(checks(or_changed, sizeof(or_changed), 3, 0), 0);
+    assert_int_equal(checks(test_changed, sizeof(test_changed), 4, 0), 0);  /* (the xor is W) */
+    hp_rt.cpu_logic_af = 0;
+}
+
 /* flags dead after the branch: no recomputation on the hit path, the target's first
  * instruction (their writer) inexact */
 static void test_dead_flags(void **s)
@@ -215,6 +252,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_add_reruns_after_inverse),
         cmocka_unit_test(test_cmp_reruns),
+        cmocka_unit_test(test_logic),
         cmocka_unit_test(test_dead_flags),
         cmocka_unit_test(test_call_recomputes),
         cmocka_unit_test(test_refusals),
