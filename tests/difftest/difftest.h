@@ -44,9 +44,10 @@ typedef struct {
 
 /* Kinds of generated instruction: DT_PLAIN, or control transfers: forward jcc, jmp, call
  * (kind_call: the pushed return address stays on the stack; kind_func: the callee returns),
- * loop/loope/loopne/jrcxz (rel8 only), the loop's latch (jnz back to the head), and the
- * return of a kind_func callee (ret / ret imm16; target: where it returns to). */
-enum { DT_PLAIN, DT_JCC, DT_JMP, DT_CALL, DT_LOOP, DT_LATCH, DT_RET };
+ * loop/loope/loopne/jrcxz (rel8 only), the loop's latch (jnz back to the head), the
+ * return of a kind_func callee (ret / ret imm16; target: where it returns to), and
+ * `jmp *reg` (kind_ijmp: the register holds the address of one of two later points). */
+enum { DT_PLAIN, DT_JCC, DT_JMP, DT_CALL, DT_LOOP, DT_LATCH, DT_RET, DT_IJMP };
 
 typedef struct {
     uint8_t kind;               /* DT_* */
@@ -62,6 +63,9 @@ typedef struct {
                                    DT_RET: the instruction it returns to (R; a return
                                    address chosen by cmov may send some states to AFTER) */
     uint16_t ret_pop;           /* DT_RET: the immediate of `ret imm16` (0: plain ret) */
+    uint8_t ijmp_reg;           /* DT_IJMP: the register (id) it jumps through */
+    int lea_a, lea_b;           /* DT_IJMP: the instructions whose addr_of are its targets
+                                   (lea_b -1: one target) */
     int addr_of;                /* DT_PLAIN: 1 + index of the instruction (n: E) whose address
                                    is this one's immediate or RIP-relative operand (set at
                                    layout); 0: none */

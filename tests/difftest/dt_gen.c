@@ -13,7 +13,8 @@
  *   an instruction that reads flags is only generated when they are all in it (so native
  *   results never depend on undefined flags); flags_end is that set at E.
  * - branches only go forward (the latch is the one backward branch), and land only at the
- *   start of a group (never between an index mask and the access that uses it).
+ *   start of a group (never between an index mask and the access that uses it); so do
+ *   kind_ijmp's `jmp *reg` (its targets: the addr_of of its leas, bound like a jmp's).
  * - vector state: any of xmm0..15 may be written (scalar-double code, kind_sse); no
  *   instruction loads MXCSR (the default: exceptions masked, round to nearest; only its
  *   sticky flags change), so floating point results are deterministic; VEX forms only
@@ -207,7 +208,9 @@ int gen_label(gen_t *g)
     uint32_t join = DT_STATUS;
     for (int k = 0; k < g->npend;) {
         if (g->pend[k].min > g->c->n) { k++; continue; }
-        g->c->insn[g->pend[k].at].target = g->c->n;
+        dt_insn_t *from = &g->c->insn[g->pend[k].at];
+        if (from->kind == DT_PLAIN) from->addr_of = g->c->n + 1;   /* kind_ijmp's lea */
+        else from->target = g->c->n;
         join &= g->pend[k].def;
         bound = 1;
         g->pend[k] = g->pend[--g->npend];
@@ -373,6 +376,7 @@ static int gen_layout(dt_case_t *c, const dt_env_t *env)
             i->pc = pc;
             if (i->kind == DT_LOOP) i->len = (uint8_t)(2 + i->near);
             else if (i->kind == DT_RET) i->len = i->ret_pop ? 3 : 1;
+            else if (i->kind == DT_IJMP) i->len = (uint8_t)(i->ijmp_reg >= 8 ? 3 : 2);
             else if (i->kind != DT_PLAIN) i->len = lens[i->kind][i->near];
             pc += i->len;
         }
@@ -380,7 +384,7 @@ static int gen_layout(dt_case_t *c, const dt_env_t *env)
         for (int k = 0; k < c->n; k++) {
             dt_insn_t *i = &c->insn[k];
             if (i->kind == DT_PLAIN || i->kind == DT_LOOP || i->kind == DT_CALL || i->kind == DT_RET ||
-                i->near)
+                i->kind == DT_IJMP || i->near)
                 continue;
             uint64_t to = i->target >= c->n ? c->end_pc : c->insn[i->target].pc;
             int64_t rel = (int64_t)(to - (i->pc + 2));
@@ -415,6 +419,10 @@ static int gen_layout(dt_case_t *c, const dt_env_t *env)
         } else if (i->kind == DT_CALL) {
             b[0] = 0xe8;
             memcpy(b + 1, &rel32, 4);
+        } else if (i->kind == DT_IJMP) {                 /* [41] ff e0+r: jmp *reg */
+            if (i->ijmp_reg >= 8) *b++ = 0x41;
+            b[0] = 0xff;
+            b[1] = (uint8_t)(0xe0 | (i->ijmp_reg & 7));
         } else if (i->kind == DT_RET) {                  /* c3, or c2 iw */
             b[0] = i->ret_pop ? 0xc2 : 0xc3;
             memcpy(b + 1, &i->ret_pop, 2);
@@ -561,6 +569,8 @@ int dt_path_random(const dt_case_t *c, uint64_t seed, dt_path_t *p)
         idx[n++] = k;
         if (i->kind == DT_JCC || i->kind == DT_LOOP) k = gen_rand(&r) & 1 ? i->target : k + 1;
         else if (i->kind == DT_JMP || i->kind == DT_CALL || i->kind == DT_RET) k = i->target;
+        else if (i->kind == DT_IJMP)                      /* either of its two targets */
+            k = c->insn[i->lea_b >= 0 && gen_rand(&r) & 1 ? i->lea_b : i->lea_a].addr_of - 1;
         else if (i->kind == DT_LATCH && gen_rand(&r) & 1) { k = 0; break; }
         else k++;
     }

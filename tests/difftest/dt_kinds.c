@@ -518,6 +518,102 @@ int gen_branch(gen_t *g, int cmp)
 
 static int kind_branch(gen_t *g) { return gen_branch(g, gen_chance(g, 55)); }
 
+/* kind_ijmp: an indirect jump through a register with flags that its targets may read
+ * (pass_flagcheck.c checks it with a cmp and must compute them again on both paths):
+ *         lea ra, [rip+T]
+ *         [lea rb, [rip+U] ; test rz, bit ; cmovcc ra, rb]   states go to T or U
+ *         W                   cmp/test/add/sub/and/or/xor, never into ra
+ *         [mov rx, ry]        (may change W's inputs: the check then stays flag-free)
+ *         jmp *ra
+ * T and U are later group starts (forward, like a jmp's target). */
+static int kind_ijmp(gen_t *g)
+{
+    dt_case_t *c = g->c;
+    gen_t saved = *g;
+    int n0 = c->n;
+    ZydisEncoderRequest r;
+    gen_mem_t a;
+    memset(&a, 0, sizeof(a));
+    a.base = ZYDIS_REGISTER_RIP;
+    a.disp = (int64_t)g->env->code;                          /* placeholders: set at layout */
+    int ra = gen_wreg(g), rb = -1, lea_b = -1;
+    if (ra < 0) return 0;
+    gen_rq(&r, ZYDIS_MNEMONIC_LEA);                          /* lea ra, [rip+T] */
+    gen_rq_reg(&r, gen_reg(ra, 64));
+    gen_rq_mem(&r, &a, 8);
+    if (!gen_emit(g, &r, 0, 0, 0, 0)) goto undo;
+    int lea_a = c->n - 1;
+    g->wr &= ~(1u << ra);                                    /* ra holds the target from here */
+    if (gen_chance(g, 60) && (rb = gen_wreg(g)) >= 0) {
+        int rz;
+        do rz = gen_below(g, 16); while (rz == rb || rz == 4);
+        gen_rq(&r, ZYDIS_MNEMONIC_LEA);                      /* lea rb, [rip+U] */
+        gen_rq_reg(&r, gen_reg(rb, 64));
+        gen_rq_mem(&r, &a, 8);
+        if (!gen_emit(g, &r, 0, 0, 0, 0)) goto undo;
+        lea_b = c->n - 1;
+        gen_rq(&r, ZYDIS_MNEMONIC_TEST);                     /* test rz, 1 << bit */
+        gen_rq_reg(&r, gen_reg(rz, 64));
+        gen_rq_imm(&r, 1ll << gen_below(g, 31));
+        if (!gen_emit(g, &r, 0, DT_STATUS, DT_STATUS & ~DT_AF, 0)) goto undo;
+        g->wr |= 1u << ra;
+        gen_rq(&r, gen_chance(g, 50) ? ZYDIS_MNEMONIC_CMOVZ : ZYDIS_MNEMONIC_CMOVNZ);
+        gen_rq_reg(&r, gen_reg(ra, 64));
+        gen_rq_reg(&r, gen_reg(rb, 64));
+        int ok = gen_emit(g, &r, DT_ZF, 0, 0, 0);
+        g->wr &= ~(1u << ra);
+        if (!ok) goto undo;
+    }
+    static const ZydisMnemonic ws[] = { ZYDIS_MNEMONIC_CMP, ZYDIS_MNEMONIC_TEST, ZYDIS_MNEMONIC_ADD,
+                                        ZYDIS_MNEMONIC_SUB, ZYDIS_MNEMONIC_AND, ZYDIS_MNEMONIC_OR,
+                                        ZYDIS_MNEMONIC_XOR };
+    ZydisMnemonic m = ws[gen_below(g, (int)(sizeof(ws) / sizeof(ws[0])))];
+    int writes = m != ZYDIS_MNEMONIC_CMP && m != ZYDIS_MNEMONIC_TEST;
+    int bits = gen_bits(g), dst = writes ? gen_wreg(g) : gen_rreg(g);
+    if (dst < 0) goto undo;
+    gen_rq(&r, m);                                           /* W */
+    gen_rq_reg(&r, gen_sized(g, dst, bits));
+    if (gen_chance(g, 40)) gen_rq_imm(&r, gen_imm(g, bits));
+    else gen_rq_reg(&r, gen_sized(g, gen_rreg(g), bits));
+    int logic = m == ZYDIS_MNEMONIC_TEST || m == ZYDIS_MNEMONIC_AND || m == ZYDIS_MNEMONIC_OR ||
+                m == ZYDIS_MNEMONIC_XOR;
+    if (!gen_emit(g, &r, 0, DT_STATUS, logic ? DT_STATUS & ~DT_AF : DT_STATUS, 0)) goto undo;
+    if (gen_chance(g, 30)) {                                 /* mov rx, ry */
+        int rx = gen_wreg(g);
+        if (rx >= 0) {
+            gen_rq(&r, ZYDIS_MNEMONIC_MOV);
+            gen_rq_reg(&r, gen_reg(rx, 64));
+            gen_rq_reg(&r, gen_reg(gen_rreg(g), 64));
+            if (!gen_emit(g, &r, 0, 0, 0, 0)) goto undo;
+        }
+    }
+    g->wr = saved.wr;
+    dt_insn_t *i = gen_slot(g);                              /* jmp *ra */
+    if (!i || g->npend + 2 > DT_MAX_INSNS) goto undo;
+    i->kind = DT_IJMP;
+    i->ijmp_reg = (uint8_t)ra;
+    i->lea_a = lea_a;
+    i->lea_b = lea_b;
+    i->target = 0;
+    int jn = c->n++;
+    for (int t = 0; t < 2; t++) {
+        int at = t ? lea_b : lea_a;
+        if (at < 0) continue;
+        g->pend[g->npend].at = at;
+        g->pend[g->npend].min = jn + 1 + gen_below(g, 3);
+        g->pend[g->npend++].def = g->def;
+    }
+    g->reachable = 0;
+    return 1;
+undo: {
+        gen_rng_t rng = g->rng;
+        *g = saved;
+        g->rng = rng;
+        c->n = n0;
+        return 0;
+    }
+}
+
 /* A forward call: the app return address is pushed and stays (the callee never returns). */
 static int kind_call(gen_t *g)
 {
@@ -874,7 +970,7 @@ undo: {
 static const gen_kind_t gen_kinds[] = {
     { kind_alu, 22 }, { kind_unary, 5 }, { kind_mul, 5 }, { kind_shift, 10 }, { kind_mov, 16 }, { kind_movx, 5 },
     { kind_lea, 5 }, { kind_widen, 3 }, { kind_cond, 7 }, { kind_xchg, 2 }, { kind_stack, 7 }, { kind_misc, 5 }, { kind_slot_rmw, 4 },
-    { kind_dead, 3 }, { kind_branch, 10 }, { kind_call, 1 }, { kind_loopx, 2 }, { kind_func, 4 },
+    { kind_dead, 3 }, { kind_branch, 10 }, { kind_call, 1 }, { kind_loopx, 2 }, { kind_func, 4 }, { kind_ijmp, 3 },
 };
 
 /* gen_one_func: a kind_func group here (another kind if it does not fit). */

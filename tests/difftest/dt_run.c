@@ -495,7 +495,7 @@ static int dt_case(uint64_t seed)
     /* a path that ends at a ret: its successor is known to the trace (checked inline, then
        a linked exit) for odd seeds, else the ret's lookup ends the trace */
     const dt_insn_t *last = &c->insn[dt_insn_at(c, p.pcs[p.n - 1]) + (int)p.lens[p.n - 1] - 1];
-    uint64_t succ = last->kind == DT_RET && (seed & 1) ? p.next_pc : 0;
+    uint64_t succ = (last->kind == DT_RET || last->kind == DT_IJMP) && (seed & 1) ? p.next_pc : 0;
     uint64_t retpair0 = hp_rt.stats.opt_retpair;
     hp_status_t st = trace_build(p.pcs, p.lens, p.n, succ, &frame_k, &b, &why);
     if (st == HP_OK) dt_count_trace(c, &p, b, hp_rt.stats.opt_retpair != retpair0);
