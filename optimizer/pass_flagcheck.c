@@ -47,7 +47,10 @@ static int fc_writer(const ir_trace_t *t, int k, int *how, ZydisMnemonic *inv)
         const ir_insn_t *w = &t->insn[j];
         an_effects_t e;
         an_effects(w, &e);
-        if (w->kind == IR_IND || w->kind == IR_SYSCALL || e.opaque) return -1;
+        if (w->kind == IR_SYSCALL || e.opaque) return -1;
+        /* (an earlier inline check keeps the flags: flag-free, or with flags given back on
+           its hit path, as flags live at it since this branch k exits; its ret/call moves
+           rsp, which W may not read) */
         if (!((e.fdef | e.fundef) & FC_STATUS)) {
             changed |= e.def | e.def_part;
             continue;
