@@ -69,14 +69,17 @@ static int ie_check_fl_ok(const bb_ctx_t *c, const ir_insn_t *i)
 }
 
 /* ie_check_fl: the inline check of `jmp/call *%reg` i with flags (pass_flagcheck.c):
- *     cmp target(%rip),%reg ; jne miss ; [<comp>] ; [push return address]
- * comp (the app's flags computed again) runs here with IR_F_CHECK_REMAT; the miss path
- * (ie_emit_cold) runs it first, then loads the target as the flag-free check does. rcx is
- * never spilled on the hit path. */
+ *     [push return address] ; cmp target(%rip),%reg ; jne miss ; [<comp>]
+ * A call pushes first, while the flags are still the app's: a fault on the push is the
+ * call's own, exact (XL_OTHER: rsp has not moved); nothing after it can fault. comp (the
+ * app's flags computed again) runs here with IR_F_CHECK_REMAT; the miss path
+ * (ie_emit_cold: ie_miss_fl) runs it first, then loads the target into rcx as the
+ * flag-free check does, without a push. rcx is never spilled on the hit path. */
 static void ie_check_fl(bb_ctx_t *c, const ir_insn_t *i)
 {
     if (c->rcx_spilled) c->p = emit_gs_load(c->p, R_RCX, T_SPILL_RCX);
     c->rcx_spilled = 0;
+    if (i->zi.mnemonic == ZYDIS_MNEMONIC_CALL) bb_push_return(c, i->app_pc + i->len);
     int r = ZydisRegisterGetId(i->ops[0].reg.value);
     c->p = emit_u8(c->p, (uint8_t)(0x48 | (r >= 8 ? 4 : 0)));
     c->p = emit_u8(c->p, 0x3b);                                       /* cmp disp32(%rip),%reg */
@@ -89,7 +92,6 @@ static void ie_check_fl(bb_ctx_t *c, const ir_insn_t *i)
     c->cold_alt[c->ncold].fl = i;
     c->p = emit_jcc_rel32(c->p, 5, &c->cold[c->ncold++]);             /* jne miss */
     if ((i->flags & IR_F_CHECK_REMAT) && ie_comp(c, i) != HP_OK) c->overflow = 1;
-    if (i->zi.mnemonic == ZYDIS_MNEMONIC_CALL) bb_push_return(c, i->app_pc + i->len);
     hp_rt.stats.trace_inline_checks++;
 }
 
@@ -220,10 +222,10 @@ static void ie_emit_cold(bb_ctx_t *c, const ir_trace_t *t)
         if (c->p + 400 > c->end) { c->overflow = 1; return; }
         emit_set_rel32(c->cold[i], (uint64_t)c->p);
         const ir_insn_t *fl = c->cold_alt[i].fl;
-        if (fl) {                                         /* a check with flags missed */
-            if (ie_comp(c, fl) != HP_OK) { c->overflow = 1; return; }        /* the app's flags */
-            c->rcx_spilled = 0;
-            if (bb_indirect_target(c, &fl->zi, fl->ops, fl->app_pc) != HP_OK) { c->overflow = 1; return; }
+        if (fl) {                                         /* a check with flags missed: */
+            if (ie_comp(c, fl) != HP_OK) { c->overflow = 1; return; }        /* the app's flags, */
+            c->p = emit_gs_store(c->p, R_RCX, T_SPILL_RCX);                  /* rcx = the target */
+            if (bb_load_target(c, &fl->zi, &fl->ops[0], fl->app_pc) != HP_OK) { c->overflow = 1; return; }
             if (c->cold_alt[i].alt) ie_second_target(c, t, c->cold_alt[i].next, c->cold_alt[i].alt, 1);
             ie_restore(c, t);
             c->p = bb_ibl_trace(c->p);

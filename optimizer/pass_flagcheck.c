@@ -18,10 +18,10 @@
  * the lookup starts with the app's flags; the hit path runs them too (IR_F_CHECK_REMAT),
  * except where the flags are dead after the branch and an inexact region up to their next
  * writer is allowed (an_inexact_region: then those instructions are IR_F_INEXACT).
- * Exactness: the branch's map entry is XL_OTHER (emitter): exact at the cmp; an
+ * Exactness: the branch's map entry is XL_OTHER (emitter): exact at its first byte; an
  * asynchronous signal inside the check single-steps to the next exact instruction; the
- * only instruction in it that can fault is an indirect call's push, after the flags are
- * back (a call always gets IR_F_CHECK_REMAT). W must define every status flag (none left
+ * only instruction in it that can fault is an indirect call's push, which comes first,
+ * before the cmp (the miss path, out of line, has nothing that can fault). W must define every status flag (none left
  * undefined but the logical ones' AF, none read: adc/sbb, inc/dec keep CF) and touch no
  * memory. */
 #include "opt.h"
@@ -126,8 +126,7 @@ int opt_pass_flagcheck(ir_trace_t *t)
     for (int k = 0; k + 1 < t->n; k++) {
         ir_insn_t *i = &t->insn[k];
         if (i->kind != IR_IND || !i->target || i->ncomp || i->flags) continue;
-        int call = i->zi.mnemonic == ZYDIS_MNEMONIC_CALL;
-        if ((!call && i->zi.mnemonic != ZYDIS_MNEMONIC_JMP) || i->zi.operand_count_visible != 1 ||
+        if ((i->zi.mnemonic != ZYDIS_MNEMONIC_CALL && i->zi.mnemonic != ZYDIS_MNEMONIC_JMP) || i->zi.operand_count_visible != 1 ||
             i->ops[0].type != ZYDIS_OPERAND_TYPE_REGISTER || i->ops[0].size != 64 ||
             an_reg_id(i->ops[0].reg.value) < 0 || i->ops[0].reg.value == ZYDIS_REGISTER_RSP)
             continue;
@@ -139,7 +138,7 @@ int opt_pass_flagcheck(ir_trace_t *t)
         an_effects(&t->insn[k + 1], &e);
         an_flags_t live = e.exits ? AN_ALL_FLAGS : (lf[k + 1] & ~e.fdef) | e.fuse;
         i->flags |= IR_F_CHECK_FL;
-        if (call || (live & FC_STATUS) || !an_inexact_region(t, k, 0, FC_STATUS, 1))
+        if ((live & FC_STATUS) || !an_inexact_region(t, k, 0, FC_STATUS, 1))
             i->flags |= IR_F_CHECK_REMAT;
         changed++;
     }

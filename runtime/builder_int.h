@@ -85,6 +85,11 @@ static inline void bb_req_reg(ZydisEncoderRequest *req, ZydisMnemonic m, int n, 
     req->operands[0].reg.value = r;
 }
 uint8_t *bb_ibl_trace(uint8_t *p) HP_HIDDEN;
+/* bb_load_target: mov the target of indirect jmp/call `in` (operand op, at app pc) into
+ * rcx (the app's rcx already spilled). */
+hp_status_t bb_load_target(bb_ctx_t *c, const ZydisDecodedInstruction *in,
+                           const ZydisDecodedOperand *op, uint64_t pc) HP_HIDDEN;
+
 /* bb_indirect_target: spill rcx (unless c->rcx_spilled says it is already: then the
  * operand must not read rcx) and put the app target of an indirect jmp/call or ret in rcx
  * (a call also pushes its app return address; a ret pops). */

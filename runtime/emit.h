@@ -168,19 +168,23 @@ static inline void emit_set_rel32(uint8_t *field, uint64_t target)
     __atomic_store_n((uint32_t *)field, (uint32_t)d, __ATOMIC_RELEASE);
 }
 
-/* emit_push_imm64: push a 64-bit constant without touching flags or registers. */
+/* emit_push_imm64: push a 64-bit constant without touching flags or registers. The two
+ * halves are written below rsp before rsp moves, so a fault on them (a stack overflow) leaves
+ * rsp where the push found it, as a faulting push does (signal frames skip the 128 bytes
+ * below rsp). */
 static inline uint8_t *emit_push_imm64(uint8_t *p, uint64_t v)
 {
     if ((int64_t)v == (int64_t)(int32_t)v) {           /* push $imm32 (sign-extended) */
         p = emit_u8(p, 0x68);
         return emit_u32(p, (uint32_t)v);
     }
+    p = emit_u8(p, 0xc7); p = emit_u8(p, 0x44); p = emit_u8(p, 0x24); p = emit_u8(p, 0xf8);
+    p = emit_u32(p, (uint32_t)v);                                      /* movl $lo,-8(%rsp) */
+    p = emit_u8(p, 0xc7); p = emit_u8(p, 0x44); p = emit_u8(p, 0x24); p = emit_u8(p, 0xfc);
+    p = emit_u32(p, (uint32_t)(v >> 32));                              /* movl $hi,-4(%rsp) */
     static const uint8_t lea[] = { 0x48, 0x8d, 0x64, 0x24, 0xf8 };   /* lea -8(%rsp),%rsp */
     for (unsigned i = 0; i < sizeof(lea); i++) p = emit_u8(p, lea[i]);
-    p = emit_u8(p, 0xc7); p = emit_u8(p, 0x04); p = emit_u8(p, 0x24);  /* movl $lo,(%rsp) */
-    p = emit_u32(p, (uint32_t)v);
-    p = emit_u8(p, 0xc7); p = emit_u8(p, 0x44); p = emit_u8(p, 0x24); p = emit_u8(p, 0x04);
-    return emit_u32(p, (uint32_t)(v >> 32));                          /* movl $hi,4(%rsp) */
+    return p;
 }
 
 /* emit_lea_rsp: lea imm(%rsp),%rsp (flags untouched). */

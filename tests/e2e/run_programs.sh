@@ -168,6 +168,7 @@ expected_status() {
         dce_replay*) echo 63 ;;
         sink_copy*) echo 64 ;;
         flagcheck_switch*) echo 65 ;;
+        flagcheck_call_fault*) echo 66 ;;
         sig_resethand*) echo 162 ;;   # "handler", then the second SIGRTMIN's default action
         sig_altstack_nested*) echo 0 ;;
         sig_altstack*) echo 3 ;;     # _exit(3) from the handler on the alternate stack

@@ -2,10 +2,11 @@
  * the check with flags is taken where the last flag writer can run again (a register cmp;
  * an add/sub of a register or an immediate into a register, after its inverse), with the
  * hit path recomputing the flags unless they are dead after the branch (then the region up
- * to their writer is inexact; a call recomputes always: its push can fault); refused for
+ * to their writer is inexact); refused for
  * every other writer and where the writer's inputs changed. The emitted check is `cmp
  * target(%rip),%reg ; jne miss`, mapped XL_OTHER, its constant the recorded target, the
- * recomputation after the jne, and the miss path starts with it. Running such code (hits,
+ * recomputation after the jne, and the miss path starts with it; a call pushes first and
+ * its miss path does not push again. Running such code (hits,
  * misses, signals) is tests/programs/flagcheck_switch.c's part. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -154,8 +155,9 @@ static void test_dead_flags(void **s)
     ir_free(&t);
 }
 
-/* a call recomputes on the hit path even so: its push can fault */
-static void test_call_recomputes(void **s)
+/* a call: the same rules (its push comes first, while the flags are the app's); emitted
+ * as push, cmp, jne, and the miss path loads the target without a second push */
+static void test_call(void **s)
 {
     (void)s;
     static const uint8_t c[] = {
@@ -166,8 +168,32 @@ static void test_call_recomputes(void **s)
     build(&t, c, sizeof(c), 2, 1);
     assert_int_equal(opt_pass_flagcheck(&t), 1);
     int k = ind_at(&t);
-    assert_int_equal(t.insn[k].flags, IR_F_CHECK_FL | IR_F_CHECK_REMAT);
-    assert_int_equal(t.insn[k + 1].flags, 0);
+    assert_int_equal(t.insn[k].flags, IR_F_CHECK_FL);                /* dead after: no remat */
+    assert_true(t.insn[k + 1].flags & IR_F_INEXACT);
+    bb_ctx_t ctx;
+    bb_exit_t exits[8];
+    hp_xl_t xl[32];
+    unit_emit(&t, (uint64_t)code, &ctx, exits, 8, xl, 32);
+    assert_int_equal(xl[k].kind, XL_OTHER);
+    const uint8_t *at = ctx.start + xl[k].cache_off;
+    static const uint8_t push[] = { 0xff, 0x35 };                    /* pushq ret(%rip) */
+    static const uint8_t cmp[] = { 0x48, 0x3b, 0x05 };
+    assert_memory_equal(at, push, 2);
+    assert_memory_equal(at + 6, cmp, 3);
+    assert_int_equal(ctx.nrets, 2);
+    assert_int_equal(ctx.rets[0].value, (uint64_t)code + 5);         /* the return address */
+    assert_int_equal(ctx.rets[1].value, (uint64_t)code + T2);
+    assert_int_equal(at[13], 0x0f);                                  /* jne miss */
+    assert_int_equal(at[14], 0x85);
+    assert_ptr_equal(at + 19, ctx.start + xl[k + 1].cache_off);      /* nothing after it */
+    int32_t rel;
+    memcpy(&rel, at + 15, 4);
+    const uint8_t *miss = at + 19 + rel;
+    static const uint8_t remat[] = { 0x48, 0x29, 0xd0, 0x48, 0x01, 0xd0 };
+    static const uint8_t spill_load[] = { 0x65, 0x48, 0x89, 0x0c, 0x25, 0x10, 0, 0, 0, 0x48, 0x89, 0xc1 };
+    assert_memory_equal(miss, remat, sizeof(remat));
+    assert_memory_equal(miss + sizeof(remat), spill_load, sizeof(spill_load));   /* no push */
+    cache_commit(ctx.start, (size_t)(ctx.p - ctx.start));
     ir_free(&t);
 }
 
@@ -254,7 +280,7 @@ int main(void)
         cmocka_unit_test(test_cmp_reruns),
         cmocka_unit_test(test_logic),
         cmocka_unit_test(test_dead_flags),
-        cmocka_unit_test(test_call_recomputes),
+        cmocka_unit_test(test_call),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_emitted),
     };
