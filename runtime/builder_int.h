@@ -6,7 +6,9 @@
 #include "runtime.h"
 #include "heap.h"
 
-#define BB_RETS 64              /* `pushq ret(%rip)` constants in one translation */
+#define BB_RETS 128             /* 8-byte constants after one translation's stubs: return
+                                   addresses (`pushq ret(%rip)`), checked targets (`cmp
+                                   target(%rip),%reg`, pass_flagcheck.c) */
 #define BB_COLD 64              /* out-of-line lookups of a trace's inline target checks */
 
 typedef struct {
