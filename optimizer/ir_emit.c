@@ -88,7 +88,7 @@ static void ie_check_fl(bb_ctx_t *c, const ir_insn_t *i)
     c->rets[c->nrets++].value = i->target;
     c->p = emit_u32(c->p, 0);
     c->cold_alt[c->ncold].next = i->target;
-    c->cold_alt[c->ncold].alt = i->target2;
+    c->cold_alt[c->ncold].alt = 0;                                    /* (retsites: rets only) */
     c->cold_alt[c->ncold].fl = i;
     c->p = emit_jcc_rel32(c->p, 5, &c->cold[c->ncold++]);             /* jne miss */
     if ((i->flags & IR_F_CHECK_REMAT) && ie_comp(c, i) != HP_OK) c->overflow = 1;
@@ -226,7 +226,6 @@ static void ie_emit_cold(bb_ctx_t *c, const ir_trace_t *t)
             if (ie_comp(c, fl) != HP_OK) { c->overflow = 1; return; }        /* the app's flags, */
             c->p = emit_gs_store(c->p, R_RCX, T_SPILL_RCX);                  /* rcx = the target */
             if (bb_load_target(c, &fl->zi, &fl->ops[0], fl->app_pc) != HP_OK) { c->overflow = 1; return; }
-            if (c->cold_alt[i].alt) ie_second_target(c, t, c->cold_alt[i].next, c->cold_alt[i].alt, 1);
             ie_restore(c, t);
             c->p = bb_ibl_trace(c->p);
             continue;

@@ -47,28 +47,40 @@ static int tk_xsave_setup(void)
     return 1;
 }
 
-/* tk_af: the AF bit (0x10) after one of and/or/xor/test (op 0..3) of a and b, entered with
- * AF = af. lahf/sahf only: no stack below rsp is touched. */
-static uint32_t tk_af(int op, uint64_t a, uint64_t b, int af)
+/* tk_af: the AF bit (0x10) after one of and/or/xor/test (op 0..3) at width w (0: 8 bits,
+ * 1: 32, 2: 64) of a and b, entered with AF = af. lahf/sahf only: nothing below rsp. */
+static uint32_t tk_af(int op, int w, uint64_t a, uint64_t b, int af)
 {
     uint64_t ax = af ? 0x1200 : 0x0200;                 /* AH: AF, and the bit that reads 1 */
-    switch (op) {
-    case 0: __asm__ volatile("sahf\n\tand %2,%1\n\tlahf" : "+a"(ax), "+d"(a) : "c"(b) : "cc"); break;
-    case 1: __asm__ volatile("sahf\n\tor %2,%1\n\tlahf" : "+a"(ax), "+d"(a) : "c"(b) : "cc"); break;
-    case 2: __asm__ volatile("sahf\n\txor %2,%1\n\tlahf" : "+a"(ax), "+d"(a) : "c"(b) : "cc"); break;
-    default: __asm__ volatile("sahf\n\ttest %2,%1\n\tlahf" : "+a"(ax), "+d"(a) : "c"(b) : "cc"); break;
+#define TK_AF(insn) __asm__ volatile("sahf\n\t" insn "\n\tlahf" : "+a"(ax), "+d"(a) : "c"(b) : "cc")
+    switch (op * 3 + w) {
+    case 0: TK_AF("and %%cl,%%dl"); break;   case 1: TK_AF("and %%ecx,%%edx"); break;
+    case 2: TK_AF("and %%rcx,%%rdx"); break; case 3: TK_AF("or %%cl,%%dl"); break;
+    case 4: TK_AF("or %%ecx,%%edx"); break;  case 5: TK_AF("or %%rcx,%%rdx"); break;
+    case 6: TK_AF("xor %%cl,%%dl"); break;   case 7: TK_AF("xor %%ecx,%%edx"); break;
+    case 8: TK_AF("xor %%rcx,%%rdx"); break; case 9: TK_AF("test %%cl,%%dl"); break;
+    case 10: TK_AF("test %%ecx,%%edx"); break;
+    default: TK_AF("test %%rcx,%%rdx"); break;
     }
+#undef TK_AF
     return (uint32_t)(ax >> 8) & 0x10;
 }
 
 int cpu_logic_af_fixed(void)
 {
-    static const uint64_t v[][2] = { { 1, 0xf }, { 8, 8 }, { 0xff, 1 }, { 0, 0 }, { 0x1f, 0x11 } };
-    uint32_t first = tk_af(0, v[0][0], v[0][1], 0);
+    uint32_t r[4];
+    tk_cpuid(0x80000000u, 0, r);
+    if (r[0] < 0x80000001u) return 0;
+    tk_cpuid(0x80000001u, 0, r);
+    if (!(r[2] & 1)) return 0;                          /* no lahf/sahf in 64-bit mode */
+    static const uint64_t v[][2] = { { 1, 0xf }, { 8, 8 }, { 0xff, 1 }, { 0, 0 }, { 0x1f, 0x11 },
+                                     { 0x8000000f, 0x80000001 }, { ~0ull, 0x10 } };
+    uint32_t first = tk_af(0, 0, v[0][0], v[0][1], 0);
     for (int op = 0; op < 4; op++)
-        for (int k = 0; k < (int)(sizeof(v) / sizeof(v[0])); k++)
-            for (int af = 0; af < 2; af++)
-                if (tk_af(op, v[k][0], v[k][1], af) != first) return 0;
+        for (int w = 0; w < 3; w++)
+            for (int k = 0; k < (int)(sizeof(v) / sizeof(v[0])); k++)
+                for (int af = 0; af < 2; af++)
+                    if (tk_af(op, w, v[k][0], v[k][1], af) != first) return 0;
     return 1;
 }
 

@@ -523,7 +523,8 @@ static int kind_branch(gen_t *g) { return gen_branch(g, gen_chance(g, 55)); }
  *         lea ra, [rip+T]
  *         [lea rb, [rip+U] ; test rz, bit ; cmovcc ra, rb]   states go to T or U
  *         W                   cmp/test/add/sub/and/or/xor, never into ra
- *         [mov rx, ry]        (may change W's inputs: the check then stays flag-free)
+ *         [mov rx, ry]        (any width: may change W's inputs, in part too; the check
+ *                             then stays flag-free)
  *         jmp *ra
  * T and U are later group starts (forward, like a jmp's target). */
 static int kind_ijmp(gen_t *g)
@@ -578,12 +579,12 @@ static int kind_ijmp(gen_t *g)
     int logic = m == ZYDIS_MNEMONIC_TEST || m == ZYDIS_MNEMONIC_AND || m == ZYDIS_MNEMONIC_OR ||
                 m == ZYDIS_MNEMONIC_XOR;
     if (!gen_emit(g, &r, 0, DT_STATUS, logic ? DT_STATUS & ~DT_AF : DT_STATUS, 0)) goto undo;
-    if (gen_chance(g, 30)) {                                 /* mov rx, ry */
-        int rx = gen_wreg(g);
+    if (gen_chance(g, 30)) {                                 /* mov rx, ry (any width) */
+        int rx = gen_wreg(g), mb = gen_bits(g);
         if (rx >= 0) {
             gen_rq(&r, ZYDIS_MNEMONIC_MOV);
-            gen_rq_reg(&r, gen_reg(rx, 64));
-            gen_rq_reg(&r, gen_reg(gen_rreg(g), 64));
+            gen_rq_reg(&r, gen_sized(g, rx, mb));
+            gen_rq_reg(&r, gen_sized(g, gen_rreg(g), mb));
             if (!gen_emit(g, &r, 0, 0, 0, 0)) goto undo;
         }
     }

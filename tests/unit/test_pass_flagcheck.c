@@ -114,7 +114,8 @@ static void test_logic(void **s)
     };
     static const uint8_t or_changed[] = { 0x09, 0xc6, 0x89, 0xfe, 0xff, 0xe0 };   /* or; mov %edi,%esi */
     static const uint8_t test_[] = { 0x48, 0x85, 0xc0, 0xff, 0xe0 };             /* test %rax,%rax */
-    static const uint8_t test_changed[] = { 0x48, 0x85, 0xd0, 0x31, 0xd2, 0x48, 0x89, 0xf2, 0xff, 0xe0 };
+    static const uint8_t test_changed[] = { 0x48, 0x85, 0xd0, 0x48, 0x89, 0xf2, 0xff, 0xe0 };  /* test; mov %rsi,%rdx */
+    static const uint8_t or_part[] = { 0x09, 0xc6, 0x40, 0x88, 0xfe, 0xff, 0xe0 };   /* or; mov %dil,%sil */
     hp_rt.cpu_logic_af = 0;
     assert_int_equal(checks(or_, sizeof(or_), 3, 0), 0);
     assert_int_equal(checks(test_, sizeof(test_), 2, 0), 0);
@@ -135,7 +136,8 @@ static void test_logic(void **s)
     assert_memory_equal(i->comp[0].bytes, test_, 3);
     ir_free(&t);
     assert_int_equal(checks(or_changed, sizeof(or_changed), 3, 0), 0);
-    assert_int_equal(checks(test_changed, sizeof(test_changed), 4, 0), 0);  /* (the xor is W) */
+    assert_int_equal(checks(test_changed, sizeof(test_changed), 3, 0), 0);
+    assert_int_equal(checks(or_part, sizeof(or_part), 3, 0), 0);
     hp_rt.cpu_logic_af = 0;
 }
 
@@ -200,7 +202,10 @@ static void test_call(void **s)
 static void test_refusals(void **s)
 {
     (void)s;
-    static const uint8_t changed[] = { 0x48, 0x01, 0xd0, 0x31, 0xd2, 0xff, 0xe0 };   /* add; xor %edx,%edx */
+    static const uint8_t xor_w[] = { 0x48, 0x01, 0xd0, 0x31, 0xd2, 0xff, 0xe0 };     /* add; xor %edx,%edx */
+    static const uint8_t src_part[] = { 0x48, 0x01, 0xd0, 0x40, 0x88, 0xf2, 0xff, 0xe0 };  /* add; mov %sil,%dl */
+    static const uint8_t dst_part[] = { 0x48, 0x01, 0xd0, 0x66, 0x89, 0xf0, 0xff, 0xe0 };  /* add; mov %si,%ax */
+    static const uint8_t src_high[] = { 0x48, 0x01, 0xd0, 0x88, 0xde, 0xff, 0xe0 };  /* add; mov %bl,%dh */
     static const uint8_t src_changed[] = { 0x48, 0x01, 0xd0, 0x48, 0x89, 0xf2, 0xff, 0xe0 }; /* add; mov %rsi,%rdx */
     static const uint8_t dst_changed[] = { 0x48, 0x01, 0xd0, 0x48, 0x89, 0xf0, 0xff, 0xe0 }; /* add; mov %rsi,%rax */
     static const uint8_t cmp_changed[] = { 0x4d, 0x39, 0xc2, 0x4d, 0x89, 0xca, 0xff, 0xe0 }; /* cmp %r8,%r10; mov %r9,%r10 */
@@ -212,7 +217,11 @@ static void test_refusals(void **s)
     static const uint8_t none[] = { 0x48, 0x89, 0xf0, 0xff, 0xe0 };             /* flags from before the trace */
     static const uint8_t jmem[] = { 0x48, 0x01, 0xd0, 0xff, 0x20 };             /* jmp *(%rax) */
     static const uint8_t rsp[] = { 0x48, 0x83, 0xec, 0x08, 0xff, 0xe0 };        /* sub $8,%rsp */
-    assert_int_equal(checks(changed, sizeof(changed), 3, 0), 0);                /* xor: AF undefined */
+    hp_rt.cpu_logic_af = 0;
+    assert_int_equal(checks(xor_w, sizeof(xor_w), 3, 0), 0);                    /* xor: AF undefined */
+    assert_int_equal(checks(src_part, sizeof(src_part), 3, 0), 0);              /* written in part */
+    assert_int_equal(checks(dst_part, sizeof(dst_part), 3, 0), 0);
+    assert_int_equal(checks(src_high, sizeof(src_high), 3, 0), 0);
     assert_int_equal(checks(src_changed, sizeof(src_changed), 3, 0), 0);
     assert_int_equal(checks(dst_changed, sizeof(dst_changed), 3, 0), 0);
     assert_int_equal(checks(cmp_changed, sizeof(cmp_changed), 3, 0), 0);
@@ -269,6 +278,15 @@ static void test_emitted(void **s)
     ir_free(&t);
 }
 
+/* every test starts on a CPU whose logical instructions' AF is not known (test_logic says
+ * otherwise for itself): a failing test leaves no setting behind for the next */
+static int reset_af(void **s)
+{
+    (void)s;
+    hp_rt.cpu_logic_af = 0;
+    return 0;
+}
+
 int main(void)
 {
     hp_options_default(&hp_rt.opts);
@@ -276,13 +294,13 @@ int main(void)
     syscalls_init();
     code = mmap(0, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_add_reruns_after_inverse),
-        cmocka_unit_test(test_cmp_reruns),
-        cmocka_unit_test(test_logic),
-        cmocka_unit_test(test_dead_flags),
-        cmocka_unit_test(test_call),
-        cmocka_unit_test(test_refusals),
-        cmocka_unit_test(test_emitted),
+        cmocka_unit_test_setup(test_add_reruns_after_inverse, reset_af),
+        cmocka_unit_test_setup(test_cmp_reruns, reset_af),
+        cmocka_unit_test_setup(test_logic, reset_af),
+        cmocka_unit_test_setup(test_dead_flags, reset_af),
+        cmocka_unit_test_setup(test_call, reset_af),
+        cmocka_unit_test_setup(test_refusals, reset_af),
+        cmocka_unit_test_setup(test_emitted, reset_af),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
