@@ -73,8 +73,8 @@ static int ie_check_fl_ok(const bb_ctx_t *c, const ir_insn_t *i)
  * A call pushes first, while the flags are still the app's: a fault on the push is the
  * call's own, exact (XL_OTHER: rsp has not moved); nothing after it can fault. comp (the
  * app's flags computed again) runs here with IR_F_CHECK_REMAT; the miss path
- * (ie_emit_cold: ie_miss_fl) runs it first, then loads the target into rcx as the
- * flag-free check does, without a push. rcx is never spilled on the hit path. */
+ * (ie_emit_cold) runs it first, then loads the target into rcx as the flag-free check
+ * does, without a push. rcx is never spilled on the hit path. */
 static void ie_check_fl(bb_ctx_t *c, const ir_insn_t *i)
 {
     if (c->rcx_spilled) c->p = emit_gs_load(c->p, R_RCX, T_SPILL_RCX);

@@ -21,9 +21,9 @@
  * Exactness: the branch's map entry is XL_OTHER (emitter): exact at its first byte; an
  * asynchronous signal inside the check single-steps to the next exact instruction; the
  * only instruction in it that can fault is an indirect call's push, which comes first,
- * before the cmp (the miss path, out of line, has nothing that can fault). W must define every status flag (none left
- * undefined but the logical ones' AF, none read: adc/sbb, inc/dec keep CF) and touch no
- * memory. */
+ * before the cmp (the miss path, out of line, has nothing that can fault). W must define
+ * every status flag (none left undefined but the logical ones' AF, none read: adc/sbb,
+ * inc/dec keep CF) and touch no memory. */
 #include "opt.h"
 #include "analysis.h"
 #include "heap.h"
@@ -34,7 +34,7 @@
 
 /* How W's flags are computed again: W itself (cmp, test: nothing written), W after its
  * inverse (add, sub), or `test dst,dst` (and, or, xor: the flags follow from the result,
- * but for AF, which the CPU must leave alone-independent: hp_rt.cpu_logic_af). */
+ * all but AF, which the CPU must leave at one value: hp_rt.cpu_logic_af). */
 enum { FC_RERUN, FC_INVERSE, FC_TEST };
 
 /* fc_writer: the index of W, the last instruction before k that writes status flags, when

@@ -130,6 +130,15 @@ __attribute__((noinline)) static unsigned long run_a(void)
         "mov (%[vb],%%r9,8),%%r10\n\t" \
         op " %%r8,%%r10\n" \
         ".globl " #L "_jmp\n" #L "_jmp:\n\t"
+/* targets 1..3 of loop L (each folds the flags it finds), the loop's end, its operands */
+#define T123(L) \
+        ".globl " #L "_t1\n" #L "_t1:\n\t" FOLD(5) "jmp 1f\n" \
+        ".globl " #L "_t2\n" #L "_t2:\n\t" FOLD(7) "jmp 1f\n" \
+        ".globl " #L "_t3\n" #L "_t3:\n\t" FOLD(11) "\n"
+#define OPERANDS \
+        : "+b"(acc) \
+        : [idx] "r"(idx), [tab] "r"(tab), [va] "r"(va), [vb] "r"(vb) \
+        : "rax", "rcx", "rdx", "r8", "r9", "r10", "cc", "memory"
 #define TAIL(L) \
         "1:\n\tinc %%r9\n\tcmp $4096,%%r9\n\tjb " #L "_loop\n" \
         ".globl " #L "_end\n" #L "_end:\n"
@@ -141,13 +150,9 @@ __attribute__((noinline)) static unsigned long run_b(const void *const *tab)
         HEAD(fb)
         "jmp *%%rax\n"
         ".globl fb_t0\nfb_t0:\n\t" FOLD(3) "jmp 1f\n"
-        ".globl fb_t1\nfb_t1:\n\t" FOLD(5) "jmp 1f\n"
-        ".globl fb_t2\nfb_t2:\n\t" FOLD(7) "jmp 1f\n"
-        ".globl fb_t3\nfb_t3:\n\t" FOLD(11) "\n"
+        T123(fb)
         TAIL(fb)
-        : "+b"(acc)
-        : [idx] "r"(idx), [tab] "r"(tab), [va] "r"(va), [vb] "r"(vb)
-        : "rax", "rcx", "rdx", "r8", "r9", "r10", "cc", "memory");
+        OPERANDS);
     return acc;
 }
 
@@ -160,13 +165,9 @@ __attribute__((noinline)) static unsigned long run_c(const void *const *tab)
         ".globl fc_t0\nfc_t0:\n\t"
         "add $13,%%rbx\n\t"                  /* the recorded target: flags dead */
         "mov %%rbx,%%rcx\n\tshr $3,%%rcx\n\txor %%rcx,%%rbx\n\tjmp 1f\n"
-        ".globl fc_t1\nfc_t1:\n\t" FOLD(5) "jmp 1f\n"
-        ".globl fc_t2\nfc_t2:\n\t" FOLD(7) "jmp 1f\n"
-        ".globl fc_t3\nfc_t3:\n\t" FOLD(11) "\n"
+        T123(fc)
         TAIL(fc)
-        : "+b"(acc)
-        : [idx] "r"(idx), [tab] "r"(tab), [va] "r"(va), [vb] "r"(vb)
-        : "rax", "rcx", "rdx", "r8", "r9", "r10", "cc", "memory");
+        OPERANDS);
     return acc;
 }
 
@@ -184,9 +185,7 @@ __attribute__((noinline)) static unsigned long run_d(const void *const *tab)
         ".globl fd_t3\nfd_t3:\n\t" FOLD(11) "ret\n"
         TAIL(fd)
         "add $128,%%rsp\n"
-        : "+b"(acc)
-        : [idx] "r"(idx), [tab] "r"(tab), [va] "r"(va), [vb] "r"(vb)
-        : "rax", "rcx", "rdx", "r8", "r9", "r10", "cc", "memory");
+        OPERANDS);
     return acc;
 }
 
@@ -197,13 +196,9 @@ __attribute__((noinline)) static unsigned long run_e(const void *const *tab)
         HEAD_OP(fe, "or")
         "jmp *%%rax\n"
         ".globl fe_t0\nfe_t0:\n\t" FOLD(3) "jmp 1f\n"
-        ".globl fe_t1\nfe_t1:\n\t" FOLD(5) "jmp 1f\n"
-        ".globl fe_t2\nfe_t2:\n\t" FOLD(7) "jmp 1f\n"
-        ".globl fe_t3\nfe_t3:\n\t" FOLD(11) "\n"
+        T123(fe)
         TAIL(fe)
-        : "+b"(acc)
-        : [idx] "r"(idx), [tab] "r"(tab), [va] "r"(va), [vb] "r"(vb)
-        : "rax", "rcx", "rdx", "r8", "r9", "r10", "cc", "memory");
+        OPERANDS);
     return acc;
 }
 

@@ -61,6 +61,15 @@ static int ind_at(const ir_trace_t *t)
     return -1;
 }
 
+/* build_one: the path as build makes it, the pass run (it must take the one branch);
+ * returns the branch's index. */
+static int build_one(ir_trace_t *t, const uint8_t *first, size_t n, uint32_t nfirst, int dead)
+{
+    build(t, first, n, nfirst, dead);
+    assert_int_equal(opt_pass_flagcheck(t), 1);
+    return ind_at(t);
+}
+
 static const uint8_t table_add[] = {
     0x48, 0x01, 0xd0,                   /* 0: add %rdx,%rax */
     0xff, 0xe0,                         /* 3: jmp *%rax */
@@ -70,9 +79,7 @@ static void test_add_reruns_after_inverse(void **s)
 {
     (void)s;
     ir_trace_t t;
-    build(&t, table_add, sizeof(table_add), 2, 0);
-    assert_int_equal(opt_pass_flagcheck(&t), 1);
-    int k = ind_at(&t);
+    int k = build_one(&t, table_add, sizeof(table_add), 2, 0);
     const ir_insn_t *i = &t.insn[k];
     assert_int_equal(i->flags, IR_F_CHECK_FL | IR_F_CHECK_REMAT);    /* setc reads CF */
     assert_int_equal(i->ncomp, 2);
@@ -94,9 +101,8 @@ static void test_cmp_reruns(void **s)
         0xff, 0xe0,                     /* 6: jmp *%rax */
     };
     ir_trace_t t;
-    build(&t, c, sizeof(c), 3, 0);
-    assert_int_equal(opt_pass_flagcheck(&t), 1);
-    const ir_insn_t *i = &t.insn[ind_at(&t)];
+    int k = build_one(&t, c, sizeof(c), 3, 0);
+    const ir_insn_t *i = &t.insn[k];
     assert_int_equal(i->ncomp, 1);
     assert_memory_equal(i->comp[0].bytes, c, 3);
     ir_free(&t);
@@ -121,17 +127,15 @@ static void test_logic(void **s)
     assert_int_equal(checks(test_, sizeof(test_), 2, 0), 0);
     hp_rt.cpu_logic_af = 1;
     ir_trace_t t;
-    build(&t, or_, sizeof(or_), 3, 0);
-    assert_int_equal(opt_pass_flagcheck(&t), 1);
-    const ir_insn_t *i = &t.insn[ind_at(&t)];
+    int k = build_one(&t, or_, sizeof(or_), 3, 0);
+    const ir_insn_t *i = &t.insn[k];
     assert_int_equal(i->ncomp, 1);
     static const uint8_t test_esi[] = { 0x85, 0xf6 };                /* test %esi,%esi */
     assert_int_equal(i->comp[0].len, 2);
     assert_memory_equal(i->comp[0].bytes, test_esi, 2);
     ir_free(&t);
-    build(&t, test_, sizeof(test_), 2, 0);
-    assert_int_equal(opt_pass_flagcheck(&t), 1);
-    i = &t.insn[ind_at(&t)];
+    k = build_one(&t, test_, sizeof(test_), 2, 0);
+    i = &t.insn[k];
     assert_int_equal(i->ncomp, 1);
     assert_memory_equal(i->comp[0].bytes, test_, 3);
     ir_free(&t);
@@ -147,9 +151,7 @@ static void test_dead_flags(void **s)
 {
     (void)s;
     ir_trace_t t;
-    build(&t, table_add, sizeof(table_add), 2, 1);
-    assert_int_equal(opt_pass_flagcheck(&t), 1);
-    int k = ind_at(&t);
+    int k = build_one(&t, table_add, sizeof(table_add), 2, 1);
     assert_int_equal(t.insn[k].flags, IR_F_CHECK_FL);
     assert_int_equal(t.insn[k].ncomp, 2);                            /* the miss path's */
     assert_true(t.insn[k + 1].flags & IR_F_INEXACT);                 /* add $1,%rbx */
@@ -167,9 +169,7 @@ static void test_call(void **s)
         0xff, 0xd0,                     /* 3: call *%rax */
     };
     ir_trace_t t;
-    build(&t, c, sizeof(c), 2, 1);
-    assert_int_equal(opt_pass_flagcheck(&t), 1);
-    int k = ind_at(&t);
+    int k = build_one(&t, c, sizeof(c), 2, 1);
     assert_int_equal(t.insn[k].flags, IR_F_CHECK_FL);                /* dead after: no remat */
     assert_true(t.insn[k + 1].flags & IR_F_INEXACT);
     bb_ctx_t ctx;
@@ -217,22 +217,16 @@ static void test_refusals(void **s)
     static const uint8_t none[] = { 0x48, 0x89, 0xf0, 0xff, 0xe0 };             /* flags from before the trace */
     static const uint8_t jmem[] = { 0x48, 0x01, 0xd0, 0xff, 0x20 };             /* jmp *(%rax) */
     static const uint8_t rsp[] = { 0x48, 0x83, 0xec, 0x08, 0xff, 0xe0 };        /* sub $8,%rsp */
-    hp_rt.cpu_logic_af = 0;
-    assert_int_equal(checks(xor_w, sizeof(xor_w), 3, 0), 0);                    /* xor: AF undefined */
-    assert_int_equal(checks(src_part, sizeof(src_part), 3, 0), 0);              /* written in part */
-    assert_int_equal(checks(dst_part, sizeof(dst_part), 3, 0), 0);
-    assert_int_equal(checks(src_high, sizeof(src_high), 3, 0), 0);
-    assert_int_equal(checks(src_changed, sizeof(src_changed), 3, 0), 0);
-    assert_int_equal(checks(dst_changed, sizeof(dst_changed), 3, 0), 0);
-    assert_int_equal(checks(cmp_changed, sizeof(cmp_changed), 3, 0), 0);
-    assert_int_equal(checks(test_, sizeof(test_), 2, 0), 0);
-    assert_int_equal(checks(mem, sizeof(mem), 2, 0), 0);
-    assert_int_equal(checks(adc, sizeof(adc), 2, 0), 0);
-    assert_int_equal(checks(inc, sizeof(inc), 2, 0), 0);
-    assert_int_equal(checks(same, sizeof(same), 2, 0), 0);
-    assert_int_equal(checks(none, sizeof(none), 2, 0), 0);
-    assert_int_equal(checks(jmem, sizeof(jmem), 2, 0), 0);
-    assert_int_equal(checks(rsp, sizeof(rsp), 2, 0), 0);
+#define CASE(b, nfirst) { b, sizeof(b), nfirst }
+    static const struct { const uint8_t *b; size_t n; uint32_t nfirst; } refused[] = {
+        CASE(xor_w, 3), CASE(src_part, 3), CASE(dst_part, 3), CASE(src_high, 3),
+        CASE(src_changed, 3), CASE(dst_changed, 3), CASE(cmp_changed, 3), CASE(test_, 2),
+        CASE(mem, 2), CASE(adc, 2), CASE(inc, 2), CASE(same, 2), CASE(none, 2), CASE(jmem, 2),
+        CASE(rsp, 2),
+    };
+#undef CASE
+    for (unsigned k = 0; k < sizeof(refused) / sizeof(refused[0]); k++)
+        if (checks(refused[k].b, refused[k].n, refused[k].nfirst, 0) != 0) fail_msg("case %u taken", k);
     assert_int_equal(checks(table_add, sizeof(table_add), 2, 0), 1);            /* (the base case) */
 }
 
@@ -247,9 +241,7 @@ static void test_emitted(void **s)
 {
     (void)s;
     ir_trace_t t;
-    build(&t, table_add, sizeof(table_add), 2, 0);
-    assert_int_equal(opt_pass_flagcheck(&t), 1);
-    int k = ind_at(&t);
+    int k = build_one(&t, table_add, sizeof(table_add), 2, 0);
     bb_ctx_t ctx;
     bb_exit_t exits[8];
     hp_xl_t xl[32];
