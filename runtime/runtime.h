@@ -158,6 +158,8 @@ typedef struct hp_thread {
     uint64_t promo_fault;            /* a promoted trace's preheader faulted: its head (signals.c) */
     int rec_tail;                    /* blocks recorded past an end (--trace-dispatch) */
     int rec_tail_at;                 /* rec_n where that tail began (the path's real end) */
+    int rec_tail_trace;              /* that tail began at another trace (it is kept if it
+                                        comes back to the head: trace.c) */
     uint64_t rec_succ;               /* where an indirect branch ending the path went (0: none) */
     int64_t rec_k;                   /* rbp - rsp at the head when recording began */
     /* traces/trace_cache.c: dispatcher passes, and their number when traces were flushed */
@@ -193,6 +195,7 @@ _Static_assert(__builtin_offsetof(hp_thread_t, rip) == T_CTX_RIP, "layout");
     X(threads_seen) X(blocks_invalidated) X(smc_rebuilds) \
     X(traces_built) X(trace_cache_bytes) X(trace_side_exits) X(traces_aborted) \
     X(trace_inline_checks) X(cache_flushes_full) X(cache_flushes_phase) X(trace_cache_peak_bytes) \
+    X(trace_tails_looped) \
     /* one per optimizer pass (optimizer/passes.def): instructions removed or changed */ \
     X(opt_inline_calls) X(opt_inline_ind) X(opt_straighten) X(opt_rle) X(opt_constprop) \
     X(opt_promote) X(opt_dce) X(opt_retpair) X(opt_fuse) X(opt_cse) X(opt_retsites) \

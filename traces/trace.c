@@ -10,8 +10,10 @@
  * (the callee is taken in: its return is then checked against this caller), and where
  * the path would end at a backward branch or a trace it goes on
  * through up to TR_TAIL_BLOCKS short blocks (TR_TAIL_INSNS) if they reach an indirect
- * branch (a tail that does not reach one is dropped again, so the path ends where it
- * would have without it): a bytecode handler's trace takes the dispatch code with it (each handler its own
+ * branch, or, past a trace, the head again (a tail that does neither is dropped again, so
+ * the path ends where it would have without it): a loop whose inner test is a trace head
+ * of its own closes as one loop (strsearch.O1's search), and a bytecode handler's trace
+ * takes the dispatch code with it (each handler its own
  * copy of the dispatch, its own inline check against the next handler seen) and the path
  * goes on into the next handler. The inline checks then follow the interpreted program's
  * own sequence of operations (interp.O2: 644M lookups down to 8M).
@@ -176,15 +178,20 @@ hp_block_t *trace_dispatch(hp_thread_t *t, const hp_link_t *l, uint64_t pc)
         int go = l && (l->kind == LINK_DIRECT || l->kind == LINK_INDIRECT) && pc != t->rec[0] &&
                  t->rec_n < hp_rt.opts.max_trace_blocks;
         int soft_end = 0;                 /* an end --trace-dispatch may look past */
+        int at_trace = 0;                 /* ... that end is another trace */
         if (go) {
             hp_block_t *there = btab_lookup(pc);
             int call = dispatch && l->kind == LINK_DIRECT && l->insn_len;   /* a direct call */
-            soft_end = (there && there->is_trace && !(call || (dispatch && l->kind == LINK_INDIRECT))) ||
+            at_trace = there && there->is_trace && !(call || (dispatch && l->kind == LINK_INDIRECT));
+            soft_end = at_trace ||
                        (l->kind == LINK_DIRECT && !call && l->target < l->from->app_end);   /* backward */
         }
         hp_block_t *copy = 0;
         if (go && (soft_end || t->rec_tail)) {         /* past an end: short blocks only */
-            if (!t->rec_tail) t->rec_tail_at = t->rec_n;
+            if (!t->rec_tail) {
+                t->rec_tail_at = t->rec_n;
+                t->rec_tail_trace = at_trace;
+            }
             if (dispatch && l->kind == LINK_DIRECT && t->rec_tail < TR_TAIL_BLOCKS &&
                 (copy = tr_copy(t, pc)) && copy->n_insns <= TR_TAIL_INSNS)
                 t->rec_tail = tr_ends_indirect(copy) ? 0 : t->rec_tail + 1;
@@ -199,9 +206,15 @@ hp_block_t *trace_dispatch(hp_thread_t *t, const hp_link_t *l, uint64_t pc)
             return copy;
         }
         t->rec_succ = l && l->kind == LINK_INDIRECT ? pc : 0;
-        if (t->rec_tail) {               /* a tail that reached no indirect branch: the */
-            t->rec_n = t->rec_tail_at;   /* path ends where it would have without it */
+        /* a tail that reached no indirect branch is dropped again (the path ends where it
+           would have without it), unless it began at another trace and came back to the
+           head: a loop split by a trace head inside it (an inner loop that goes round
+           once or twice, its test a head of its own) closes as one loop */
+        if (t->rec_tail && !(t->rec_tail_trace && pc == t->rec[0])) {
+            t->rec_n = t->rec_tail_at;
             t->rec_succ = 0;
+        } else if (t->rec_tail) {
+            hp_rt.stats.trace_tails_looped++;
         }
         tr_finish(t);
         return 0;

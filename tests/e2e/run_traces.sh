@@ -82,6 +82,20 @@ else
   bad "retsites" "lookups '$with' with, '$without' without (want 20 times fewer)"
 fi
 
+# A loop split by a trace head inside it (the inner loop's test, a trace exit of the outer
+# loop, becomes a head first): recording from the inner head goes on through that trace's
+# block and closes the loop at the head (trace_tails_looped), same output.
+gcc -O1 -o "$OUT/split_loop" "$SRC/split_loop.c" || { echo "FAIL build"; exit 1; }
+"$OUT/split_loop" >"$OUT/sl_native.txt"
+"$H" run --stats-json "$OUT/sl.json" -- "$OUT/split_loop" >"$OUT/sl_hp.txt" 2>"$OUT/sl_err.txt"
+rc=$?
+if [ $rc -eq 0 ] && cmp -s "$OUT/sl_native.txt" "$OUT/sl_hp.txt" &&
+   python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(not d["trace_tails_looped"] >= 1)' "$OUT/sl.json"; then
+  ok "a split loop closes as one"
+else
+  bad "split loop" "rc=$rc $(cat "$OUT/sl_hp.txt" "$OUT/sl_err.txt" | head -3) $(cat "$OUT/sl.json" 2>/dev/null | head -c 300)"
+fi
+
 # A promoted loop entered where its [rbp+8] access would fault, native code leaving at the
 # check before it: the preheader's load must not kill the program (promotion happened,
 # the fault flushed the traces, the loop was built again without promotion).
