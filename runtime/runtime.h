@@ -158,8 +158,9 @@ typedef struct hp_thread {
     uint64_t promo_fault;            /* a promoted trace's preheader faulted: its head (signals.c) */
     int rec_tail;                    /* blocks recorded past an end (--trace-dispatch) */
     int rec_tail_at;                 /* rec_n where that tail began (the path's real end) */
-    int rec_tail_trace;              /* that tail began at another trace (it is kept if it
-                                        comes back to the head: trace.c) */
+    int rec_tail_trace;              /* that tail began at another trace, reached by a jump
+                                        forward or back (it is kept if it comes back to the
+                                        head: trace.c) */
     uint64_t rec_succ;               /* where an indirect branch ending the path went (0: none) */
     int64_t rec_k;                   /* rbp - rsp at the head when recording began */
     /* traces/trace_cache.c: dispatcher passes, and their number when traces were flushed */

@@ -147,8 +147,9 @@ static void tr_install(hp_thread_t *t, hp_block_t *b)
 }
 
 /* tr_finish: build the recorded path into a trace; a block that cannot be part of it
- * (code out of reach, an unsupported instruction) cuts the trace before it. */
-static void tr_finish(hp_thread_t *t)
+ * (code out of reach, an unsupported instruction) cuts the trace before it. Returns 1 when
+ * the whole path went in as this head's trace. */
+static int tr_finish(hp_thread_t *t)
 {
     int n = t->rec_n;
     int full = n;
@@ -161,13 +162,18 @@ static void tr_finish(hp_thread_t *t)
         hp_simd_save(t);
         hp_status_t st = trace_build(t->rec, t->rec_len, n, n == full ? succ : 0, &t->rec_k, &b, &why);
         hp_simd_restore(t);
-        if (st == HP_OK) { tr_install(t, b); trace_cache_built(t); return; }
+        if (st == HP_OK) {
+            tr_install(t, b);
+            trace_cache_built(t);
+            return n == full && !b->invalid;
+        }
         if (n == 1) break;
         n = n / 2;                                      /* a shorter prefix */
     }
     tr_entry_t *e = tr_get(t->rec[0], 1);
     if (e) e->count = -1;
     hp_rt.stats.traces_aborted++;
+    return 0;
 }
 
 hp_block_t *trace_dispatch(hp_thread_t *t, const hp_link_t *l, uint64_t pc)
@@ -207,16 +213,15 @@ hp_block_t *trace_dispatch(hp_thread_t *t, const hp_link_t *l, uint64_t pc)
         }
         t->rec_succ = l && l->kind == LINK_INDIRECT ? pc : 0;
         /* a tail that reached no indirect branch is dropped again (the path ends where it
-           would have without it), unless it began at another trace and came back to the
-           head: a loop split by a trace head inside it (an inner loop that goes round
+           would have without it), unless it began at another trace (reached by a jump,
+           forward or back) and came back to the head: a loop split by a trace head inside it (an inner loop that goes round
            once or twice, its test a head of its own) closes as one loop */
-        if (t->rec_tail && !(t->rec_tail_trace && pc == t->rec[0])) {
+        int looped = t->rec_tail && t->rec_tail_trace && pc == t->rec[0];
+        if (t->rec_tail && !looped) {
             t->rec_n = t->rec_tail_at;
             t->rec_succ = 0;
-        } else if (t->rec_tail) {
-            hp_rt.stats.trace_tails_looped++;
         }
-        tr_finish(t);
+        if (tr_finish(t) && looped) hp_rt.stats.trace_tails_looped++;
         return 0;
     }
     if (!l || !trace_is_head_exit(l, pc, btab_lookup(pc))) return 0;
