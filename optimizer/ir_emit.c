@@ -84,9 +84,7 @@ static void ie_check_fl(bb_ctx_t *c, const ir_insn_t *i)
     c->p = emit_u8(c->p, (uint8_t)(0x48 | (r >= 8 ? 4 : 0)));
     c->p = emit_u8(c->p, 0x3b);                                       /* cmp disp32(%rip),%reg */
     c->p = emit_u8(c->p, (uint8_t)(0x05 | (r & 7) << 3));
-    c->rets[c->nrets].field = c->p;                                   /* the constant (bb_finish) */
-    c->rets[c->nrets++].value = i->target;
-    c->p = emit_u32(c->p, 0);
+    bb_rip_const(c, i->target);
     c->cold_alt[c->ncold].next = i->target;
     c->cold_alt[c->ncold].alt = 0;                                    /* (retsites: rets only) */
     c->cold_alt[c->ncold].fl = i;

@@ -101,6 +101,13 @@ static hp_status_t bb_short_loop(bb_ctx_t *c, const ZydisDecodedInstruction *in,
     return HP_OK;
 }
 
+void bb_rip_const(bb_ctx_t *c, uint64_t v)
+{
+    c->rets[c->nrets].field = c->p;
+    c->rets[c->nrets++].value = v;
+    c->p = emit_u32(c->p, 0);
+}
+
 /* bb_push_return: push the app return address as one 8-byte store, so the ret that pops
  * it gets store-to-load forwarding: `push $imm32` when it fits (non-PIE), else
  * `pushq ret(%rip)` from a constant written after the block's stubs (bb_finish). */
@@ -112,9 +119,7 @@ void bb_push_return(bb_ctx_t *c, uint64_t ret)
     }
     c->p = emit_u8(c->p, 0xff);
     c->p = emit_u8(c->p, 0x35);
-    c->rets[c->nrets].field = c->p;
-    c->rets[c->nrets++].value = ret;
-    c->p = emit_u32(c->p, 0);
+    bb_rip_const(c, ret);
 }
 
 static hp_status_t bb_call_direct(bb_ctx_t *c, const ZydisDecodedInstruction *in,

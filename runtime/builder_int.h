@@ -87,6 +87,9 @@ static inline void bb_req_reg(ZydisEncoderRequest *req, ZydisMnemonic m, int n, 
     req->operands[0].reg.value = r;
 }
 uint8_t *bb_ibl_trace(uint8_t *p) HP_HIDDEN;
+/* bb_rip_const: the disp32 of a RIP-relative operand ending the instruction at c->p,
+ * pointing at a constant v that bb_finish writes after the stubs (c->nrets < BB_RETS). */
+void bb_rip_const(bb_ctx_t *c, uint64_t v) HP_HIDDEN;
 /* bb_load_target: mov the target of indirect jmp/call `in` (operand op, at app pc) into
  * rcx (the app's rcx already spilled). */
 hp_status_t bb_load_target(bb_ctx_t *c, const ZydisDecodedInstruction *in,

@@ -141,9 +141,21 @@ void gen_rm(gen_t *g, ZydisEncoderRequest *r, int bits, int written, int mem);
 void gen_one(gen_t *g);
 void gen_one_func(gen_t *g);
 
+/* gen_drift: rsp may move by d bytes more (0: it may not, nothing counted). */
+int gen_drift(gen_t *g, int d);
+
+/* ---- dt_kinds_branch.c: control transfers; each returns 1 if it emitted its group ---- */
+
 /* gen_branch: a forward conditional branch, often (with cmp) right after a compare; or a
  * forward jump. Returns 1 if emitted. */
 int gen_branch(gen_t *g, int cmp);
+/* kind_branch: gen_branch, with a compare half the time; kind_call: a forward call whose
+ * callee never returns; kind_loopx: loop, loope, loopne or jrcxz (rel8); kind_ijmp:
+ * `jmp *reg` (see there). */
+int kind_branch(gen_t *g);
+int kind_call(gen_t *g);
+int kind_loopx(gen_t *g);
+int kind_ijmp(gen_t *g);
 
 /* ---- dt_kinds_sse.c ---- */
 

@@ -82,33 +82,34 @@ else
   bad "retsites" "lookups '$with' with, '$without' without (want 20 times fewer)"
 fi
 
+# program_check NAME PROGRAM CFLAGS PYTHON-CONDITION: tests/programs/PROGRAM.c built with
+# CFLAGS runs under hotpath with status 0 and native's output, and the condition on its
+# statistics d holds.
+program_check() {
+  local name=$1 prog=$2 cflags=$3 cond=$4
+  # shellcheck disable=SC2086
+  gcc $cflags -o "$OUT/$prog" "$SRC/$prog.c" || { echo "FAIL build"; exit 1; }
+  "$OUT/$prog" >"$OUT/${prog}_native.txt"
+  "$H" run --stats-json "$OUT/$prog.json" -- "$OUT/$prog" >"$OUT/${prog}_hp.txt" 2>"$OUT/${prog}_err.txt"
+  local rc=$?
+  if [ $rc -eq 0 ] && cmp -s "$OUT/${prog}_native.txt" "$OUT/${prog}_hp.txt" &&
+     python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(not eval(sys.argv[2]))' "$OUT/$prog.json" "$cond"; then
+    ok "$name"
+  else
+    bad "$name" "rc=$rc $(cat "$OUT/${prog}_hp.txt" "$OUT/${prog}_err.txt" | head -3) $(head -c 300 "$OUT/$prog.json" 2>/dev/null)"
+  fi
+}
+
 # A loop split by a trace head inside it (the inner loop's test, a trace exit of the outer
 # loop, becomes a head first): recording from the inner head goes on through that trace's
 # block and closes the loop at the head (trace_tails_looped), same output.
-gcc -O1 -o "$OUT/split_loop" "$SRC/split_loop.c" || { echo "FAIL build"; exit 1; }
-"$OUT/split_loop" >"$OUT/sl_native.txt"
-"$H" run --stats-json "$OUT/sl.json" -- "$OUT/split_loop" >"$OUT/sl_hp.txt" 2>"$OUT/sl_err.txt"
-rc=$?
-if [ $rc -eq 0 ] && cmp -s "$OUT/sl_native.txt" "$OUT/sl_hp.txt" &&
-   python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(not d["trace_tails_looped"] >= 1)' "$OUT/sl.json"; then
-  ok "a split loop closes as one"
-else
-  bad "split loop" "rc=$rc $(cat "$OUT/sl_hp.txt" "$OUT/sl_err.txt" | head -3) $(cat "$OUT/sl.json" 2>/dev/null | head -c 300)"
-fi
+program_check "a split loop closes as one" split_loop -O1 'd["trace_tails_looped"] >= 1'
 
 # A promoted loop entered where its [rbp+8] access would fault, native code leaving at the
 # check before it: the preheader's load must not kill the program (promotion happened,
 # the fault flushed the traces, the loop was built again without promotion).
-gcc -O2 -o "$OUT/promote_fault_exit" "$SRC/promote_fault_exit.c" || { echo "FAIL build"; exit 1; }
-"$OUT/promote_fault_exit" >"$OUT/pfe_native.txt"
-"$H" run --stats-json "$OUT/pfe.json" -- "$OUT/promote_fault_exit" >"$OUT/pfe_hp.txt" 2>"$OUT/pfe_err.txt"
-rc=$?
-if [ $rc -eq 0 ] && cmp -s "$OUT/pfe_native.txt" "$OUT/pfe_hp.txt" &&
-   python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(not (d["opt_promote"] >= 1 and d["cache_flushes"] >= 1 and d["signals_delivered"] == 0))' "$OUT/pfe.json"; then
-  ok "promoted preheader fault: starts over unpromoted"
-else
-  bad "promoted preheader fault" "rc=$rc $(cat "$OUT/pfe_hp.txt" "$OUT/pfe_err.txt" | head -3)"
-fi
+program_check "promoted preheader fault: starts over unpromoted" promote_fault_exit -O2 \
+  'd["opt_promote"] >= 1 and d["cache_flushes"] >= 1 and d["signals_delivered"] == 0'
 
 # --perf-map: every fragment named in /tmp/perf-PID.map (hex start, hex size, name)
 "$H" run --perf-map -- /bin/sh -c 'echo $$; i=0; while [ $i -lt 2000 ]; do i=$((i+1)); done' >"$OUT/pm.txt" 2>&1

@@ -143,35 +143,27 @@ __attribute__((noinline)) static unsigned long run_a(void)
         "1:\n\tinc %%r9\n\tcmp $4096,%%r9\n\tjb " #L "_loop\n" \
         ".globl " #L "_end\n" #L "_end:\n"
 
-__attribute__((noinline)) static unsigned long run_b(const void *const *tab)
-{
-    unsigned long acc = 1;
-    __asm__ volatile(
-        HEAD(fb)
-        "jmp *%%rax\n"
-        ".globl fb_t0\nfb_t0:\n\t" FOLD(3) "jmp 1f\n"
-        T123(fb)
-        TAIL(fb)
-        OPERANDS);
-    return acc;
+/* run_L: loop L of the jmp kind: W is `op %r8,%r10`, then `jmp *%rax` to target 0 (t0:
+ * its code, ending in `jmp 1f`) or 1..3 */
+#define JMP_LOOP(L, op, t0) \
+__attribute__((noinline)) static unsigned long run_##L(const void *const *tab) \
+{ \
+    unsigned long acc = 1; \
+    __asm__ volatile( \
+        HEAD_OP(L, op) \
+        "jmp *%%rax\n" \
+        ".globl " #L "_t0\n" #L "_t0:\n\t" t0 \
+        T123(L) \
+        TAIL(L) \
+        OPERANDS); \
+    return acc; \
 }
+JMP_LOOP(fb, "cmp", FOLD(3) "jmp 1f\n")
+JMP_LOOP(fc, "cmp", "add $13,%%rbx\n\t"           /* the recorded target: flags dead */ \
+                    "mov %%rbx,%%rcx\n\tshr $3,%%rcx\n\txor %%rcx,%%rbx\n\tjmp 1f\n")
+JMP_LOOP(fe, "or", FOLD(3) "jmp 1f\n")
 
-__attribute__((noinline)) static unsigned long run_c(const void *const *tab)
-{
-    unsigned long acc = 1;
-    __asm__ volatile(
-        HEAD(fc)
-        "jmp *%%rax\n"
-        ".globl fc_t0\nfc_t0:\n\t"
-        "add $13,%%rbx\n\t"                  /* the recorded target: flags dead */
-        "mov %%rbx,%%rcx\n\tshr $3,%%rcx\n\txor %%rcx,%%rbx\n\tjmp 1f\n"
-        T123(fc)
-        TAIL(fc)
-        OPERANDS);
-    return acc;
-}
-
-__attribute__((noinline)) static unsigned long run_d(const void *const *tab)
+__attribute__((noinline)) static unsigned long run_fd(const void *const *tab)
 {
     unsigned long acc = 1;
     __asm__ volatile(
@@ -185,19 +177,6 @@ __attribute__((noinline)) static unsigned long run_d(const void *const *tab)
         ".globl fd_t3\nfd_t3:\n\t" FOLD(11) "ret\n"
         TAIL(fd)
         "add $128,%%rsp\n"
-        OPERANDS);
-    return acc;
-}
-
-__attribute__((noinline)) static unsigned long run_e(const void *const *tab)
-{
-    unsigned long acc = 1;
-    __asm__ volatile(
-        HEAD_OP(fe, "or")
-        "jmp *%%rax\n"
-        ".globl fe_t0\nfe_t0:\n\t" FOLD(3) "jmp 1f\n"
-        T123(fe)
-        TAIL(fe)
         OPERANDS);
     return acc;
 }
@@ -219,7 +198,7 @@ int main(void)
         vb[i] = i % 5 == 0 ? x : i % 5 == 1 ? x + 1 : i % 5 == 2 ? x ^ (1ul << 63) : x * 3;
     }
     for (int r = 0; r < 100; r++)                                     /* hot: traces */
-        sum = sum * 31 + run_a() + 3 * run_b(tb) + 5 * run_c(tc) + 7 * run_d(td) + 9 * run_e(te);
+        sum = sum * 31 + run_a() + 3 * run_fb(tb) + 5 * run_fc(tc) + 7 * run_fd(td) + 9 * run_fe(te);
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
     sa.sa_sigaction = on_prof;
@@ -227,7 +206,7 @@ int main(void)
     sigaction(SIGPROF, &sa, 0);
     struct itimerval it = { { 0, 50 }, { 0, 50 } };
     setitimer(ITIMER_PROF, &it, 0);
-    for (long r = 0; r < 40000 && checked < 20; r++) { run_b(tb); run_c(tc); run_d(td); run_e(te); }
+    for (long r = 0; r < 40000 && checked < 20; r++) { run_fb(tb); run_fc(tc); run_fd(td); run_fe(te); }
     struct itimerval off = { { 0, 0 }, { 0, 0 } };
     setitimer(ITIMER_PROF, &off, 0);
     if (getenv("FC_DEBUG")) fprintf(stderr, "%ld alarms, %ld checked, %ld wrong\n", alarms, checked, bad);

@@ -18,6 +18,7 @@
 #include "ir.h"
 #include "opt.h"
 #include "syscalls.h"
+#include "unit_init.h"
 
 static uint8_t *code;     /* app code: an executable mapping the IR builder reads */
 static ir_trace_t t;
@@ -710,10 +711,7 @@ static void test_differential(void **s)
 
 int main(void)
 {
-    hp_options_default(&hp_rt.opts);
-    builder_init();
-    syscalls_init();
-    code = mmap(0, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    code = unit_init(4096);
     xbuf = mmap(0, 8192, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reg_to_imm),

@@ -23,6 +23,7 @@
 #include "syscalls.h"
 #include "unit_ir.h"
 #include "unit_emit.h"
+#include "unit_init.h"
 
 static uint8_t *code;
 
@@ -281,10 +282,7 @@ static int reset_af(void **s)
 
 int main(void)
 {
-    hp_options_default(&hp_rt.opts);
-    builder_init();
-    syscalls_init();
-    code = mmap(0, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    code = unit_init(4096);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_add_reruns_after_inverse, reset_af),
         cmocka_unit_test_setup(test_cmp_reruns, reset_af),

@@ -18,6 +18,7 @@
 #include "opt.h"
 #include "syscalls.h"
 #include "unit_ir.h"
+#include "unit_init.h"
 
 static uint8_t *code;     /* app code: an executable mapping the IR builder reads */
 
@@ -159,10 +160,7 @@ static void test_marked(void **s)
 
 int main(void)
 {
-    hp_options_default(&hp_rt.opts);
-    builder_init();
-    syscalls_init();
-    code = mmap(0, 8192, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    code = unit_init(8192);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_register_and_slot),
         cmocka_unit_test(test_rip_relative),

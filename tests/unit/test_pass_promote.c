@@ -21,6 +21,7 @@
 #include "opt.h"
 #include "syscalls.h"
 #include "unit_emit.h"
+#include "unit_init.h"
 
 static uint8_t *code;
 
@@ -813,10 +814,7 @@ static void test_cost_retry(void **s)
 
 int main(void)
 {
-    hp_options_default(&hp_rt.opts);
-    builder_init();
-    syscalls_init();
-    code = mmap(0, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    code = unit_init(4096);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_promotes_loop_slots),
         cmocka_unit_test(test_store_through_pointer_reloads),

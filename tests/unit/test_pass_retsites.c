@@ -23,6 +23,7 @@
 #include "opt.h"
 #include "syscalls.h"
 #include "unit_emit.h"
+#include "unit_init.h"
 
 static uint8_t *code;     /* app code: an executable mapping (two pages) the pass reads */
 
@@ -196,10 +197,7 @@ static void test_emit_second_site(void **s)
 
 int main(void)
 {
-    hp_options_default(&hp_rt.opts);
-    builder_init();
-    syscalls_init();
-    code = mmap(0, 8192, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    code = unit_init(8192);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_finds_other_site),
         cmocka_unit_test(test_nearest_site),

@@ -18,6 +18,7 @@
 #include "opt.h"
 #include "syscalls.h"
 #include "unit_ir.h"
+#include "unit_init.h"
 
 static uint8_t *code;     /* app code: an executable mapping the IR builder reads */
 static uint8_t *run_buf;  /* where a sequence is copied to run natively */
@@ -545,10 +546,7 @@ static void test_same_results(void **s)
 
 int main(void)
 {
-    hp_options_default(&hp_rt.opts);
-    builder_init();
-    syscalls_init();
-    code = mmap(0, 8192, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    code = unit_init(8192);
     run_buf = code + 4096;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_store_then_load),

@@ -22,6 +22,7 @@
 #include "syscalls.h"
 #include "unit_ir.h"
 #include "unit_emit.h"
+#include "unit_init.h"
 
 static uint8_t *code;
 
@@ -346,10 +347,7 @@ static void test_forms(void **s)
 
 int main(void)
 {
-    hp_options_default(&hp_rt.opts);
-    builder_init();
-    syscalls_init();
-    code = mmap(0, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    code = unit_init(4096);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sinks_the_test_copy),
         cmocka_unit_test(test_emitted),

@@ -15,6 +15,7 @@
 #include "builder_int.h"
 #include "syscalls.h"
 #include "trace.h"
+#include "unit_init.h"
 
 static uint8_t *code;     /* app code: an executable mapping, so the trace builder reads it */
 
@@ -200,10 +201,7 @@ static void test_head_rules(void **s)
 
 int main(void)
 {
-    hp_options_default(&hp_rt.opts);
-    builder_init();
-    syscalls_init();
-    code = mmap(0, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    code = unit_init(4096);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_jcc_fall_through_recorded),
         cmocka_unit_test(test_jcc_taken_is_inverted),
