@@ -23,13 +23,13 @@ static void dt_summary(double secs)
     fprintf(stderr,
             "difftest: %lu cases (%lu loops, %lu random paths), %lu runs, %.1f s; "
             "%lu instructions, %lu on traces; exits: %lu side, %lu at the end, %lu back to the "
-            "head; %lu native tails; dce removed %lu, fuse fused %lu, cse removed %lu, sink moved %lu, flagcheck %lu; %lu failures, %lu errors\n",
+            "head; %lu native tails; dce removed %lu, fuse fused %lu, cse removed %lu, sink moved %lu, flagcheck %lu, xfwd %lu; %lu failures, %lu errors\n",
             (unsigned long)s->cases, (unsigned long)s->loops, (unsigned long)s->random_paths,
             (unsigned long)s->runs, secs, (unsigned long)s->insns, (unsigned long)s->trace_insns,
             (unsigned long)s->side_exits, (unsigned long)s->end_exits, (unsigned long)s->reentries,
             (unsigned long)s->native_tails, (unsigned long)hp_rt.stats.opt_dce, (unsigned long)hp_rt.stats.opt_fuse,
             (unsigned long)hp_rt.stats.opt_cse, (unsigned long)hp_rt.stats.opt_sink,
-            (unsigned long)hp_rt.stats.opt_flagcheck, (unsigned long)s->failures, (unsigned long)s->errors);
+            (unsigned long)hp_rt.stats.opt_flagcheck, (unsigned long)hp_rt.stats.opt_xfwd, (unsigned long)s->failures, (unsigned long)s->errors);
     fprintf(stderr,
             "difftest: calls that return: %lu in %lu cases; traces: %lu returning on the path (%lu loops), "
             "%lu retpair, %lu promoted (%lu framed: a call on the path; %lu with the frame "

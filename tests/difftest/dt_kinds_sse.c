@@ -1,7 +1,8 @@
 /* dt_kinds_sse.c — the differential tester's scalar-double kind (kind_sse): -O0 style
  * SSE2 code on 8-byte stack slots (movsd/movq loads and stores, addsd .. sqrtsd, ucomisd
  * with a jcc, conversions), accumulators in counted loops so loop promotion keeps slots in
- * xmm registers; now and then an integer access of a double slot, a VEX form or fxsave
+ * xmm registers; doubles through general registers (movq, as -O0 passes arguments and
+ * results: pass_xfwd.c); now and then an integer access of a double slot, a VEX form or fxsave
  * (each must stop that promotion). Its share of a case's groups is g->sse_pct.
  * Invariants: those of dt_gen.c; every instruction goes through gen_emit. */
 #include "dt_gen_int.h"
@@ -165,6 +166,25 @@ int kind_sse(gen_t *g)
         gen_rq(&r, ZYDIS_MNEMONIC_FXSAVE);
         gen_rq_mem(&r, &m, 512);
         return gen_emit(g, &r, 0, 0, 0, 0);
+    }
+    if (k < 97 && gen_chance(g, 40)) {                  /* a double through a general register */
+        ZydisRegister gr = gen_reg(gen_wreg(g), 64);     /* movq x, r [; [not r]; movq r, x2 | mov r, [slot]] */
+        gen_rq(&r, ZYDIS_MNEMONIC_MOVQ);
+        gen_rq_reg(&r, gr);
+        gen_rq_reg(&r, a);
+        if (!gen_xemit(g, &r, 0)) return 0;
+        int j = gen_below(g, 3);
+        if (j == 2) return 1;
+        if (gen_chance(g, 25)) {                         /* r changes before it is read */
+            gen_rq(&r, ZYDIS_MNEMONIC_NOT);
+            gen_rq_reg(&r, gr);
+            if (!gen_emit(g, &r, 0, 0, 0, 0)) return 0;
+        }
+        gen_rq(&r, j ? ZYDIS_MNEMONIC_MOV : ZYDIS_MNEMONIC_MOVQ);
+        if (j) gen_xslot(g, &m), gen_rq_mem(&r, &m, 8);
+        else gen_rq_reg(&r, gen_xreg(g));
+        gen_rq_reg(&r, gr);
+        return j ? gen_emit(g, &r, 0, 0, 0, 0) : gen_xemit(g, &r, 0);
     }
     if (k < 97) {                                        /* an integer access of a double slot */
         int j = gen_below(g, 5), bits = j == 4 ? 32 : 64;

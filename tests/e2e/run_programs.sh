@@ -75,6 +75,9 @@ case_builds() {
         promote_readonly)
             echo "promote_readonly|-O0"
             echo "promote_readonly_O2|-O2" ;;
+        xfwd_doubles)
+            echo "xfwd_doubles|-O0"
+            echo "xfwd_doubles_O2|-O2" ;;
         ret_sites)
             echo "ret_sites|-O0"
             echo "ret_sites_O2|-O2" ;;
@@ -91,7 +94,7 @@ case_builds() {
 # Flags placed after the source file (libraries) for every build of a source.
 source_link_flags() {
     case $1 in
-        libm_loop | sig_fpu_env) echo "-lm" ;;
+        libm_loop | sig_fpu_env | xfwd_doubles) echo "-lm" ;;
         dlopen | dl_reload) echo "-ldl" ;;
         threads_* | sig_mask | sig_nested_flood | sig_altstack_nested | promo_thread | smc_* | sig_retarget | sig_return_race) echo "-pthread" ;;
         retaddr) echo "-rdynamic -ldl" ;;
@@ -169,6 +172,7 @@ expected_status() {
         sink_copy*) echo 64 ;;
         flagcheck_switch*) echo 65 ;;
         flagcheck_call_fault*) echo 66 ;;
+        xfwd_doubles*) echo 67 ;;
         sig_resethand*) echo 162 ;;   # "handler", then the second SIGRTMIN's default action
         sig_altstack_nested*) echo 0 ;;
         sig_altstack*) echo 3 ;;     # _exit(3) from the handler on the alternate stack
