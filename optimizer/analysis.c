@@ -90,7 +90,7 @@ static int an_is_opaque(const ZydisDecodedInstruction *in)
     case ZYDIS_CATEGORY_AMX_TILE: case ZYDIS_CATEGORY_KEYLOCKER: case ZYDIS_CATEGORY_KEYLOCKER_WIDE:
     case ZYDIS_CATEGORY_PCONFIG: case ZYDIS_CATEGORY_MPX: case ZYDIS_CATEGORY_PKU:
     case ZYDIS_CATEGORY_SMAP: case ZYDIS_CATEGORY_CET: case ZYDIS_CATEGORY_ENQCMD:
-    case ZYDIS_CATEGORY_HRESET: case ZYDIS_CATEGORY_SERIALIZE: case ZYDIS_CATEGORY_INVALID:
+    case ZYDIS_CATEGORY_HRESET: case ZYDIS_CATEGORY_SERIALIZE: case ZYDIS_CATEGORY_CLZERO: case ZYDIS_CATEGORY_INVALID:
         return 1;
     default:
         return in->mnemonic == ZYDIS_MNEMONIC_CPUID || in->mnemonic == ZYDIS_MNEMONIC_XLAT;
@@ -231,6 +231,17 @@ int an_mem_bit_offset(const ir_insn_t *i)
     case ZYDIS_MNEMONIC_BT: case ZYDIS_MNEMONIC_BTS: case ZYDIS_MNEMONIC_BTR: case ZYDIS_MNEMONIC_BTC:
         return i->zi.operand_count_visible >= 2 && i->ops[0].type == ZYDIS_OPERAND_TYPE_MEMORY &&
                i->ops[1].type == ZYDIS_OPERAND_TYPE_REGISTER;
+    default:
+        return 0;
+    }
+}
+
+int an_vec_all(const ir_insn_t *i)
+{
+    switch (i->zi.mnemonic) {
+    case ZYDIS_MNEMONIC_VZEROALL: case ZYDIS_MNEMONIC_VZEROUPPER: case ZYDIS_MNEMONIC_FXSAVE:
+    case ZYDIS_MNEMONIC_FXSAVE64: case ZYDIS_MNEMONIC_FXRSTOR: case ZYDIS_MNEMONIC_FXRSTOR64:
+        return 1;
     default:
         return 0;
     }

@@ -100,6 +100,10 @@ int an_mem_store_op(const ir_insn_t *i);
  * those. */
 int an_reg_move(const ir_insn_t *i, int *dst, int *src);
 
+/* an_vec_all: i reads or writes every vector register without naming one (vzeroupper,
+ * vzeroall, fxsave, fxrstor; the xsave family is opaque). */
+int an_vec_all(const ir_insn_t *i);
+
 /* an_reg_id: the an_regs_t bit index of a general register (any width), or -1. */
 int an_reg_id(ZydisRegister r);
 

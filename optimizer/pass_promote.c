@@ -517,14 +517,7 @@ int opt_pass_promote(ir_trace_t *t)
             used_x |= 1u << (ZydisRegisterGetId(i->ops[j].reg.value) & 31);
             if (i->zi.encoding != ZYDIS_INSTRUCTION_ENCODING_LEGACY) sse_only = 0;
         }
-        switch (i->zi.mnemonic) {                        /* all vector registers, no operand */
-        case ZYDIS_MNEMONIC_VZEROALL: case ZYDIS_MNEMONIC_VZEROUPPER: case ZYDIS_MNEMONIC_FXSAVE:
-        case ZYDIS_MNEMONIC_FXSAVE64: case ZYDIS_MNEMONIC_FXRSTOR: case ZYDIS_MNEMONIC_FXRSTOR64:
-            sse_only = 0;
-            break;
-        default:
-            break;
-        }
+        if (an_vec_all(i)) sse_only = 0;                 /* all vector registers, no operand */
         if (!v.framed && ((e.def | e.def_part) & AN_REG(AN_RBP))) goto out;
         used |= e.use | e.def | e.def_part;
         int64_t off;

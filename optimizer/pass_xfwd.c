@@ -25,12 +25,17 @@
  * - Faults: a rewritten load read bytes this thread stored to the same address with no
  *   write that may overlap since: it could not fault. Memory order (TSO): the load reads
  *   this thread's own last store to those bytes, which native execution also does while
- *   the store waits in the store buffer, a timing always possible without a barrier in
- *   between; barriers (lock, fences, syscalls) and opaque instructions forget everything.
+ *   the store waits in the store buffer, but only with no other memory read between: a
+ *   load in between may see what another thread wrote after seeing the store (so it had
+ *   left the buffer), and the slot must then be read from memory (a review's two-thread
+ *   reproducer, tests/programs/xfwd_tso.c). Any instruction that reads memory therefore
+ *   forgets what registers hold slots (as rle does); barriers (lock, fences, syscalls) and
+ *   opaque instructions forget everything.
  * - What holds a slot is forgotten at any write that may overlap it (a store through
  *   another base or an unknown pointer, a push or call, an implicit or string store), any
  *   write to its holder (an xmm register written in any part, by any operand, hidden ones
- *   too; vzeroupper/vzeroall) or to its base register. A signal handler cannot change a
+ *   too; vzeroupper, vzeroall, fxrstor: an_vec_all) or to its base register. clzero (a
+ *   store through rax that names no memory operand) is opaque (analysis.c). A signal handler cannot change a
  *   holder unseen: after a delivery the thread goes on from the dispatcher at the app pc.
  * - Deterministic: a function of the IR only. */
 #include "opt.h"
@@ -233,13 +238,7 @@ static void xf_after(const ir_insn_t *i, xf_state_t *st)
         xf_kill_gprs(st, e.def | e.def_part);
         return;
     }
-    switch (i->zi.mnemonic) {
-    case ZYDIS_MNEMONIC_VZEROUPPER: case ZYDIS_MNEMONIC_VZEROALL:
-        xf_kill_xmm(st, -1);
-        break;
-    default:
-        break;
-    }
+    if (an_vec_all(i)) xf_kill_xmm(st, -1);              /* every xmm, none named */
     for (int k = 0; k < i->zi.operand_count; k++) {     /* vector registers written */
         const ZydisDecodedOperand *op = &i->ops[k];
         if (op->type != ZYDIS_OPERAND_TYPE_REGISTER || !(op->actions & ZYDIS_OPERAND_ACTION_MASK_WRITE)) continue;
@@ -247,6 +246,7 @@ static void xf_after(const ir_insn_t *i, xf_state_t *st)
         if (x >= 0) xf_kill_xmm(st, x);
     }
     xf_kill_gprs(st, e.def | e.def_part);
+    if (e.mem_read) xf_forget_mem(st);                  /* TSO: see the banner */
     an_mem_t m;
     an_mem(i, &m);
     int w = e.mem_write ? an_mem_store_op(i) : -1;

@@ -96,7 +96,7 @@ source_link_flags() {
     case $1 in
         libm_loop | sig_fpu_env | xfwd_doubles) echo "-lm" ;;
         dlopen | dl_reload) echo "-ldl" ;;
-        threads_* | sig_mask | sig_nested_flood | sig_altstack_nested | promo_thread | smc_* | sig_retarget | sig_return_race) echo "-pthread" ;;
+        threads_* | sig_mask | sig_nested_flood | sig_altstack_nested | promo_thread | smc_* | sig_retarget | sig_return_race | xfwd_tso) echo "-pthread" ;;
         retaddr) echo "-rdynamic -ldl" ;;
     esac
 }
@@ -173,6 +173,7 @@ expected_status() {
         flagcheck_switch*) echo 65 ;;
         flagcheck_call_fault*) echo 66 ;;
         xfwd_doubles*) echo 67 ;;
+        xfwd_tso*) echo 68 ;;
         sig_resethand*) echo 162 ;;   # "handler", then the second SIGRTMIN's default action
         sig_altstack_nested*) echo 0 ;;
         sig_altstack*) echo 3 ;;     # _exit(3) from the handler on the alternate stack

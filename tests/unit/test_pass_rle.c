@@ -386,8 +386,8 @@ static void test_extending_loads(void **s)
     ir_free(&t);
 }
 
-/* An opaque instruction (here a segment register read, which an_effects does not model)
- * ends all knowledge. */
+/* An opaque instruction (a segment register read, which an_effects does not model; clzero,
+ * whose store names no memory operand) ends all knowledge. */
 static void test_opaque_between(void **s)
 {
     (void)s;
@@ -402,6 +402,16 @@ static void test_opaque_between(void **s)
     assert_int_equal(opt_pass_rle(&t), 1);
     reg_reg(&t, 3, ZYDIS_MNEMONIC_MOV, ZYDIS_REGISTER_EDX, ZYDIS_REGISTER_EAX);
     unchanged(&t, 8);
+    ir_free(&t);
+    static const uint8_t z[] = {                 /* clzero: a store through rax that names */
+        0x89, 0x3c, 0x24,                        /* 0: mov %edi,(%rsp)     no memory operand */
+        0x48, 0x89, 0xe0,                        /* 3: mov %rsp,%rax */
+        0x0f, 0x01, 0xfc,                        /* 6: clzero */
+        0x8b, 0x34, 0x24,                        /* 9: mov (%rsp),%esi */
+    };
+    build(&t, z, sizeof(z), 4);
+    assert_int_equal(opt_pass_rle(&t), 0);       /* (a review found %esi read from %edi) */
+    unchanged(&t, 9);
     ir_free(&t);
 }
 

@@ -2,8 +2,10 @@
  * double argument (`movsd %xmm0,M ; mov M,%rax ; movq %rax,%xmm0`) and double result
  * (`movq %xmm0,%rax ; movq %rax,%xmm1`), loads and scalar operations from a slot an xmm
  * register stored, a slot a general register stored; what ends what a register is known
- * to hold (the holder written, a store that may overlap, the base moved, a barrier,
- * vzeroupper) and what is never rewritten (other sizes, VEX forms, marked instructions).
+ * to hold (the holder written, by name or not: fxrstor, pcmpistrm's xmm0; a store that may
+ * overlap; the base moved; a barrier; vzeroupper; another memory read, which may show the
+ * store left the store buffer; a call's push) and what is never rewritten (other sizes,
+ * VEX forms, half loads, marked instructions).
  * Native equivalence is the differential tester's part (kind_sse's double-through-a-
  * general-register group). */
 #include <stdarg.h>
@@ -128,6 +130,12 @@ static void test_forgotten(void **s)
         { "a barrier", { 0x0f, 0xae, 0xf0 }, 3, 0 },                                  /* mfence */
         { "the general register written", { 0x48, 0x83, 0xc0, 0x01 }, 4, 1 },       /* add $1,%rax */
         { "a push", { 0x53 }, 1, 0 },                                                  /* push %rbx */
+        { "fxrstor (slot)", { 0x0f, 0xae, 0x0f }, 3, 0 },                              /* fxrstor (%rdi) */
+        { "fxrstor (movq)", { 0x0f, 0xae, 0x0f }, 3, 1 },
+        { "xrstor (opaque)", { 0x0f, 0xae, 0x2f }, 3, 0 },                             /* xrstor (%rdi) */
+        { "pcmpistrm writes xmm0, hidden", { 0x66, 0x0f, 0x3a, 0x62, 0xca, 0x00 }, 6, 1 },
+        { "an 8-byte store 4 bytes below", { 0x48, 0x89, 0x45, 0xbc }, 4, 0 },     /* mov %rax,-0x44(%rbp) */
+        { "another load (TSO)", { 0x48, 0x8b, 0x11 }, 3, 0 },                        /* mov (%rcx),%rdx */
     };
     for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
         uint8_t c[32];
@@ -192,6 +200,42 @@ static void test_left_alone(void **s)
     ir_free(&t);
 }
 
+/* A general register holding a slot is written before the load; movlpd/movhpd load half of
+ * an xmm register (movq would zero the other half): never rewritten. A call on the path
+ * (its push may overlap an rbp slot) forgets. */
+static void test_merges_and_calls(void **s)
+{
+    (void)s;
+    static const uint8_t c[] = {
+        0x48, 0x89, 0x55, 0xc0,                  /* mov %rdx,-0x40(%rbp) */
+        0x48, 0x83, 0xc2, 0x01,                  /* add $1,%rdx */
+        0xf2, 0x0f, 0x10, 0x45, 0xc0,            /* movsd -0x40(%rbp),%xmm0 */
+    };
+    ir_trace_t t;
+    build(&t, c, sizeof(c), 3, 0);
+    ir_free(&t);
+    static const uint8_t d[] = {
+        0xf2, 0x0f, 0x11, 0x45, 0xc0,            /* movsd %xmm0,-0x40(%rbp) */
+        0x66, 0x0f, 0x12, 0x4d, 0xc0,            /* movlpd -0x40(%rbp),%xmm1 */
+        0x66, 0x0f, 0x16, 0x4d, 0xc0,            /* movhpd -0x40(%rbp),%xmm1 */
+    };
+    build(&t, d, sizeof(d), 3, 0);
+    ir_free(&t);
+    static const uint8_t e[] = {
+        0xf2, 0x0f, 0x11, 0x45, 0xc0,            /* 0: movsd %xmm0,-0x40(%rbp) */
+        0xe8, 0x00, 0x00, 0x00, 0x00,            /* 5: call 10 */
+        0x48, 0x8b, 0x45, 0xc0,                  /* 10: mov -0x40(%rbp),%rax */
+        0x66, 0x48, 0x0f, 0x6e, 0xc0,            /* 14: movq %rax,%xmm0 */
+    };
+    const uint64_t offs[2] = { 0, 10 };
+    const uint32_t lens[2] = { 2, 2 };
+    unit_build_path(&t, code, e, sizeof(e), offs, lens, 2);
+    assert_int_equal(t.insn[1].kind, IR_CALL);
+    assert_int_equal(opt_pass_xfwd(&t), 0);
+    same(&t, 2, e, 10, 4);
+    ir_free(&t);
+}
+
 int main(void)
 {
     code = unit_init(8192);
@@ -200,6 +244,7 @@ int main(void)
         cmocka_unit_test(test_loads_and_operations),
         cmocka_unit_test(test_forgotten),
         cmocka_unit_test(test_left_alone),
+        cmocka_unit_test(test_merges_and_calls),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
