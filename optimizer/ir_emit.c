@@ -128,6 +128,25 @@ static void ie_restore(bb_ctx_t *c, const ir_trace_t *t)
                                : emit_gs_load(c->p, t->promo[i].reg, T_PROMO + 8 * (uint32_t)i);
 }
 
+/* ie_restore_lookup: ie_restore on the way into the lookup, where rcx holds the target and
+ * the lookup takes the app's rcx from T_SPILL_RCX: a borrowed rcx (the address checks'
+ * scratch, pass_promote.c) gets its app value there instead, through rax and rax's own
+ * spill slot (the lookup's first store overwrites it with the same value). */
+static void ie_restore_lookup(bb_ctx_t *c, const ir_trace_t *t)
+{
+    for (int i = 0; i < t->npromo; i++) {
+        uint32_t off = T_PROMO + 8 * (uint32_t)i;
+        if (t->promo[i].xmm) c->p = emit_gs_xmm_load(c->p, t->promo[i].reg, T_PROMO_X + 16 * (uint32_t)i);
+        else if (t->promo[i].reg != R_RCX) c->p = emit_gs_load(c->p, t->promo[i].reg, off);
+        else {
+            c->p = emit_gs_store(c->p, R_RAX, T_SPILL_RAX);
+            c->p = emit_gs_load(c->p, R_RAX, off);
+            c->p = emit_gs_store(c->p, R_RAX, T_SPILL_RCX);
+            c->p = emit_gs_load(c->p, R_RAX, T_SPILL_RAX);
+        }
+    }
+}
+
 /* ie_exit_jcc / ie_exit_jmp: leave to target when cc holds / always; with promoted
  * registers or compensation code (i->comp) the jcc goes to out-of-line code that runs the
  * compensation and restores them first. */
@@ -224,7 +243,7 @@ static void ie_emit_cold(bb_ctx_t *c, const ir_trace_t *t)
             if (ie_comp(c, fl) != HP_OK) { c->overflow = 1; return; }        /* the app's flags, */
             c->p = emit_gs_store(c->p, R_RCX, T_SPILL_RCX);                  /* rcx = the target */
             if (bb_load_target(c, &fl->zi, &fl->ops[0], fl->app_pc) != HP_OK) { c->overflow = 1; return; }
-            ie_restore(c, t);
+            ie_restore_lookup(c, t);
             c->p = bb_ibl_trace(c->p);
             continue;
         }
@@ -236,7 +255,7 @@ static void ie_emit_cold(bb_ctx_t *c, const ir_trace_t *t)
             c->p = emit_u8(c->p, 0x48); c->p = emit_u8(c->p, 0x89); c->p = emit_u8(c->p, 0xd1); /* mov %rdx,%rcx */
             c->p = emit_gs_load(c->p, R_RDX, T_SPILL_RDX);
         }
-        ie_restore(c, t);
+        ie_restore_lookup(c, t);
         c->p = bb_ibl_trace(c->p);
     }
     for (int i = 0; i < c->ncold_exits; i++) {
@@ -554,7 +573,7 @@ hp_status_t ir_emit(bb_ctx_t *c, const ir_trace_t *t, const char **why)
             if (i->target) {
                 ie_check_target(c, i->target, i->target2, ie_keep_spill(t, k));
             } else {
-                ie_restore(c, t);
+                ie_restore_lookup(c, t);
                 c->p = bb_ibl_trace(c->p);
             }
             break;

@@ -548,12 +548,15 @@ int opt_pass_promote(ir_trace_t *t)
        through rbp; else through rsp, which needs rbp - rsp == frame_k at entry if some
        offset came from rbp (the preheader checks: promo_guard) */
     if (v.framed) {
-        v.by_rbp = !v.f.from_rsp;
-        for (int k = 0; k < t->n && v.by_rbp; k++)
-            if (!v.f.at[k].rbp_head) v.by_rbp = 0;
-        if (!v.by_rbp && v.f.from_rbp &&
-            (!t->frame_k_ok || t->frame_k != (int32_t)t->frame_k || t->frame_k == INT32_MIN))
-            goto out;                                    /* no guard: -frame_k must fit disp32 */
+        int head_rbp = 1, guard_fits = t->frame_k_ok && t->frame_k == (int32_t)t->frame_k &&
+                                       t->frame_k != INT32_MIN;    /* -frame_k fits disp32 */
+        for (int k = 0; k < t->n && head_rbp; k++)
+            if (!v.f.at[k].rbp_head) head_rbp = 0;
+        /* through rbp also where offsets mix, behind the guard (which they need anyway), so
+           stores through pointers can be checked against [rbp + disp] slots: nbody.O0's
+           loop, whose call to sqrt pushes and pops through rsp */
+        v.by_rbp = head_rbp && (!v.f.from_rsp || (v.f.from_rbp && guard_fits));
+        if (!v.by_rbp && v.f.from_rbp && !guard_fits) goto out;
     }
     /* general registers in pr_order; xmm8..15 (the legacy encodings reach them; -O0 code
        rarely does), only in a loop whose vector code is all legacy SSE (the borrowed
@@ -601,8 +604,6 @@ select:;
        where the slots are [rbp + disp] with rbp the head's throughout, rcx is free, and no
        inline check's lookup needs rcx on its way out. */
     int alias_ok = (!v.framed || v.by_rbp) && !(used & AN_REG(AN_RCX));
-    for (int k = 0; k < t->n && alias_ok; k++)
-        if (t->insn[k].kind == IR_IND) alias_ok = 0;
     int keep = npromo < IR_MAX_PROMO ? npromo : IR_MAX_PROMO - 1;  /* rcx needs an entry */
     int64_t alias_lo, alias_hi;
     if (!ir_promo_span(t, keep, &alias_lo, &alias_hi)) alias_ok = 0;
@@ -660,7 +661,7 @@ select:;
         npromo++;
     }
     t->npromo = npromo;
-    t->promo_guard = v.framed && !v.by_rbp && v.f.from_rbp;
+    t->promo_guard = v.framed && v.f.from_rbp && (!v.by_rbp || v.f.from_rsp);
     if (!v.framed || v.by_rbp) pr_flag_checks(t, used);
     pr_prune_reloads(t);
     for (int k = 0; k < t->n; k++) t->insn[k].flags &= (uint8_t)~IR_F_WILD;

@@ -587,6 +587,57 @@ static void test_framed_call_loop(void **s)
     ir_free(&t);
 }
 
+/* A loop with an inline check (an indirect call to a leaf that keeps rbp, as nbody.O0's
+ * call to sqrt through the PLT) and a store through a pointer: offsets mix (the call's push
+ * and the ret's pop come from rsp), rbp stays the head's, so the slots are addressed
+ * through rbp behind the frame check and the store is checked against them (rcx
+ * borrowed; the checks' way into the lookup hands the app's rcx over:
+ * tests/programs/promote_alias_ind.c) instead of reloading them after it. */
+static void test_checked_store_with_inline_check(void **s)
+{
+    (void)s;
+    static const uint8_t loop[] = {
+        0x8b, 0x45, 0xf4,               /* 0: mov -0xc(%rbp),%eax */
+        0x89, 0x07,                     /* 3: mov %eax,(%rdi)  (may alias) */
+        0xff, 0xd2,                     /* 5: call *%rdx */
+        0x01, 0x45, 0xf8,               /* 7: add %eax,-0x8(%rbp) */
+        0x83, 0x45, 0xfc, 0x03,         /* 10: addl $3,-0x4(%rbp) */
+        0x83, 0x45, 0xf4, 0x01,         /* 14: addl $1,-0xc(%rbp) */
+        0x83, 0x7d, 0xf4, 0x64,         /* 18: cmpl $100,-0xc(%rbp) */
+        0x7c, 0xe8,                     /* 22: jl 0 */
+    };
+    static const uint8_t leaf[] = { 0x8d, 0x40, 0x01, 0xc3 };         /* lea 1(%rax),%eax ; ret */
+    memset(code, 0xcc, 4096);
+    memcpy(code, loop, sizeof(loop));
+    memcpy(code + 0x40, leaf, sizeof(leaf));
+    uint64_t pcs[3] = { (uint64_t)code, (uint64_t)code + 0x40, (uint64_t)code + 7 };
+    uint32_t lens[3] = { 3, 2, 5 };
+    const char *why = "";
+    ir_trace_t t;
+    assert_int_equal(ir_init(&t, 64), HP_OK);
+    t.frame_k = 0x30;
+    t.frame_k_ok = 1;
+    assert_int_equal(ir_build_path(&t, pcs, lens, 3, &why), HP_OK);
+    opt_pass_straighten(&t);
+    int ind = -1;
+    for (int k = 0; k < t.n; k++)
+        if (t.insn[k].kind == IR_IND) ind = k;
+    assert_true(ind >= 0);
+    assert_true(opt_pass_promote(&t) > 0);
+    assert_int_equal(t.promo_guard, 1);
+    int slots = 0, rcx = 0;
+    for (int i = 0; i < t.npromo; i++) {
+        if (t.promo[i].base < 0) { rcx += t.promo[i].reg == 1; continue; }
+        assert_int_equal(t.promo[i].base, 5);                    /* through rbp */
+        slots++;
+    }
+    assert_int_equal(slots, 3);
+    assert_int_equal(rcx, 1);
+    assert_true(t.insn[1].flags & IR_F_ALIAS);                   /* the store, checked */
+    assert_false(t.insn[2].flags & IR_F_NEW);                    /* no reloads */
+    ir_free(&t);
+}
+
 /* retpair: the callee's ret returns where the inlined call pushed: its check goes. */
 static void test_retpair(void **s)
 {
@@ -829,6 +880,7 @@ int main(void)
         cmocka_unit_test(test_cost_retry),
         cmocka_unit_test(test_emit_promoted),
         cmocka_unit_test(test_framed_call_loop),
+        cmocka_unit_test(test_checked_store_with_inline_check),
         cmocka_unit_test(test_retpair),
         cmocka_unit_test(test_xmm_slot),
         cmocka_unit_test(test_review_frame_origins),
