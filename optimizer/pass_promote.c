@@ -39,12 +39,14 @@
  * each promoted slot is only accessed with one size at one offset by the forms handled
  * here; a store whose address is not known (through any other pointer) reloads the
  * registers from memory after it, unless its address can be checked: where every slot is
- * [rbp + disp] with rbp the head's throughout the loop, rcx is not used by the loop and no
- * inline check's lookup needs rcx, rcx is borrowed too (an entry without a slot; the
- * least used slot gives way when all four are taken) and the emitter follows such a store
- * with a flag-free test of its address against the slots' span (ir_emit.c
- * ie_alias_check): the registers read their slots again only when it may have touched
- * them. */
+ * [rbp + disp] with rbp the head's throughout the loop (framed loops whose offsets mix rsp
+ * and rbp too, behind the frame guard) and rcx is not used by the loop, rcx is borrowed
+ * too (an entry without a slot; the least used slot gives way when all four are taken)
+ * and the emitter follows such a store with a flag-free test of its address against the
+ * slots' span (ir_emit.c ie_alias_check): the registers read their slots again only when
+ * it may have touched them. Inline checks in such a loop spill and reload the borrowed
+ * rcx like an app one; their way into the lookup hands its app value over in the spill
+ * slot (ir_emit.c ie_restore_lookup). */
 #include "opt.h"
 #include "analysis.h"
 #include "frame.h"
@@ -601,8 +603,7 @@ select:;
     /* a store through a pointer may hit a slot: its address is checked after it (flag-free,
        in rcx, borrowed like the slots' registers) and the registers read their slots again
        only when it lands near them; else they are read again after every such store. Only
-       where the slots are [rbp + disp] with rbp the head's throughout, rcx is free, and no
-       inline check's lookup needs rcx on its way out. */
+       where the slots are [rbp + disp] with rbp the head's throughout and rcx is free. */
     int alias_ok = (!v.framed || v.by_rbp) && !(used & AN_REG(AN_RCX));
     int keep = npromo < IR_MAX_PROMO ? npromo : IR_MAX_PROMO - 1;  /* rcx needs an entry */
     int64_t alias_lo, alias_hi;
