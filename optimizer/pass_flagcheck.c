@@ -23,7 +23,10 @@
  * only instruction in it that can fault is an indirect call's push, which comes first,
  * before the cmp (the miss path, out of line, has nothing that can fault). W must define
  * every status flag (none left undefined but the logical ones' AF, none read: adc/sbb,
- * inc/dec keep CF) and touch no memory. */
+ * inc/dec keep CF) and touch no memory. "Changed since" counts what the emitter adds
+ * between: a store checked against a promoted loop's slots (IR_F_ALIAS*) may reload every
+ * register holding a slot (a review found `cmpq $3,SLOT`, promoted to `cmp $3,%r11`,
+ * computed again from the reloaded register). */
 #include "opt.h"
 #include "analysis.h"
 #include "heap.h"
@@ -51,6 +54,10 @@ static int fc_writer(const ir_trace_t *t, int k, int *how, ZydisMnemonic *inv)
         /* (an earlier inline check keeps the flags: flag-free, or with flags given back on
            its hit path, as flags live at it since this branch k exits; its ret/call moves
            rsp, which W may not read) */
+        if (w->flags & (IR_F_ALIAS | IR_F_ALIAS_FL))       /* its check may reload the slots
+                                                              (tests/programs/promote_alias_flags.c) */
+            for (int p = 0; p < t->npromo; p++)
+                if (!t->promo[p].xmm) changed |= AN_REG(t->promo[p].reg);
         if (!((e.fdef | e.fundef) & FC_STATUS)) {
             changed |= e.def | e.def_part;
             continue;

@@ -310,7 +310,9 @@ static int pr_prune_reloads(ir_trace_t *t)
 typedef struct {
     fr_info_t f;
     int framed;
-    int by_rbp;                 /* framed, and every offset comes from the head's rbp */
+    int by_rbp;                 /* framed, slots addressed through rbp: rbp is the head's
+                                   everywhere and offsets come from it (or mix, behind the
+                                   frame guard) */
 } pr_view_t;
 
 /* pr_access: the slot access j of instruction i, originally the trace's k-th (the framed

@@ -74,6 +74,8 @@ case_builds() {
             echo "promote_alias|-O0" ;;
         promote_alias_ind)
             echo "promote_alias_ind|-O0" ;;
+        promote_alias_flags)
+            echo "promote_alias_flags|-O0" ;;
         promote_readonly)
             echo "promote_readonly|-O0"
             echo "promote_readonly_O2|-O2" ;;
@@ -159,6 +161,7 @@ expected_status() {
         ret_sites_eof*) echo 50 ;;
         ret_sites*) echo 48 ;;
         promote_alias_ind*) echo 69 ;;
+        promote_alias_flags*) echo 70 ;;
         promote_alias*) echo 49 ;;
         promote_readonly*) echo 51 ;;
         ret_chain_rcx*) echo 52 ;;

@@ -638,6 +638,65 @@ static void test_checked_store_with_inline_check(void **s)
     ir_free(&t);
 }
 
+/* has_handover: the emitted code holds the way into the lookup with a borrowed rcx: its
+ * app value from T_PROMO + 8 * slot through rax into T_SPILL_RCX, rax given back. */
+static int has_handover(const bb_ctx_t *ctx, int slot)
+{
+    const uint8_t seq[] = {
+        0x65, 0x48, 0x89, 0x04, 0x25, T_SPILL_RAX, 0, 0, 0,           /* mov %rax,%gs:SPILL_RAX */
+        0x65, 0x48, 0x8b, 0x04, 0x25, (uint8_t)(T_PROMO + 8 * slot), 0, 0, 0,
+        0x65, 0x48, 0x89, 0x04, 0x25, T_SPILL_RCX, 0, 0, 0,           /* mov %rax,%gs:SPILL_RCX */
+        0x65, 0x48, 0x8b, 0x04, 0x25, T_SPILL_RAX, 0, 0, 0,           /* mov %gs:SPILL_RAX,%rax */
+    };
+    for (const uint8_t *p = ctx->start; p + sizeof(seq) <= ctx->p; p++)
+        if (!memcmp(p, seq, sizeof(seq))) return 1;
+    return 0;
+}
+
+/* The lookups out of a loop that borrows rcx get the app's rcx in T_SPILL_RCX (rcx holds
+ * the target): the miss of an inline check, and an indirect jump with no recorded target
+ * after the loop's last round (the trace's end). */
+static void test_lookup_gets_app_rcx(void **s)
+{
+    (void)s;
+    static const uint8_t loop_tail[] = {
+        0x48, 0x8b, 0x55, 0xf0,         /* 0: mov -0x10(%rbp),%rdx */
+        0x48, 0x8b, 0x45, 0xe0,         /* 4: mov -0x20(%rbp),%rax */
+        0x48, 0x89, 0x02,               /* 8: mov %rax,(%rdx)  (may alias) */
+        0x48, 0x01, 0x45, 0xe8,         /* 11: add %rax,-0x18(%rbp) */
+        0x48, 0x83, 0x45, 0xd8, 0x03,   /* 15: addq $3,-0x28(%rbp) */
+        0x48, 0x83, 0x45, 0xe0, 0x01,   /* 20: addq $1,-0x20(%rbp) */
+        0x48, 0x8b, 0x45, 0xe0,         /* 25: mov -0x20(%rbp),%rax */
+        0x48, 0x3b, 0x45, 0xf8,         /* 29: cmp -0x8(%rbp),%rax */
+        0x7c, 0xdd,                     /* 33: jl 0 */
+        0xff, 0xe2,                     /* 35: jmp *%rdx  (no recorded target) */
+    };
+    memset(code, 0xcc, 4096);
+    memcpy(code, loop_tail, sizeof(loop_tail));
+    uint64_t pcs[2] = { (uint64_t)code, (uint64_t)code + 35 };
+    uint32_t lens[2] = { 9, 1 };
+    const char *why = "";
+    ir_trace_t t;
+    assert_int_equal(ir_init(&t, 64), HP_OK);
+    t.succ = 0;
+    assert_int_equal(ir_build_path(&t, pcs, lens, 2, &why), HP_OK);
+    opt_pass_straighten(&t);
+    assert_int_equal(t.insn[t.n - 1].kind, IR_IND);
+    assert_int_equal(t.insn[t.n - 1].target, 0);
+    assert_true(opt_pass_promote(&t) > 0);
+    int rcx = -1;
+    for (int i = 0; i < t.npromo; i++)
+        if (t.promo[i].base < 0 && t.promo[i].reg == 1) rcx = i;
+    assert_true(rcx >= 0);
+    bb_ctx_t ctx;
+    bb_exit_t exits[8];
+    hp_xl_t xl[32];
+    emit_trace(&t, &ctx, exits, xl);
+    assert_true(has_handover(&ctx, rcx));
+    cache_commit(ctx.start, (size_t)(ctx.p - ctx.start));
+    ir_free(&t);
+}
+
 /* retpair: the callee's ret returns where the inlined call pushed: its check goes. */
 static void test_retpair(void **s)
 {
@@ -881,6 +940,7 @@ int main(void)
         cmocka_unit_test(test_emit_promoted),
         cmocka_unit_test(test_framed_call_loop),
         cmocka_unit_test(test_checked_store_with_inline_check),
+        cmocka_unit_test(test_lookup_gets_app_rcx),
         cmocka_unit_test(test_retpair),
         cmocka_unit_test(test_xmm_slot),
         cmocka_unit_test(test_review_frame_origins),
