@@ -37,6 +37,24 @@ static void build(ir_trace_t *t, const uint8_t *bytes, size_t n, uint32_t len)
     opt_pass_straighten(t);                  /* a loop: the branch back falls through */
 }
 
+/* build_with_callee: the IR of a path through a and b (a at code, b, if any, at code +
+ * 0x40): blocks at code + offs[k] of lens[k] instructions, rbp - rsp at the head frame_k
+ * (known unless negative). */
+static void build_with_callee(ir_trace_t *t, const uint8_t *a, size_t na, const uint8_t *b, size_t nb,
+                              const uint64_t *offs, const uint32_t *lens, int nblocks, int64_t frame_k)
+{
+    memset(code, 0xcc, 4096);
+    memcpy(code, a, na);
+    if (b) memcpy(code + 0x40, b, nb);
+    uint64_t pcs[4];
+    for (int k = 0; k < nblocks; k++) pcs[k] = (uint64_t)code + offs[k];
+    const char *why = "";
+    assert_int_equal(ir_init(t, 64), HP_OK);
+    t->frame_k = frame_k < 0 ? 0 : frame_k;
+    t->frame_k_ok = frame_k >= 0;
+    assert_int_equal(ir_build_path(t, pcs, lens, nblocks, &why), HP_OK);
+}
+
 /* 0: mov -0xc(%rbp),%eax ; add %eax,-0x8(%rbp) ; addl $1,-0xc(%rbp) ;
  *    mov -0xc(%rbp),%eax ; cmp -0x10(%rbp),%eax ; jl 0                  */
 static const uint8_t loop[] = {
@@ -251,14 +269,10 @@ static void test_only_rounds_count(void **s)
         0xc7, 0x45, 0xfc, 0x02, 0, 0, 0,    /* 10: movl $2,-0x4(%rbp) */
         0x83, 0x45, 0xfc, 0x03,             /* 17: addl $3,-0x4(%rbp) */
     };
-    memset(code, 0xcc, 4096);
-    memcpy(code, c, sizeof(c));
-    uint64_t pcs[2] = { (uint64_t)code, (uint64_t)code + 10 };
-    uint32_t lens[2] = { 3, 2 };
-    const char *why = "";
+    const uint64_t offs[2] = { 0, 10 };
+    const uint32_t lens[2] = { 3, 2 };
     ir_trace_t t;
-    assert_int_equal(ir_init(&t, 64), HP_OK);
-    assert_int_equal(ir_build_path(&t, pcs, lens, 2, &why), HP_OK);
+    build_with_callee(&t, c, sizeof(c), 0, 0, offs, lens, 2, -1);
     assert_int_equal(t.insn[2].kind, IR_JCC);                   /* goes round when taken */
     assert_int_equal(t.insn[2].target, (uint64_t)code);
     assert_true(opt_pass_promote(&t) > 0);
@@ -607,17 +621,10 @@ static void test_checked_store_with_inline_check(void **s)
         0x7c, 0xe8,                     /* 22: jl 0 */
     };
     static const uint8_t leaf[] = { 0x8d, 0x40, 0x01, 0xc3 };         /* lea 1(%rax),%eax ; ret */
-    memset(code, 0xcc, 4096);
-    memcpy(code, loop, sizeof(loop));
-    memcpy(code + 0x40, leaf, sizeof(leaf));
-    uint64_t pcs[3] = { (uint64_t)code, (uint64_t)code + 0x40, (uint64_t)code + 7 };
-    uint32_t lens[3] = { 3, 2, 5 };
-    const char *why = "";
+    const uint64_t offs[3] = { 0, 0x40, 7 };
+    const uint32_t lens[3] = { 3, 2, 5 };
     ir_trace_t t;
-    assert_int_equal(ir_init(&t, 64), HP_OK);
-    t.frame_k = 0x30;
-    t.frame_k_ok = 1;
-    assert_int_equal(ir_build_path(&t, pcs, lens, 3, &why), HP_OK);
+    build_with_callee(&t, loop, sizeof(loop), leaf, sizeof(leaf), offs, lens, 3, 0x30);
     opt_pass_straighten(&t);
     int ind = -1;
     for (int k = 0; k < t.n; k++)
@@ -671,15 +678,10 @@ static void test_lookup_gets_app_rcx(void **s)
         0x7c, 0xdd,                     /* 33: jl 0 */
         0xff, 0xe2,                     /* 35: jmp *%rdx  (no recorded target) */
     };
-    memset(code, 0xcc, 4096);
-    memcpy(code, loop_tail, sizeof(loop_tail));
-    uint64_t pcs[2] = { (uint64_t)code, (uint64_t)code + 35 };
-    uint32_t lens[2] = { 9, 1 };
-    const char *why = "";
+    const uint64_t offs[2] = { 0, 35 };
+    const uint32_t lens[2] = { 9, 1 };
     ir_trace_t t;
-    assert_int_equal(ir_init(&t, 64), HP_OK);
-    t.succ = 0;
-    assert_int_equal(ir_build_path(&t, pcs, lens, 2, &why), HP_OK);
+    build_with_callee(&t, loop_tail, sizeof(loop_tail), 0, 0, offs, lens, 2, -1);
     opt_pass_straighten(&t);
     assert_int_equal(t.insn[t.n - 1].kind, IR_IND);
     assert_int_equal(t.insn[t.n - 1].target, 0);
@@ -749,17 +751,10 @@ static void test_review_frame_origins(void **s)
         0x48, 0x89, 0x45, 0xf8,             /* 0x40: mov %rax,-0x8(%rbp) */
         0xc3,                               /* ret */
     };
-    memset(code, 0xcc, 4096);
-    memcpy(code, c, sizeof(c));
-    memcpy(code + 0x40, f, sizeof(f));
-    uint64_t pcs[3] = { (uint64_t)code, (uint64_t)code + 0x40, (uint64_t)code + 5 };
-    uint32_t lens[3] = { 1, 2, 2 };
-    const char *why = "";
+    const uint64_t offs[3] = { 0, 0x40, 5 };
+    const uint32_t lens[3] = { 1, 2, 2 };
     ir_trace_t t;
-    assert_int_equal(ir_init(&t, 64), HP_OK);
-    t.frame_k = 16;
-    t.frame_k_ok = 1;
-    assert_int_equal(ir_build_path(&t, pcs, lens, 3, &why), HP_OK);
+    build_with_callee(&t, c, sizeof(c), f, sizeof(f), offs, lens, 3, 16);
     assert_int_equal(opt_pass_retpair(&t), 0);                  /* the check stays */
     ir_free(&t);
     static const uint8_t bts[] = {
