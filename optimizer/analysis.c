@@ -294,72 +294,6 @@ void an_mem(const ir_insn_t *i, an_mem_t *m)
     }
 }
 
-/* an_stack_op: op is an explicit memory access [rsp + disp] or [rbp + disp] (64-bit
- * address, no index, no fs/gs, not an address computation): its base id, else -1. */
-static int an_stack_op(const ir_insn_t *i, const ZydisDecodedOperand *op)
-{
-    if (op->type != ZYDIS_OPERAND_TYPE_MEMORY || op->mem.type != ZYDIS_MEMOP_TYPE_MEM ||
-        op->visibility != ZYDIS_OPERAND_VISIBILITY_EXPLICIT || i->zi.address_width != 64 ||
-        op->mem.index != ZYDIS_REGISTER_NONE || op->mem.segment == ZYDIS_REGISTER_FS ||
-        op->mem.segment == ZYDIS_REGISTER_GS)
-        return -1;
-    if (op->mem.base == ZYDIS_REGISTER_RSP) return AN_RSP;
-    if (op->mem.base == ZYDIS_REGISTER_RBP) return AN_RBP;
-    return -1;
-}
-
-/* an_covered: memory operand op of instruction j (a stack access, base b) was accessed
- * before on the path: an earlier instruction of t read or wrote (wrote, for a write) the
- * same displacement through b, at least as many bytes, unconditionally, with b unchanged
- * since and nothing between that may change the mappings (a system call, an opaque
- * instruction). */
-static int an_covered(const ir_trace_t *t, int j, const ZydisDecodedOperand *op, int b)
-{
-    int write = (op->actions & ZYDIS_OPERAND_ACTION_MASK_WRITE) != 0;
-    for (int i = j - 1; i >= 0; i--) {
-        const ir_insn_t *in = &t->insn[i];
-        an_effects_t e;
-        an_effects(in, &e);
-        if (in->kind == IR_SYSCALL || e.opaque) return 0;
-        if (in->kind == IR_COPY)
-            for (int k = 0; k < in->zi.operand_count; k++) {
-                const ZydisDecodedOperand *o = &in->ops[k];
-                if (an_stack_op(in, o) != b || o->mem.disp.value != op->mem.disp.value || o->size < op->size)
-                    continue;
-                if (o->actions & (write ? ZYDIS_OPERAND_ACTION_WRITE
-                                        : ZYDIS_OPERAND_ACTION_READ | ZYDIS_OPERAND_ACTION_WRITE))
-                    return 1;
-            }
-        if ((e.def | e.def_part) & AN_REG(b)) return 0;
-    }
-    return 0;
-}
-
-/* an_fault_free: instruction j of t (which an_effects says may fault) can fault only by its
- * memory operands, each a stack slot the path accessed before (an_covered): the same
- * bytes, through the same unchanged base, so the page is there and allows it. Not: other
- * reasons to fault (vector registers' floating-point exceptions, division, barriers,
- * hidden memory operands: push/pop/string/call). */
-static int an_fault_free(const ir_trace_t *t, int j)
-{
-    const ir_insn_t *in = &t->insn[j];
-    if (in->kind != IR_COPY || in->zi.mnemonic == ZYDIS_MNEMONIC_DIV || in->zi.mnemonic == ZYDIS_MNEMONIC_IDIV)
-        return 0;
-    int nmem = 0;
-    for (int k = 0; k < in->zi.operand_count; k++) {
-        const ZydisDecodedOperand *op = &in->ops[k];
-        if (op->type == ZYDIS_OPERAND_TYPE_REGISTER && an_reg_id(op->reg.value) < 0 &&
-            ZydisRegisterGetClass(op->reg.value) != ZYDIS_REGCLASS_FLAGS &&
-            ZydisRegisterGetClass(op->reg.value) != ZYDIS_REGCLASS_IP)
-            return 0;                                    /* vector/x87/mask/segment */
-        if (op->type != ZYDIS_OPERAND_TYPE_MEMORY || op->mem.type == ZYDIS_MEMOP_TYPE_AGEN) continue;
-        int b = an_stack_op(in, op);
-        if (b < 0 || !an_covered(t, j, op, b)) return 0;
-        nmem++;
-    }
-    return nmem > 0;
-}
-
 int an_inexact_region(ir_trace_t *t, int k, an_regs_t regs, an_flags_t flags, int apply)
 {
     int end = k;
@@ -367,8 +301,7 @@ int an_inexact_region(ir_trace_t *t, int k, an_regs_t regs, an_flags_t flags, in
         an_effects_t e;
         an_effects(&t->insn[j], &e);
         if ((e.use & regs) || (e.fuse & flags)) return 0;     /* read: not dead after all */
-        if (e.barrier || e.opaque || e.exits) return 0;
-        if (e.may_fault && !an_fault_free(t, j)) return 0;
+        if (e.may_fault || e.barrier || e.opaque || e.exits) return 0;
         regs &= ~e.def;
         flags &= ~e.fdef;
         end = j;

@@ -57,10 +57,8 @@ void an_liveness(const ir_trace_t *t, an_regs_t *live_regs, an_flags_t *live_fla
  * exit). The state is then inexact from k+1 up to and including the instruction that
  * writes the last of them. Allowed only if no instruction in that region can fault, is a
  * barrier, is opaque or exits (so faults, exits and the kernel see exact state; an
- * asynchronous signal waits for the next exact instruction). A stack slot access the path
- * made before (the same bytes through the same unchanged base; written before, for a
- * write; no system call or opaque instruction between) counts as one that cannot fault.
- * Returns 1 if allowed; with apply, marks the region's instructions IR_F_INEXACT. */
+ * asynchronous signal waits for the next exact instruction). Returns 1 if allowed; with
+ * apply, marks the region's instructions IR_F_INEXACT. */
 int an_inexact_region(ir_trace_t *t, int k, an_regs_t regs, an_flags_t flags, int apply);
 
 /* an_reaching_def: def-use: the index of the instruction that last writes register `reg`

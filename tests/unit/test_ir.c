@@ -409,72 +409,6 @@ static void test_straighten_and_cut(void **s)
 }
 
 /* Effects, liveness and def-use on a small sequence. */
-/* Inexact regions and stack accesses (analysis.c an_fault_free): flags made dead after
- * instruction k may stay stale across a store to, or a load from, a stack slot the path
- * accessed before through the same unchanged base (the same bytes: the page is there and
- * allows it); not after only a read of a slot now written, a narrower earlier access, the
- * base changed, a system call between, or a first access. Each case: instruction 1 is
- * `cmp %rbx,%rcx` (k), the region's writer of the flags `add %rsi,%rdi` comes last. */
-static void test_inexact_region_stack(void **s)
-{
-    (void)s;
-    static const struct {
-        const char *what;
-        uint8_t before[8], mid[8];
-        int blen, mlen, allowed;
-    } cases[] = {
-        { "store after a store", { 0x48, 0x89, 0x45, 0xf0 }, { 0x48, 0x89, 0x55, 0xf0 }, 4, 4, 1 },
-        { "load after a store", { 0x48, 0x89, 0x45, 0xf0 }, { 0x48, 0x8b, 0x75, 0xf0 }, 4, 4, 1 },
-        { "load after a load", { 0x48, 0x8b, 0x45, 0xf0 }, { 0x48, 0x8b, 0x75, 0xf0 }, 4, 4, 1 },
-        { "store after a load", { 0x48, 0x8b, 0x45, 0xf0 }, { 0x48, 0x89, 0x55, 0xf0 }, 4, 4, 0 },
-        { "wider than before", { 0x89, 0x45, 0xf0 }, { 0x48, 0x89, 0x55, 0xf0 }, 3, 4, 0 },
-        { "another slot", { 0x48, 0x89, 0x45, 0xe8 }, { 0x48, 0x89, 0x55, 0xf0 }, 4, 4, 0 },
-        { "through the other base", { 0x48, 0x89, 0x44, 0x24, 0xf0 }, { 0x48, 0x89, 0x55, 0xf0 }, 5, 4, 0 },
-        { "first access", { 0x48, 0x89, 0xc2 }, { 0x48, 0x89, 0x55, 0xf0 }, 3, 4, 0 },
-    };
-    const an_flags_t status = AN_ALL_FLAGS & ~(an_flags_t)ZYDIS_CPUFLAG_DF;
-    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
-        static const uint8_t cmp[] = { 0x48, 0x39, 0xd9 }, add[] = { 0x48, 0x01, 0xf7 };
-        uint8_t c[32];
-        size_t n = 0;
-        memcpy(c + n, cases[k].before, (size_t)cases[k].blen), n += (size_t)cases[k].blen;
-        memcpy(c + n, cmp, sizeof(cmp)), n += sizeof(cmp);
-        memcpy(c + n, cases[k].mid, (size_t)cases[k].mlen), n += (size_t)cases[k].mlen;
-        memcpy(c + n, add, sizeof(add)), n += sizeof(add);
-        const uint64_t offs[] = { 0 };
-        const uint32_t lens[] = { 4 };
-        ir_trace_t t;
-        print_message("%s\n", cases[k].what);
-        build(&t, c, n, offs, lens, 1, HP_OK);
-        assert_int_equal(an_inexact_region(&t, 1, 0, status, 0), cases[k].allowed);
-        ir_free(&t);
-    }
-    static const uint8_t moved[] = {             /* the base written between */
-        0x48, 0x89, 0x45, 0xf0,                  /* mov %rax,-0x10(%rbp) */
-        0x48, 0x39, 0xd9,                        /* cmp %rbx,%rcx */
-        0x48, 0x89, 0xe5,                        /* mov %rsp,%rbp */
-        0x48, 0x89, 0x55, 0xf0,                  /* mov %rdx,-0x10(%rbp) */
-        0x48, 0x01, 0xf7,                        /* add %rsi,%rdi */
-    };
-    static const uint8_t sys[] = {               /* a system call before the region */
-        0x48, 0x89, 0x45, 0xf0,                  /* mov %rax,-0x10(%rbp) */
-        0x0f, 0x05,                              /* syscall */
-        0x48, 0x39, 0xd9,                        /* cmp %rbx,%rcx */
-        0x48, 0x89, 0x55, 0xf0,                  /* mov %rdx,-0x10(%rbp) */
-        0x48, 0x01, 0xf7,                        /* add %rsi,%rdi */
-    };
-    const uint64_t offs[] = { 0 };
-    const uint32_t five[] = { 5 };
-    ir_trace_t t;
-    build(&t, moved, sizeof(moved), offs, five, 1, HP_OK);
-    assert_int_equal(an_inexact_region(&t, 1, 0, status, 0), 0);
-    ir_free(&t);
-    build(&t, sys, sizeof(sys), offs, five, 1, HP_OK);
-    assert_int_equal(t.insn[1].kind, IR_SYSCALL);
-    assert_int_equal(an_inexact_region(&t, 2, 0, status, 0), 0);
-    ir_free(&t);
-}
-
 static void test_analysis(void **s)
 {
     (void)s;
@@ -558,7 +492,6 @@ int main(void)
         cmocka_unit_test(test_set_insn_rip_relative),
         cmocka_unit_test(test_emit),
         cmocka_unit_test(test_opt_parse),
-        cmocka_unit_test(test_inexact_region_stack),
         cmocka_unit_test(test_dce_removes_nops),
         cmocka_unit_test(test_dce_dead_values),
         cmocka_unit_test(test_dce_replay),
