@@ -35,8 +35,9 @@
  *   another base or an unknown pointer, a push or call, an implicit or string store), any
  *   write to its holder (an xmm register written in any part, by any operand, hidden ones
  *   too; vzeroupper, vzeroall, fxrstor: an_vec_all) or to its base register. clzero (a
- *   store through rax that names no memory operand) is opaque (analysis.c). A signal handler cannot change a
- *   holder unseen: after a delivery the thread goes on from the dispatcher at the app pc.
+ *   store through rax that names no memory operand) is opaque (analysis.c). A signal
+ *   handler cannot change a holder unseen: after a delivery the thread goes on from the
+ *   dispatcher at the app pc.
  * - Deterministic: a function of the IR only. */
 #include "opt.h"
 #include "analysis.h"
