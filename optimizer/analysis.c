@@ -236,6 +236,15 @@ int an_mem_bit_offset(const ir_insn_t *i)
     }
 }
 
+an_regs_t an_check_reloads(const ir_trace_t *t, const ir_insn_t *i)
+{
+    an_regs_t r = 0;
+    if (i->flags & (IR_F_ALIAS | IR_F_ALIAS_FL))
+        for (int p = 0; p < t->npromo; p++)
+            if (!t->promo[p].xmm) r |= AN_REG(t->promo[p].reg);
+    return r;
+}
+
 int an_vec_all(const ir_insn_t *i)
 {
     switch (i->zi.mnemonic) {

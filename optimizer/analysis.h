@@ -100,6 +100,11 @@ int an_mem_store_op(const ir_insn_t *i);
  * those. */
 int an_reg_move(const ir_insn_t *i, int *dst, int *src);
 
+/* an_check_reloads: the general registers the emitter may write right after instruction i
+ * of t, beyond i's own effects: a store checked against a promoted loop's slots
+ * (IR_F_ALIAS, IR_F_ALIAS_FL) reads every slot's register again when it lands near them. */
+an_regs_t an_check_reloads(const ir_trace_t *t, const ir_insn_t *i);
+
 /* an_vec_all: i reads or writes every vector register without naming one (vzeroupper,
  * vzeroall, fxsave, fxrstor; the xsave family is opaque). */
 int an_vec_all(const ir_insn_t *i);

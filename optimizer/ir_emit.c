@@ -120,24 +120,17 @@ static int ie_keep_spill(const ir_trace_t *t, int k)
     return 0;
 }
 
-/* ie_restore: a promoted loop's registers get their app values back (before leaving). */
-static void ie_restore(bb_ctx_t *c, const ir_trace_t *t)
-{
-    for (int i = 0; i < t->npromo; i++)
-        c->p = t->promo[i].xmm ? emit_gs_xmm_load(c->p, t->promo[i].reg, T_PROMO_X + 16 * (uint32_t)i)
-                               : emit_gs_load(c->p, t->promo[i].reg, T_PROMO + 8 * (uint32_t)i);
-}
-
-/* ie_restore_lookup: ie_restore on the way into the lookup, where rcx holds the target and
- * the lookup takes the app's rcx from T_SPILL_RCX: a borrowed rcx (the address checks'
- * scratch, pass_promote.c) gets its app value there instead, through rax and rax's own
- * spill slot (the lookup's first store overwrites it with the same value). */
-static void ie_restore_lookup(bb_ctx_t *c, const ir_trace_t *t)
+/* ie_restore: a promoted loop's registers get their app values back (before leaving).
+ * lookup: on the way into the lookup, where rcx holds the target and the lookup takes the
+ * app's rcx from T_SPILL_RCX: a borrowed rcx (the address checks' scratch, pass_promote.c)
+ * gets its app value there instead, through rax and rax's own spill slot (the lookup's
+ * first store overwrites it with the same value). */
+static void ie_restore(bb_ctx_t *c, const ir_trace_t *t, int lookup)
 {
     for (int i = 0; i < t->npromo; i++) {
         uint32_t off = T_PROMO + 8 * (uint32_t)i;
         if (t->promo[i].xmm) c->p = emit_gs_xmm_load(c->p, t->promo[i].reg, T_PROMO_X + 16 * (uint32_t)i);
-        else if (t->promo[i].reg != R_RCX) c->p = emit_gs_load(c->p, t->promo[i].reg, off);
+        else if (!lookup || t->promo[i].reg != R_RCX) c->p = emit_gs_load(c->p, t->promo[i].reg, off);
         else {
             c->p = emit_gs_store(c->p, R_RAX, T_SPILL_RAX);
             c->p = emit_gs_load(c->p, R_RAX, off);
@@ -180,7 +173,7 @@ static hp_status_t ie_comp(bb_ctx_t *c, const ir_insn_t *i)
 static void ie_exit_jmp(bb_ctx_t *c, const ir_trace_t *t, uint64_t target)
 {
     uint8_t *field;
-    ie_restore(c, t);
+    ie_restore(c, t, 0);
     c->p = emit_exit_jmp(c->p, &field);
     bb_add_exit(c, LINK_DIRECT, target, field, 0);
 }
@@ -243,7 +236,7 @@ static void ie_emit_cold(bb_ctx_t *c, const ir_trace_t *t)
             if (ie_comp(c, fl) != HP_OK) { c->overflow = 1; return; }        /* the app's flags, */
             c->p = emit_gs_store(c->p, R_RCX, T_SPILL_RCX);                  /* rcx = the target */
             if (bb_load_target(c, &fl->zi, &fl->ops[0], fl->app_pc) != HP_OK) { c->overflow = 1; return; }
-            ie_restore_lookup(c, t);
+            ie_restore(c, t, 1);
             c->p = bb_ibl_trace(c->p);
             continue;
         }
@@ -255,7 +248,7 @@ static void ie_emit_cold(bb_ctx_t *c, const ir_trace_t *t)
             c->p = emit_u8(c->p, 0x48); c->p = emit_u8(c->p, 0x89); c->p = emit_u8(c->p, 0xd1); /* mov %rdx,%rcx */
             c->p = emit_gs_load(c->p, R_RDX, T_SPILL_RDX);
         }
-        ie_restore_lookup(c, t);
+        ie_restore(c, t, 1);
         c->p = bb_ibl_trace(c->p);
     }
     for (int i = 0; i < c->ncold_exits; i++) {
@@ -573,7 +566,7 @@ hp_status_t ir_emit(bb_ctx_t *c, const ir_trace_t *t, const char **why)
             if (i->target) {
                 ie_check_target(c, i->target, i->target2, ie_keep_spill(t, k));
             } else {
-                ie_restore_lookup(c, t);
+                ie_restore(c, t, 1);
                 c->p = bb_ibl_trace(c->p);
             }
             break;

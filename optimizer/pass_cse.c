@@ -175,9 +175,9 @@ int opt_pass_cse(ir_trace_t *t)
         for (int r = 0; r < 16; r++)
             if (w & AN_REG(r)) s->vn[r] = cs_fresh(s);
         if (v >= 0) s->vn[dst] = v;
-        if (i->flags & (IR_F_ALIAS | IR_F_ALIAS_FL))              /* maybe read again */
-            for (int p = 0; p < t->npromo; p++)
-                if (!t->promo[p].xmm) s->vn[t->promo[p].reg] = cs_fresh(s);
+        an_regs_t again = an_check_reloads(t, i);                  /* maybe read again */
+        for (int r = 0; r < 16; r++)
+            if (again & AN_REG(r)) s->vn[r] = cs_fresh(s);
         if (o != k) hp_memcpy(&t->insn[o], i, sizeof(*i));
         o++;
         if (s->n >= CS_MAX - 20) { k++; break; }

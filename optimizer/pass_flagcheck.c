@@ -54,10 +54,7 @@ static int fc_writer(const ir_trace_t *t, int k, int *how, ZydisMnemonic *inv)
         /* (an earlier inline check keeps the flags: flag-free, or with flags given back on
            its hit path, as flags live at it since this branch k exits; its ret/call moves
            rsp, which W may not read) */
-        if (w->flags & (IR_F_ALIAS | IR_F_ALIAS_FL))       /* its check may reload the slots
-                                                              (tests/programs/promote_alias_flags.c) */
-            for (int p = 0; p < t->npromo; p++)
-                if (!t->promo[p].xmm) changed |= AN_REG(t->promo[p].reg);
+        changed |= an_check_reloads(t, w);               /* (tests/programs/promote_alias_flags.c) */
         if (!((e.fdef | e.fundef) & FC_STATUS)) {
             changed |= e.def | e.def_part;
             continue;

@@ -46,7 +46,7 @@
  * slots' span (ir_emit.c ie_alias_check): the registers read their slots again only when
  * it may have touched them. Inline checks in such a loop spill and reload the borrowed
  * rcx like an app one; their way into the lookup hands its app value over in the spill
- * slot (ir_emit.c ie_restore_lookup). */
+ * slot (ir_emit.c ie_restore). */
 #include "opt.h"
 #include "analysis.h"
 #include "frame.h"

@@ -214,8 +214,9 @@ hp_block_t *trace_dispatch(hp_thread_t *t, const hp_link_t *l, uint64_t pc)
         t->rec_succ = l && l->kind == LINK_INDIRECT ? pc : 0;
         /* a tail that reached no indirect branch is dropped again (the path ends where it
            would have without it), unless it began at another trace (reached by a jump,
-           forward or back) and came back to the head: a loop split by a trace head inside it (an inner loop that goes round
-           once or twice, its test a head of its own) closes as one loop */
+           forward or back) and came back to the head: a loop split by a trace head inside
+           it (an inner loop that goes round once or twice, its test a head of its own)
+           closes as one loop */
         int looped = t->rec_tail && t->rec_tail_trace && pc == t->rec[0];
         if (t->rec_tail && !looped) {
             t->rec_n = t->rec_tail_at;
