@@ -156,6 +156,19 @@ static hp_status_t ir_add_cti(ir_trace_t *t, const ir_insn_t *in, int cti, uint6
     return HP_ERR_UNSUPPORTED;
 }
 
+hp_status_t ir_add_src(ir_trace_t *t, uint64_t lo, uint64_t hi)
+{
+    uint64_t (*n)[2] = heap_alloc(sizeof(*n) * (size_t)(t->nsrc + 1));
+    if (!n) return HP_ERR_NOMEM;
+    if (t->nsrc) hp_memcpy(n, t->src, sizeof(*n) * (size_t)t->nsrc);
+    n[t->nsrc][0] = lo;
+    n[t->nsrc][1] = hi;
+    heap_free(t->src);
+    t->src = n;
+    t->nsrc++;
+    return HP_OK;
+}
+
 hp_status_t ir_build_path(ir_trace_t *t, const uint64_t *pcs, const uint32_t *lens, int n,
                           const char **why)
 {

@@ -121,7 +121,8 @@ typedef struct {
     int no_promote;             /* no loop promotion: other threads may share memory, or a
                                    preheader of this head faulted (trace_emit.c) */
     uint64_t (*src)[2];         /* the recorded blocks' bytes [lo, hi), whole (direct jumps
-                                   the IR dropped included): what the trace depends on */
+                                   the IR dropped included), and read-only data a pass
+                                   folded (ir_add_src): what the trace depends on */
     int nsrc;
     int64_t frame_k;            /* rbp - rsp at the head when the path was recorded */
     int frame_k_ok;             /* frame_k is known (optimizer/frame.h) */
@@ -149,6 +150,11 @@ ir_insn_t *ir_insert(ir_trace_t *t, int at, const ir_insn_t *i);
 
 /* ir_remove: delete instruction at (its compensation list too). */
 void ir_remove(ir_trace_t *t, int at);
+
+/* ir_add_src: the trace also depends on the app bytes [lo, hi) (read-only data a pass
+ * folded into it): writing them, or changing their mapping, invalidates it (runtime/flush.c
+ * through the trace's ranges). */
+hp_status_t ir_add_src(ir_trace_t *t, uint64_t lo, uint64_t hi);
 
 /* ir_cut: end the trace at instruction k, an IR_CALL (the push stays, then an exit to the
  * callee) or an IR_IND (its lookup ends the trace): what followed is dropped. */

@@ -27,17 +27,10 @@
 #include "opt.h"
 #include "analysis.h"
 #include "heap.h"
+#include "constprop.h"
 
 #define CP_STATUS_FLAGS (ZYDIS_CPUFLAG_CF | ZYDIS_CPUFLAG_PF | ZYDIS_CPUFLAG_AF | \
                          ZYDIS_CPUFLAG_ZF | ZYDIS_CPUFLAG_SF | ZYDIS_CPUFLAG_OF)
-
-typedef struct {
-    an_regs_t known;            /* bit r: val[r] is register r's whole 64-bit value */
-    uint64_t val[16];
-    int8_t copy[16];            /* -1, or s: the low cw[r] bits of r equal those of s, and s
-                                   is itself no copy (the chain's root) */
-    uint8_t cw[16];             /* 32 or 64 */
-} cp_state_t;
 
 typedef struct {
     ir_trace_t *t;
@@ -47,27 +40,14 @@ typedef struct {
 
 /* ==== values ==== */
 
-static uint64_t cp_mask(int w) { return w >= 64 ? ~0ull : (1ull << w) - 1; }
-
-static uint64_t cp_sext(uint64_t v, int w)
-{
-    if (w >= 64) return v;
-    uint64_t m = 1ull << (w - 1);
-    return ((v & cp_mask(w)) ^ m) - m;
-}
-
-static int cp_fits_s32(uint64_t v) { return (int64_t)v == (int64_t)(int32_t)v; }
-
 static int cp_is_high8(ZydisRegister r)
 {
     return r == ZYDIS_REGISTER_AH || r == ZYDIS_REGISTER_CH || r == ZYDIS_REGISTER_DH ||
            r == ZYDIS_REGISTER_BH;
 }
 
-static int cp_width(ZydisRegister r) { return ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LONG_64, r); }
-
 /* cp_reg: general register id at width 16, 32 or 64. */
-static ZydisRegister cp_reg(int id, int w)
+ZydisRegister cp_reg(int id, int w)
 {
     ZydisRegisterClass cls = w == 64 ? ZYDIS_REGCLASS_GPR64 :
                              w == 32 ? ZYDIS_REGCLASS_GPR32 : ZYDIS_REGCLASS_GPR16;
@@ -75,7 +55,7 @@ static ZydisRegister cp_reg(int id, int w)
 }
 
 /* cp_read: the value of register r (any width, ah..bh too) when its register is known. */
-static int cp_read(const cp_state_t *st, ZydisRegister r, uint64_t *v)
+int cp_read(const cp_state_t *st, ZydisRegister r, uint64_t *v)
 {
     int id = an_reg_id(r);
     if (id < 0 || !(st->known & AN_REG(id))) return 0;
@@ -93,7 +73,7 @@ static int cp_operand(const cp_state_t *st, const ZydisDecodedOperand *op, int w
     return 1;
 }
 
-static void cp_reset(cp_state_t *st)
+void cp_reset(cp_state_t *st)
 {
     st->known = 0;
     for (int r = 0; r < 16; r++) st->copy[r] = -1;
@@ -110,17 +90,24 @@ static void cp_kill(cp_state_t *st, int id)
 
 /* ==== evaluation ==== */
 
-/* cp_lea_addr: the address a 64-bit-address lea computes, when its registers are known. */
-static int cp_lea_addr(const cp_state_t *st, const ir_insn_t *i, uint64_t *a)
+int cp_mem_addr(const cp_state_t *st, const ir_insn_t *i, const ZydisDecodedOperand *m, uint64_t *a)
 {
-    const ZydisDecodedOperand *m = &i->ops[1];
     uint64_t b = 0, x = 0;
     if (i->zi.address_width != 64 || m->type != ZYDIS_OPERAND_TYPE_MEMORY) return 0;
+    if (m->mem.type != ZYDIS_MEMOP_TYPE_AGEN && (m->mem.segment == ZYDIS_REGISTER_FS ||
+                                                  m->mem.segment == ZYDIS_REGISTER_GS))
+        return 0;                                        /* fs:, gs: have bases of their own */
     if (m->mem.base == ZYDIS_REGISTER_RIP) b = i->app_pc + i->len;
     else if (m->mem.base != ZYDIS_REGISTER_NONE && !cp_read(st, m->mem.base, &b)) return 0;
     if (m->mem.index != ZYDIS_REGISTER_NONE && !cp_read(st, m->mem.index, &x)) return 0;
     *a = b + x * (m->mem.index != ZYDIS_REGISTER_NONE ? m->mem.scale : 0) + (uint64_t)m->mem.disp.value;
     return 1;
+}
+
+/* cp_lea_addr: the address a 64-bit-address lea computes, when its registers are known. */
+static int cp_lea_addr(const cp_state_t *st, const ir_insn_t *i, uint64_t *a)
+{
+    return cp_mem_addr(st, i, &i->ops[1], a);
 }
 
 /* cp_shift: result of a shift or rotate of a by count c (already masked) at width w. */
@@ -142,7 +129,7 @@ static uint64_t cp_shift(ZydisMnemonic mn, uint64_t a, unsigned c, int w)
  * knows: 1 with *dst (the register as written, any width), *res (its written bits) and *fw
  * (the flags it writes); 0 when i is not understood here or an input is unknown. Only
  * instructions without memory access, with one register result. */
-static int cp_eval(const cp_state_t *st, const ir_insn_t *i, ZydisRegister *dst, uint64_t *res,
+int cp_eval(const cp_state_t *st, const ir_insn_t *i, ZydisRegister *dst, uint64_t *res,
                    an_flags_t *fw)
 {
     const ZydisDecodedInstruction *in = &i->zi;
@@ -226,7 +213,7 @@ static int cp_eval(const cp_state_t *st, const ir_insn_t *i, ZydisRegister *dst,
 
 /* cp_full: the whole register after dst is written with res: 32-bit writes zero-extend,
  * 8/16-bit writes merge into the old value (which must be known). */
-static int cp_full(const cp_state_t *st, ZydisRegister dst, uint64_t res, uint64_t *full)
+int cp_full(const cp_state_t *st, ZydisRegister dst, uint64_t res, uint64_t *full)
 {
     int id = an_reg_id(dst), w = cp_width(dst);
     if (id < 0) return 0;
@@ -278,7 +265,7 @@ static void cp_step(cp_state_t *st, const ir_insn_t *i)
 /* ==== re-encoding ==== */
 
 
-static void cp_new(ZydisEncoderRequest *req, ZydisMnemonic mn, ZydisRegister dst)
+void cp_new(ZydisEncoderRequest *req, ZydisMnemonic mn, ZydisRegister dst)
 {
     hp_memset(req, 0, sizeof(*req));
     req->machine_mode = ZYDIS_MACHINE_MODE_LONG_64;
@@ -288,7 +275,7 @@ static void cp_new(ZydisEncoderRequest *req, ZydisMnemonic mn, ZydisRegister dst
     req->operands[0].reg.value = dst;
 }
 
-static void cp_set_imm(ZydisEncoderOperand *op, uint64_t v, int w)
+void cp_set_imm(ZydisEncoderOperand *op, uint64_t v, int w)
 {
     hp_memset(op, 0, sizeof(*op));
     op->type = ZYDIS_OPERAND_TYPE_IMMEDIATE;
@@ -324,7 +311,7 @@ static int cp_same_mem(const ir_insn_t *o, const ir_insn_t *n, int regs)
  * result is the mnemonic mn at operand width w, with the immediate imm (its low w bits) at
  * operand imm_op (-1: none), no longer than max_len bytes and with the same memory accesses
  * (their registers too unless regs_change); otherwise i is left as it was. */
-static int cp_set(ir_insn_t *i, const ZydisEncoderRequest *req, ZydisMnemonic mn, int w,
+int cp_set(ir_insn_t *i, const ZydisEncoderRequest *req, ZydisMnemonic mn, int w,
                   int imm_op, uint64_t imm, int max_len, int regs_change)
 {
     ir_insn_t old;

@@ -21,24 +21,6 @@
 #include "heap.h"
 
 #define RS_WINDOW 512           /* how far from T1 another call site is looked for */
-#define RS_PAGE 4096
-
-/* rs_read: the app bytes [lo, lo + len) into buf, page by page through process_vm_readv
- * on this process, which fails where a plain read would fault (a file mapping past the
- * file's end is listed in /proc/self/maps but raises SIGBUS; another thread may unmap
- * code meanwhile). ok[k] says whether byte k was read. */
-static void rs_read(uint64_t lo, uint64_t len, uint8_t *buf, uint8_t *ok)
-{
-    long pid = sys_getpid();
-    for (uint64_t at = lo; at < lo + len;) {
-        uint64_t end = (at & ~(uint64_t)(RS_PAGE - 1)) + RS_PAGE;
-        if (end > lo + len) end = lo + len;
-        struct { void *base; uint64_t len; } local = { buf + (at - lo), end - at }, remote = { (void *)at, end - at };
-        long got = sys_call6(__NR_process_vm_readv, pid, (long)&local, 1, (long)&remote, 1, 0);
-        hp_memset(ok + (at - lo), got == (long)(end - at), end - at);
-        at = end;
-    }
-}
 
 /* rs_call_target: if the 5 bytes before offset k of the window (buf, ok) are a
  * `call rel32`, *callee is its target (pc: the app address of offset k) and 1 is returned. */
@@ -53,7 +35,7 @@ static int rs_call_target(const uint8_t *buf, const uint8_t *ok, uint64_t k, uin
 
 /* rs_other_site: the return address of the direct call to the same function as the one
  * that returns to t1, nearest to t1 within RS_WINDOW bytes (and t1's executable mapping);
- * 0 when there is none. Reads app memory only through rs_read. */
+ * 0 when there is none. Reads app memory only through maps_read. */
 static uint64_t rs_other_site(uint64_t t1)
 {
     maps_region_t r;
@@ -62,7 +44,7 @@ static uint64_t rs_other_site(uint64_t t1)
     if (maps_find_exec(t1, &r) != HP_OK) return 0;
     uint64_t lo = t1 - r.start > RS_WINDOW ? t1 - RS_WINDOW : r.start;
     uint64_t hi = r.end - t1 > RS_WINDOW ? t1 + RS_WINDOW : r.end;
-    rs_read(lo, hi - lo, buf, ok);
+    maps_read(lo, hi - lo, buf, ok);
     if (!rs_call_target(buf, ok, t1 - lo, t1, &x)) return 0;
     uint64_t best = 0, best_d = 0;
     for (uint64_t pc = lo + 5; pc <= hi; pc++) {

@@ -7,6 +7,8 @@
 #include "heap.h"
 #include "sys.h"
 
+#define MAPS_PAGE 4096
+
 static maps_region_t *maps_tab;
 static int maps_n, maps_cap;
 
@@ -135,6 +137,32 @@ hp_status_t maps_object_range(uint64_t pc, uint64_t *lo, uint64_t *hi)
         if (maps_tab[i].end > *hi) *hi = maps_tab[i].end;
     }
     return HP_OK;
+}
+
+hp_status_t maps_find_ro(uint64_t lo, uint64_t len, maps_region_t *out)
+{
+    const maps_region_t *r = maps_lookup(lo);
+    if (!r || !r->prot) {                            /* unknown or forgotten: read again */
+        CHECK(maps_refresh());
+        r = maps_lookup(lo);
+    }
+    if (!r || len > r->end - lo || (r->prot & (PROT_READ | PROT_WRITE)) != PROT_READ || r->shared || !r->inode)
+        return HP_ERR_FAULT;
+    *out = *r;
+    return HP_OK;
+}
+
+void maps_read(uint64_t lo, uint64_t len, uint8_t *buf, uint8_t *ok)
+{
+    long pid = sys_getpid();
+    for (uint64_t at = lo; at < lo + len;) {
+        uint64_t end = (at & ~(uint64_t)(MAPS_PAGE - 1)) + MAPS_PAGE;
+        if (end > lo + len) end = lo + len;
+        struct { void *base; uint64_t len; } local = { buf + (at - lo), end - at }, remote = { (void *)at, end - at };
+        long got = sys_call6(__NR_process_vm_readv, pid, (long)&local, 1, (long)&remote, 1, 0);
+        hp_memset(ok + (at - lo), got == (long)(end - at), end - at);
+        at = end;
+    }
 }
 
 void maps_forget(uint64_t lo, uint64_t hi)

@@ -1,5 +1,6 @@
-/* maps.h — what the process has mapped executable, read from /proc/self/maps with raw
- * syscalls, so the block builder never decodes memory that is not there. */
+/* maps.h — what the process has mapped (executable code, read-only data), read from
+ * /proc/self/maps with raw syscalls, so the block builder never decodes memory that is not
+ * there and the optimizer folds only loads the app cannot change unseen. */
 #ifndef HOTPATH_MAPS_H
 #define HOTPATH_MAPS_H
 #include <stdint.h>
@@ -18,6 +19,18 @@ hp_status_t maps_refresh(void) HP_HIDDEN;
 /* maps_find_exec: the readable, executable region holding pc, rereading the maps once if
  * the cached copy has none. Returns HP_ERR_FAULT when pc is not mapped executable. */
 hp_status_t maps_find_exec(uint64_t pc, maps_region_t *out) HP_HIDDEN;
+
+/* maps_find_ro: the region holding [lo, lo + len) when it is what program code is: a
+ * file's private mapping, readable and not writable, so its bytes change only through a
+ * system call the runtime sees (mprotect, munmap, mremap, mmap MAP_FIXED, madvise).
+ * Rereads the maps once when lo is unknown or forgotten. HP_ERR_FAULT otherwise. */
+hp_status_t maps_find_ro(uint64_t lo, uint64_t len, maps_region_t *out) HP_HIDDEN;
+
+/* maps_read: the app bytes [lo, lo + len) into buf, page by page through process_vm_readv
+ * on this process, which fails where a plain read would fault (a file mapping past the
+ * file's end is listed in /proc/self/maps but raises SIGBUS; another thread may unmap
+ * memory meanwhile). ok[k] says whether byte k was read. */
+void maps_read(uint64_t lo, uint64_t len, uint8_t *buf, uint8_t *ok) HP_HIDDEN;
 
 /* maps_object_range: lowest start and highest end of the regions that share pc's inode
  * (one loaded ELF object, e.g. libhotpath.so itself). HP_ERR_FAULT if pc is unmapped. */

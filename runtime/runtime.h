@@ -200,7 +200,7 @@ _Static_assert(__builtin_offsetof(hp_thread_t, rip) == T_CTX_RIP, "layout");
     /* one per optimizer pass (optimizer/passes.def): instructions removed or changed */ \
     X(opt_inline_calls) X(opt_inline_ind) X(opt_straighten) X(opt_rle) X(opt_constprop) \
     X(opt_promote) X(opt_dce) X(opt_retpair) X(opt_fuse) X(opt_cse) X(opt_retsites) \
-    X(opt_sink) X(opt_flagcheck) X(opt_xfwd) \
+    X(opt_sink) X(opt_flagcheck) X(opt_xfwd) X(opt_jtable) \
     /* promoted loops: stores through pointers checked instead of reloading the slots (all;
        those checked with flags, IR_F_ALIAS_FL) */ \
     X(promote_alias_checks) X(promote_flag_checks)

@@ -20,10 +20,13 @@
 
 uint8_t hp_syscall_table[65536];
 
+#define SC_MADV_DONTNEED_LOCKED 24     /* (Linux 5.18; not in every libc's headers) */
+
 static const int sc_seen[] = {
     __NR_exit, __NR_exit_group, __NR_clone, __NR_clone3, __NR_fork, __NR_vfork,
     __NR_execve, __NR_execveat, __NR_rt_sigaction, __NR_rt_sigreturn, __NR_munmap,
     __NR_mprotect, __NR_mremap, __NR_mmap, __NR_arch_prctl, __NR_shmdt, __NR_sigaltstack,
+    __NR_pkey_mprotect, __NR_madvise,
 };
 
 void syscalls_init(void)
@@ -230,7 +233,19 @@ uint64_t syscalls_handle(hp_thread_t *t, const hp_link_t *link)
     case __NR_arch_prctl:
         if (g[R_RDI] == ARCH_SET_GS || g[R_RDI] == ARCH_GET_GS) break;
         return sc_do(t, next);
+    case __NR_madvise: {             /* these give private pages their file's bytes or zeros */
+        uint64_t lo = g[R_RDI], len = g[R_RSI], advice = g[R_RDX];
+        sc_do(t, next);
+        if (!sys_is_err((long)g[R_RAX]) && (advice == MADV_DONTNEED || advice == MADV_FREE ||
+                                            advice == MADV_REMOVE || advice == SC_MADV_DONTNEED_LOCKED)) {
+            hp_lock(&hp_rt.lock);
+            flush_range(t, lo, lo + ((len + 4095) & ~4095ull), 1);
+            hp_unlock(&hp_rt.lock);
+        }
+        return next;
+    }
     case __NR_munmap:
+    case __NR_pkey_mprotect:
     case __NR_mprotect: {
         uint64_t lo = g[R_RDI], len = g[R_RSI];
         sc_do(t, next);

@@ -79,6 +79,9 @@ case_builds() {
         promote_readonly)
             echo "promote_readonly|-O0"
             echo "promote_readonly_O2|-O2" ;;
+        jtable_switch)
+            echo "jtable_switch|-O0"
+            echo "jtable_switch_O2|-O2" ;;
         xfwd_doubles)
             echo "xfwd_doubles|-O0"
             echo "xfwd_doubles_O2|-O2" ;;
@@ -162,6 +165,7 @@ expected_status() {
         ret_sites*) echo 48 ;;
         promote_alias_ind*) echo 69 ;;
         promote_alias_flags*) echo 70 ;;
+        jtable_switch*) echo 71 ;;
         promote_alias*) echo 49 ;;
         promote_readonly*) echo 51 ;;
         ret_chain_rcx*) echo 52 ;;

@@ -82,17 +82,17 @@ else
   bad "retsites" "lookups '$with' with, '$without' without (want 20 times fewer)"
 fi
 
-# program_check NAME PROGRAM CFLAGS PYTHON-CONDITION: tests/programs/PROGRAM.c built with
-# CFLAGS runs under hotpath with status 0 and native's output, and the condition on its
-# statistics d holds.
+# program_check NAME PROGRAM CFLAGS PYTHON-CONDITION [STATUS]: tests/programs/PROGRAM.c
+# built with CFLAGS runs under hotpath with exit status STATUS (default 0) and native's
+# output, and the condition on its statistics d holds.
 program_check() {
-  local name=$1 prog=$2 cflags=$3 cond=$4
+  local name=$1 prog=$2 cflags=$3 cond=$4 want=${5:-0}
   # shellcheck disable=SC2086
   gcc $cflags -o "$OUT/$prog" "$SRC/$prog.c" || { echo "FAIL build"; exit 1; }
   "$OUT/$prog" >"$OUT/${prog}_native.txt"
   "$H" run --stats-json "$OUT/$prog.json" -- "$OUT/$prog" >"$OUT/${prog}_hp.txt" 2>"$OUT/${prog}_err.txt"
   local rc=$?
-  if [ $rc -eq 0 ] && cmp -s "$OUT/${prog}_native.txt" "$OUT/${prog}_hp.txt" &&
+  if [ $rc -eq "$want" ] && cmp -s "$OUT/${prog}_native.txt" "$OUT/${prog}_hp.txt" &&
      python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(not eval(sys.argv[2]))' "$OUT/$prog.json" "$cond"; then
     ok "$name"
   else
@@ -104,6 +104,12 @@ program_check() {
 # loop, becomes a head first): recording from the inner head goes on through that trace's
 # block and closes the loop at the head (trace_tails_looped), same output.
 program_check "a split loop closes as one" split_loop -O1 'd["trace_tails_looped"] >= 1'
+
+# A switch's jump table folded into traces (jtable), then the table changed under them by
+# mprotect + store and by madvise(MADV_DONTNEED): each change invalidates the traces that
+# read it (the program checks every phase's result itself: exit 71).
+program_check "jump tables fold, and changes to them flush" jtable_switch -O0 \
+  'd["opt_jtable"] >= 2 and d["cache_flushes"] >= 2' 71
 
 # A promoted loop entered where its [rbp+8] access would fault, native code leaving at the
 # check before it: the preheader's load must not kill the program (promotion happened,

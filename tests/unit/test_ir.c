@@ -217,22 +217,24 @@ static void test_opt_parse(void **s)
 {
     (void)s;
     char bad[32];
-    /* bits in passes.def order: inline_calls 1, inline_ind 2, retpair 4, straighten 8,
-       rle 16, xfwd 32, constprop 64, promote 128, fuse 256, cse 512, sink 1024, dce 2048,
-       retsites 4096, flagcheck 8192;
-       formation = 1 | 2 | 8 */
-    assert_int_equal(opt_parse("all", bad, sizeof(bad)), 16383);
-    assert_int_equal(opt_parse("none", bad, sizeof(bad)), 11);          /* formation only */
-    assert_int_equal(opt_parse("", bad, sizeof(bad)), 11);
-    assert_int_equal(opt_parse("dce", bad, sizeof(bad)), 11 | 2048);
-    assert_int_equal(opt_parse("constprop,rle", bad, sizeof(bad)), 11 | 80);
-    assert_int_equal(opt_parse("xfwd", bad, sizeof(bad)), 11 | 32);
-    assert_int_equal(opt_parse("all,-promote", bad, sizeof(bad)), 16383 & ~128);
-    assert_int_equal(opt_parse("all,-fuse", bad, sizeof(bad)), 16383 & ~256);
-    assert_int_equal(opt_parse("all,-cse", bad, sizeof(bad)), 16383 & ~512);
-    assert_int_equal(opt_parse("all,-sink", bad, sizeof(bad)), 16383 & ~1024);
-    assert_int_equal(opt_parse("all,-xfwd", bad, sizeof(bad)), 16383 & ~32);
-    assert_int_equal(opt_parse("all,-flagcheck", bad, sizeof(bad)), 8191);
+    /* bits in passes.def order: inline_calls 1, inline_ind 2, retpair 4, jtable 8,
+       straighten 16, rle 32, xfwd 64, constprop 128, promote 256, fuse 512, cse 1024,
+       sink 2048, dce 4096, retsites 8192, flagcheck 16384;
+       formation = 1 | 2 | 16 */
+    assert_int_equal(opt_parse("all", bad, sizeof(bad)), 32767);
+    assert_int_equal(opt_parse("none", bad, sizeof(bad)), 19);          /* formation only */
+    assert_int_equal(opt_parse("", bad, sizeof(bad)), 19);
+    assert_int_equal(opt_parse("dce", bad, sizeof(bad)), 19 | 4096);
+    assert_int_equal(opt_parse("constprop,rle", bad, sizeof(bad)), 19 | 160);
+    assert_int_equal(opt_parse("xfwd", bad, sizeof(bad)), 19 | 64);
+    assert_int_equal(opt_parse("jtable", bad, sizeof(bad)), 19 | 8);
+    assert_int_equal(opt_parse("all,-promote", bad, sizeof(bad)), 32767 & ~256);
+    assert_int_equal(opt_parse("all,-fuse", bad, sizeof(bad)), 32767 & ~512);
+    assert_int_equal(opt_parse("all,-cse", bad, sizeof(bad)), 32767 & ~1024);
+    assert_int_equal(opt_parse("all,-sink", bad, sizeof(bad)), 32767 & ~2048);
+    assert_int_equal(opt_parse("all,-xfwd", bad, sizeof(bad)), 32767 & ~64);
+    assert_int_equal(opt_parse("all,-jtable", bad, sizeof(bad)), 32767 & ~8);
+    assert_int_equal(opt_parse("all,-flagcheck", bad, sizeof(bad)), 16383);
     assert_int_equal(opt_parse("none,-inline_calls,-inline_ind,-straighten", bad, sizeof(bad)), 0);
     assert_int_equal(opt_parse("-bogus", bad, sizeof(bad)), -1);
     assert_string_equal(bad, "-bogus");
