@@ -1,6 +1,7 @@
 /* syscalls.c — system calls the runtime must see: process exit (statistics), thread and
  * vfork creation and signal handlers (detach until the transparency work lands), exec
- * (statistics before the image goes), and unmapping or reprotecting code (flush).
+ * (statistics before the image goes), and unmapping, reprotecting or dropping (madvise)
+ * code or read-only data a trace folded (flush).
  * Invariant: a call the runtime performs on the app's behalf leaves rax, rcx and r11 as the
  * kernel's syscall instruction would (result, next app pc, rflags). */
 #include <asm/prctl.h>

@@ -1,9 +1,14 @@
-/* test_maps.c — /proc/self/maps parsing and lookups of executable memory. */
+/* test_maps.c — /proc/self/maps parsing, lookups of executable memory and of read-only
+ * file data (what a pass may fold), and reads of app memory that never fault. */
+#define _GNU_SOURCE
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include "maps.h"
 
@@ -36,11 +41,67 @@ static void test_find_exec(void **s)
     assert_int_equal(maps_find_exec((uint64_t)m + 100, &r), HP_ERR_FAULT);
 }
 
+/* file_map: 2 pages of a temporary file (bytes 0..255 repeated), mapped with prot/flags */
+static uint8_t *file_map(int prot, int flags)
+{
+    char name[] = "/tmp/test_maps.XXXXXX";
+    int fd = mkstemp(name);
+    assert_true(fd >= 0);
+    unlink(name);
+    uint8_t page[8192];
+    for (int k = 0; k < 8192; k++) page[k] = (uint8_t)k;
+    assert_int_equal(write(fd, page, sizeof page), (ssize_t)sizeof page);
+    uint8_t *m = mmap(0, 8192, prot, flags, fd, 0);
+    close(fd);
+    assert_true(m != MAP_FAILED);
+    return m;
+}
+
+static void test_find_ro(void **s)
+{
+    (void)s;
+    maps_region_t r;
+    uint8_t *ro = file_map(PROT_READ, MAP_PRIVATE), *rw = file_map(PROT_READ | PROT_WRITE, MAP_PRIVATE);
+    uint8_t *sh = file_map(PROT_READ, MAP_SHARED);
+    uint8_t *an = mmap(0, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    assert_int_equal(maps_find_ro((uint64_t)ro + 100, 8, &r), HP_OK);
+    assert_int_equal(maps_find_ro((uint64_t)ro + 8190, 2, &r), HP_OK);
+    assert_int_equal(maps_find_ro((uint64_t)ro + 8190, 4, &r), HP_ERR_FAULT);   /* past its end */
+    assert_int_equal(maps_find_ro((uint64_t)rw + 100, 8, &r), HP_ERR_FAULT);    /* writable */
+    assert_int_equal(maps_find_ro((uint64_t)sh + 100, 8, &r), HP_ERR_FAULT);    /* shared */
+    assert_int_equal(maps_find_ro((uint64_t)an + 100, 8, &r), HP_ERR_FAULT);    /* no file */
+    assert_int_equal(mprotect(ro, 4096, PROT_READ | PROT_WRITE), 0);            /* as the app would: */
+    maps_forget((uint64_t)ro, (uint64_t)ro + 4096);                             /* (the runtime sees it) */
+    assert_int_equal(maps_find_ro((uint64_t)ro + 100, 8, &r), HP_ERR_FAULT);
+    assert_int_equal(maps_find_ro((uint64_t)ro + 4100, 8, &r), HP_OK);
+    munmap(ro, 8192); munmap(rw, 8192); munmap(sh, 8192); munmap(an, 4096);
+}
+
+static void test_read(void **s)
+{
+    (void)s;
+    uint8_t *m = mmap(0, 3 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    assert_true(m != MAP_FAILED);
+    for (int k = 0; k < 3 * 4096; k++) m[k] = (uint8_t)(k * 7);
+    assert_int_equal(mprotect(m + 4096, 4096, PROT_NONE), 0);                   /* a hole */
+    uint8_t buf[3 * 4096], ok[3 * 4096];
+    maps_read((uint64_t)m + 4000, 8200, buf, ok);                               /* across it */
+    for (int k = 0; k < 8200; k++) {
+        uint64_t a = 4000 + (uint64_t)k;
+        int readable = a < 4096 || a >= 8192;
+        assert_int_equal(ok[k], readable);
+        if (readable) assert_int_equal(buf[k], (uint8_t)(a * 7));
+    }
+    munmap(m, 3 * 4096);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_line),
         cmocka_unit_test(test_find_exec),
+        cmocka_unit_test(test_find_ro),
+        cmocka_unit_test(test_read),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
