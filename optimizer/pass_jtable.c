@@ -22,12 +22,23 @@
  * table's bytes become part of what the trace depends on (ir_add_src): mprotect, munmap,
  * mremap, mmap over them or madvise that drops them invalidates the trace
  * (runtime/syscalls.c), as for code. When another index also leads to K the site is left
- * alone (which index is hot is not known). */
+ * alone (which index is hot is not known).
+ * Threads: only with one thread (ir_trace_t.no_promote off), and the trace is flushed when
+ * a second one starts (one_thread): a thread looping inside a trace never meets the flush
+ * that another thread's change to the table causes (runtime/flush.c keeps the memory of
+ * invalidated traces while several threads run), where native code would see the new entry.
+ * Tables: only from a loaded program or library (maps_find_ro: a read-only private mapping
+ * of a file that is also mapped executable), whose bytes, like its code's, change only
+ * through system calls the runtime sees, or by writing the file under it or through
+ * /proc/self/mem or ptrace, which hotpath does not follow for code either; and not after
+ * madvise(MADV_DONTFORK/WIPEONFORK) anywhere (a child would lose pages its folded traces
+ * still read: hp_rt.no_fold_data). */
 #include "opt.h"
 #include "analysis.h"
 #include "constprop.h"
 #include "heap.h"
 #include "maps.h"
+#include "runtime.h"
 
 #define JT_MAX_SEQ 12          /* instructions between the bound check and the jump */
 #define JT_MAX_CASES 1024      /* indexes tried */
@@ -166,7 +177,8 @@ static int jt_upper_zero(const ir_trace_t *t, int k, int idx)
 /* jt_sequence_ok: [a, b) holds only app instructions the fold may keep or fold: no memory
  * access but loads jt_load folds, nothing that can fault otherwise, exit, be a barrier or
  * opaque; none reads a flag up to the first instruction that writes status flags, which
- * writes them all. *first gets that instruction's index. */
+ * defines them all (one that leaves some undefined may keep the new compare's: imul on
+ * this CPU). *first gets that instruction's index. */
 static int jt_sequence_ok(const ir_trace_t *t, int a, int b, int *first)
 {
     *first = -1;
@@ -179,7 +191,7 @@ static int jt_sequence_ok(const ir_trace_t *t, int a, int b, int *first)
             return 0;
         if (*first < 0 && (e.fuse & JT_STATUS)) return 0;
         if (*first < 0 && ((e.fdef | e.fundef) & JT_STATUS)) {
-            if (((e.fdef | e.fundef) & JT_STATUS) != JT_STATUS) return 0;
+            if ((e.fdef & JT_STATUS) != JT_STATUS) return 0;   /* (undefined: may keep ours) */
             *first = k;
         }
     }
@@ -272,6 +284,7 @@ static int jt_site(jt_ctx_t *c, ir_trace_t *t, int k)
         }
     jcc->comp = comp;
     jcc->ncomp = 1;
+    t->one_thread = 1;                     /* (a second thread flushes it: see the banner) */
     heap_free(saved);
     ir_remove(t, k);
     return 1;
@@ -285,6 +298,7 @@ fail:
 
 int opt_pass_jtable(ir_trace_t *t)
 {
+    if (t->no_promote || hp_rt.no_fold_data) return 0;  /* other threads; DONTFORK pages */
     jt_ctx_t *c = heap_alloc(sizeof(*c));
     if (!c) return 0;
     int changed = 0;

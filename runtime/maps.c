@@ -39,8 +39,9 @@ int maps_parse_line(const char *s, maps_region_t *r)
     s += 4;
     if (*s++ != ' ') return 0;
     if (!maps_hex(&s, &dummy) || *s++ != ' ') return 0;      /* offset */
-    if (!maps_hex(&s, &dummy) || *s++ != ':') return 0;      /* dev major */
+    if (!maps_hex(&s, &r->dev) || *s++ != ':') return 0;     /* dev major */
     if (!maps_hex(&s, &dummy) || *s++ != ' ') return 0;      /* dev minor */
+    r->dev = r->dev << 32 | dummy;
     r->inode = 0;
     while (*s >= '0' && *s <= '9') r->inode = r->inode * 10 + (uint64_t)(*s++ - '0');
     return r->end > r->start;
@@ -148,8 +149,23 @@ hp_status_t maps_find_ro(uint64_t lo, uint64_t len, maps_region_t *out)
     }
     if (!r || len > r->end - lo || (r->prot & (PROT_READ | PROT_WRITE)) != PROT_READ || r->shared || !r->inode)
         return HP_ERR_FAULT;
-    *out = *r;
-    return HP_OK;
+    for (int i = 0; i < maps_n; i++)                 /* the object has code: a loaded ELF */
+        if (maps_tab[i].inode == r->inode && maps_tab[i].dev == r->dev && (maps_tab[i].prot & PROT_EXEC)) {
+            *out = *r;
+            return HP_OK;
+        }
+    return HP_ERR_FAULT;
+}
+
+int maps_may_hold_code(uint64_t lo, uint64_t hi)
+{
+    for (int i = 0; i < maps_n; i++) {
+        const maps_region_t *r = &maps_tab[i];
+        if (r->start < hi && r->end > lo &&
+            (!r->prot || (r->prot & PROT_EXEC) || (r->inode && !(r->prot & PROT_WRITE))))
+            return 1;
+    }
+    return 0;
 }
 
 void maps_read(uint64_t lo, uint64_t len, uint8_t *buf, uint8_t *ok)

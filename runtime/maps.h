@@ -9,6 +9,7 @@
 typedef struct {
     uint64_t start, end;
     uint64_t inode;
+    uint64_t dev;      /* major << 32 | minor */
     int prot;          /* PROT_READ | PROT_WRITE | PROT_EXEC */
     int shared;        /* MAP_SHARED: another mapping of the same object may write it */
 } maps_region_t;
@@ -20,11 +21,21 @@ hp_status_t maps_refresh(void) HP_HIDDEN;
  * the cached copy has none. Returns HP_ERR_FAULT when pc is not mapped executable. */
 hp_status_t maps_find_exec(uint64_t pc, maps_region_t *out) HP_HIDDEN;
 
-/* maps_find_ro: the region holding [lo, lo + len) when it is what program code is: a
- * file's private mapping, readable and not writable, so its bytes change only through a
- * system call the runtime sees (mprotect, munmap, mremap, mmap MAP_FIXED, madvise).
- * Rereads the maps once when lo is unknown or forgotten. HP_ERR_FAULT otherwise. */
+/* maps_find_ro: the region holding [lo, lo + len) when it is part of a loaded program or
+ * library: a private mapping, readable and not writable, of a file that is also mapped
+ * executable (same device and inode). Its bytes then change, as the object's code does,
+ * through system calls the runtime sees (mprotect, munmap, mremap, mmap MAP_FIXED, madvise)
+ * or by writing the file under the mapping, /proc/self/mem or ptrace, which hotpath does
+ * not follow for code either. Rereads the maps once when lo is unknown or forgotten.
+ * HP_ERR_FAULT otherwise. */
 hp_status_t maps_find_ro(uint64_t lo, uint64_t len, maps_region_t *out) HP_HIDDEN;
+
+/* maps_may_hold_code: some region in the cached maps overlapping [lo, hi) is executable,
+ * a file's read-only data (what a pass may fold), or forgotten since (its protection
+ * unknown). Translated code and folded data come only from regions the cache has held
+ * since they were looked up, so 0 means nothing translated lies there. Caller holds the
+ * runtime lock. */
+int maps_may_hold_code(uint64_t lo, uint64_t hi) HP_HIDDEN;
 
 /* maps_read: the app bytes [lo, lo + len) into buf, page by page through process_vm_readv
  * on this process, which fails where a plain read would fault (a file mapping past the

@@ -22,12 +22,14 @@
 uint8_t hp_syscall_table[65536];
 
 #define SC_MADV_DONTNEED_LOCKED 24     /* (Linux 5.18; not in every libc's headers) */
+#define SC_MADV_GUARD_INSTALL 102      /* (Linux 6.13) */
+#define SC_SHM_REMAP 040000
 
 static const int sc_seen[] = {
     __NR_exit, __NR_exit_group, __NR_clone, __NR_clone3, __NR_fork, __NR_vfork,
     __NR_execve, __NR_execveat, __NR_rt_sigaction, __NR_rt_sigreturn, __NR_munmap,
     __NR_mprotect, __NR_mremap, __NR_mmap, __NR_arch_prctl, __NR_shmdt, __NR_sigaltstack,
-    __NR_pkey_mprotect, __NR_madvise,
+    __NR_pkey_mprotect, __NR_madvise, __NR_shmat,
 };
 
 void syscalls_init(void)
@@ -234,13 +236,17 @@ uint64_t syscalls_handle(hp_thread_t *t, const hp_link_t *link)
     case __NR_arch_prctl:
         if (g[R_RDI] == ARCH_SET_GS || g[R_RDI] == ARCH_GET_GS) break;
         return sc_do(t, next);
-    case __NR_madvise: {             /* these give private pages their file's bytes or zeros */
+    case __NR_madvise: {             /* these give pages their file's bytes, zeros or faults */
         uint64_t lo = g[R_RDI], len = g[R_RSI], advice = g[R_RDX];
         sc_do(t, next);
-        if (!sys_is_err((long)g[R_RAX]) && (advice == MADV_DONTNEED || advice == MADV_FREE ||
-                                            advice == MADV_REMOVE || advice == SC_MADV_DONTNEED_LOCKED)) {
-            hp_lock(&hp_rt.lock);
-            flush_range(t, lo, lo + ((len + 4095) & ~4095ull), 1);
+        if (sys_is_err((long)g[R_RAX])) return next;
+        if (advice == MADV_DONTFORK || advice == MADV_WIPEONFORK) hp_rt.no_fold_data = 1;
+        if (advice == MADV_DONTNEED || advice == MADV_FREE || advice == MADV_REMOVE ||
+            advice == SC_MADV_DONTNEED_LOCKED || advice == SC_MADV_GUARD_INSTALL ||
+            advice == MADV_DONTFORK || advice == MADV_WIPEONFORK) {
+            uint64_t hi = lo + ((len + 4095) & ~4095ull);
+            hp_lock(&hp_rt.lock);            /* (malloc's heap: no code there, no scan) */
+            if (maps_may_hold_code(lo, hi)) flush_range(t, lo, hi, 1);
             hp_unlock(&hp_rt.lock);
         }
         return next;
@@ -253,12 +259,19 @@ uint64_t syscalls_handle(hp_thread_t *t, const hp_link_t *link)
         if (!sys_is_err((long)g[R_RAX])) sc_code_changed(t, lo, len);
         return next;
     }
-    case __NR_mremap: {
-        uint64_t lo = g[R_RDI], len = g[R_RSI];
+    case __NR_mremap: {              /* the old range, and the new one it may land on */
+        uint64_t lo = g[R_RDI], len = g[R_RSI], nlen = g[R_RDX];
         sc_do(t, next);
-        if (!sys_is_err((long)g[R_RAX])) sc_code_changed(t, lo, len);
+        if (!sys_is_err((long)g[R_RAX])) {
+            sc_code_changed(t, lo, len);
+            if (g[R_RAX] != lo) sc_code_changed(t, g[R_RAX], nlen);
+        }
         return next;
     }
+    case __NR_shmat:                 /* SHM_REMAP replaces what was mapped there */
+        sc_do(t, next);
+        if (!sys_is_err((long)g[R_RAX]) && (g[R_RDX] & SC_SHM_REMAP)) sc_code_changed(t, 0, ~0ull - 8192);
+        return next;
     case __NR_mmap: {
         uint64_t lo = g[R_RDI], len = g[R_RSI], flags = g[R_R10];
         sc_do(t, next);

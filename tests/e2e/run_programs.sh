@@ -103,7 +103,7 @@ source_link_flags() {
     case $1 in
         libm_loop | sig_fpu_env | xfwd_doubles) echo "-lm" ;;
         dlopen | dl_reload) echo "-ldl" ;;
-        threads_* | sig_mask | sig_nested_flood | sig_altstack_nested | promo_thread | smc_* | sig_retarget | sig_return_race | xfwd_tso) echo "-pthread" ;;
+        threads_* | sig_mask | sig_nested_flood | sig_altstack_nested | promo_thread | smc_* | sig_retarget | sig_return_race | xfwd_tso | jtable_thread) echo "-pthread" ;;
         retaddr) echo "-rdynamic -ldl" ;;
     esac
 }

@@ -41,7 +41,9 @@ static void test_find_exec(void **s)
     assert_int_equal(maps_find_exec((uint64_t)m + 100, &r), HP_ERR_FAULT);
 }
 
-/* file_map: 2 pages of a temporary file (bytes 0..255 repeated), mapped with prot/flags */
+/* file_map: 2 pages of a temporary file (bytes 0..255 repeated), mapped with prot/flags
+ * (and, with exec_too, its first page once more executable: a program's file) */
+static int exec_too;
 static uint8_t *file_map(int prot, int flags)
 {
     char name[] = "/tmp/test_maps.XXXXXX";
@@ -52,6 +54,7 @@ static uint8_t *file_map(int prot, int flags)
     for (int k = 0; k < 8192; k++) page[k] = (uint8_t)k;
     assert_int_equal(write(fd, page, sizeof page), (ssize_t)sizeof page);
     uint8_t *m = mmap(0, 8192, prot, flags, fd, 0);
+    if (exec_too) assert_true(mmap(0, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0) != MAP_FAILED);
     close(fd);
     assert_true(m != MAP_FAILED);
     return m;
@@ -61,8 +64,12 @@ static void test_find_ro(void **s)
 {
     (void)s;
     maps_region_t r;
+    exec_too = 1;
     uint8_t *ro = file_map(PROT_READ, MAP_PRIVATE), *rw = file_map(PROT_READ | PROT_WRITE, MAP_PRIVATE);
     uint8_t *sh = file_map(PROT_READ, MAP_SHARED);
+    exec_too = 0;
+    uint8_t *data = file_map(PROT_READ, MAP_PRIVATE);
+    assert_int_equal(maps_find_ro((uint64_t)data + 100, 8, &r), HP_ERR_FAULT);  /* no code: data */
     uint8_t *an = mmap(0, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     assert_int_equal(maps_find_ro((uint64_t)ro + 100, 8, &r), HP_OK);
     assert_int_equal(maps_find_ro((uint64_t)ro + 8190, 2, &r), HP_OK);
@@ -74,7 +81,7 @@ static void test_find_ro(void **s)
     maps_forget((uint64_t)ro, (uint64_t)ro + 4096);                             /* (the runtime sees it) */
     assert_int_equal(maps_find_ro((uint64_t)ro + 100, 8, &r), HP_ERR_FAULT);
     assert_int_equal(maps_find_ro((uint64_t)ro + 4100, 8, &r), HP_OK);
-    munmap(ro, 8192); munmap(rw, 8192); munmap(sh, 8192); munmap(an, 4096);
+    munmap(ro, 8192); munmap(rw, 8192); munmap(sh, 8192); munmap(an, 4096); munmap(data, 8192);
 }
 
 static void test_read(void **s)

@@ -32,7 +32,8 @@
 static uint8_t *code;
 
 #define CASES 0x40                       /* case v's handler at CASES + 8v */
-enum { RO_FILE, RW_FILE, RO_ANON };
+enum { RO_FILE, RW_FILE, RO_ANON, RO_DATA };  /* RO_DATA: a file not also mapped executable */
+static void *sibling;                    /* the table file's executable mapping (an ELF's code) */
 
 /* table: four 32-bit offsets from the table to the handlers (twice case 1's handler when
  * dup), in a fresh mapping of the given kind over the page main reserved near the code (so
@@ -52,12 +53,15 @@ static int32_t *table(int kind, int dup)
         assert_true(fd >= 0);
         unlink(name);
         uint8_t page[4096] = { 0 };
-        for (int k = 0; k < 4; k++) {
-            int32_t off = (int32_t)((int64_t)(code + CASES + 8 * (dup && k == 2 ? 1 : k)) - (int64_t)near);
+        for (int k = 0; k < 5; k++) {           /* (entry 4, past the bound: case 3's) */
+            int32_t off = (int32_t)((int64_t)(code + CASES + 8 * (dup && k == 2 ? 1 : k == 4 ? 3 : k)) - (int64_t)near);
             memcpy(page + 4 * k, &off, 4);
         }
         assert_int_equal(write(fd, page, sizeof page), (ssize_t)sizeof page);
+        assert_int_equal(write(fd, page, sizeof page), (ssize_t)sizeof page);
         m = mmap(near, 4096, prot, MAP_PRIVATE | MAP_FIXED, fd, 0);
+        sibling = kind == RO_DATA ? 0 : mmap(0, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 4096);
+        assert_true(sibling != MAP_FAILED);
         close(fd);
     }
     assert_ptr_equal(m, near);
@@ -73,6 +77,8 @@ static int32_t *table(int kind, int dup)
 
 static void untable(int32_t *t)
 {
+    if (sibling) munmap(sibling, 4096);
+    sibling = 0;
     assert_ptr_equal(mmap(t, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0), t);
 }
 
@@ -230,6 +236,8 @@ static void test_refuses_changeable_tables(void **s)
     (void)s;
     assert_int_equal(fold(RW_FILE, 0, 1), 0);          /* the app may write it */
     assert_int_equal(fold(RO_ANON, 0, 1), 0);          /* not a file's */
+    assert_int_equal(fold(RO_DATA, 0, 1), 0);          /* a file's, but no program's */
+    assert_int_equal(fold(RO_FILE, 0, 1), 1);
 }
 
 static void test_refuses_two_cases(void **s)
@@ -304,14 +312,16 @@ static void test_refuses_unknown_base(void **s)
     untable(tab);
 }
 
-/* jae: the bound lets 0..N-1 through; a sequence with no flag writer (the flags would stay
- * those of the new compare) is refused */
+/* jae: the bound lets 0..N-1 through (entry N, which leads to case N-1's handler too, is
+ * not a second case); a sequence with no flag writer (the flags would stay those of the
+ * new compare) is refused */
 static void test_jae_and_flags(void **s)
 {
     (void)s;
     int32_t *tab = table(RO_FILE, 0);
     uint8_t b[sizeof o0 + 1];
     o0_bytes(b, tab);
+    assert_int_equal(tab[4], tab[3]);
     b[2] = 4;                                           /* cmp $4,%eax */
     b[3] = 0x73;                                        /* jae */
     ir_trace_t t;
@@ -323,6 +333,54 @@ static void test_jae_and_flags(void **s)
     b[43] = 0xff; b[44] = 0xe0;                               /* jmp *%rax */
     build(&t, b, 45, 9, 3);
     assert_int_equal(opt_pass_jtable(&t), 0);
+    ir_free(&t);
+    untable(tab);
+}
+
+/* what the sequence may not do before its first flag writer, and the index's upper half:
+ * each variant of the -O0 form must be refused */
+static void test_refusals(void **s)
+{
+    (void)s;
+    int32_t *tab = table(RO_FILE, 0);
+    uint8_t b[64];
+    ir_trace_t t;
+    /* shl $0 keeps (reads) the flags: they would be the new compare's */
+    o0_bytes(b, tab);
+    memmove(b + 43, b + 39, 5);                        /* add, jmp 4 bytes later */
+    memcpy(b + 39, (const uint8_t[]){ 0x48, 0xc1, 0xe2, 0x00 }, 4);   /* shl $0,%rdx */
+    build(&t, b, 48, 10, 1);
+    assert_int_equal(opt_pass_jtable(&t), 0);
+    ir_free(&t);
+    /* inc leaves CF: not the writer of every flag */
+    memcpy(b + 39, (const uint8_t[]){ 0x48, 0xff, 0xc2, 0x90 }, 4);   /* inc %rdx; nop */
+    build(&t, b, 48, 11, 1);
+    assert_int_equal(opt_pass_jtable(&t), 0);
+    ir_free(&t);
+    /* ... while a flag-free instruction there is fine */
+    memcpy(b + 39, (const uint8_t[]){ 0x48, 0x8d, 0x52, 0x00 }, 4);   /* lea 0(%rdx),%rdx */
+    build(&t, b, 48, 10, 1);
+    assert_int_equal(opt_pass_jtable(&t), 1);
+    ir_free(&t);
+    /* the index read whole (mov %rax,%rcx) with its upper half unknown */
+    static const uint8_t w[] = {
+        0x48, 0x89, 0xc8,                               /* 0: mov %rcx,%rax (64-bit writer) */
+        0x83, 0xf8, 0x03,                               /* 3: cmp $3,%eax */
+        0x77, 0x30,                                     /* 6: ja */
+        0x48, 0x89, 0xc1,                               /* 8: mov %rax,%rcx */
+        0x48, 0xba, 0, 0, 0, 0, 0, 0, 0, 0,             /* 11: movabs $T,%rdx */
+        0x48, 0x63, 0x04, 0x8a,                         /* 21: movslq (%rdx,%rcx,4),%rax */
+        0x48, 0x01, 0xd0,                               /* 25: add %rdx,%rax */
+        0xff, 0xe0,                                     /* 28: jmp *%rax */
+    };
+    memcpy(b, w, sizeof w);
+    put_imm64(b + 13, (uint64_t)tab);
+    build2(&t, b, sizeof w, 3, 8, 8, 1);
+    assert_int_equal(opt_pass_jtable(&t), 0);
+    ir_free(&t);
+    b[8] = 0x40; b[9] = 0x89; b[10] = 0xc1;             /* mov %eax,%ecx: the low half only */
+    build2(&t, b, sizeof w, 3, 8, 8, 1);
+    assert_int_equal(opt_pass_jtable(&t), 1);
     ir_free(&t);
     untable(tab);
 }
@@ -343,6 +401,7 @@ int main(void)
         cmocka_unit_test(test_o2_form),
         cmocka_unit_test(test_refuses_unknown_base),
         cmocka_unit_test(test_jae_and_flags),
+        cmocka_unit_test(test_refusals),
     };
     return cmocka_run_group_tests(tests, 0, 0);
 }
