@@ -9,6 +9,8 @@
  *   folded entry would not); each handler still has one case, so the new entries fold too;
  * - phase 3 drops the page with madvise(MADV_DONTNEED): a private file page goes back to
  *   the file's bytes, the original table, without any mprotect;
+ * - phase 4 swaps the entries again, the page made writable and read-only by pkey_mprotect
+ *   (key -1: as mprotect does);
  * - a C switch in a loop (the build's own -O0 or -O2 form) runs too.
  * Each phase's accumulator goes to stdout; exit status 71 when every one matches what is
  * computed here in C from the table as it should be then. */
@@ -18,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 extern const int32_t jt_table[4];
@@ -105,6 +108,12 @@ static int set_table_prot(int prot)
     return mprotect((void *)((uintptr_t)jt_table & ~(uintptr_t)(pg - 1)), (size_t)pg, prot);
 }
 
+static int set_table_pkey_prot(int prot)
+{
+    long pg = sysconf(_SC_PAGESIZE);
+    return (int)syscall(SYS_pkey_mprotect, (void *)((uintptr_t)jt_table & ~(uintptr_t)(pg - 1)), (size_t)pg, prot, -1);
+}
+
 int main(void)
 {
     enum { N = 200000 };
@@ -134,6 +143,15 @@ int main(void)
     a = jt_run(ops, N, 1);
     m = model(ops, N, 1, !restored);
     printf("phase 3: %ld\n", a);
+    ok &= a == m;
+    if (set_table_pkey_prot(PROT_READ | PROT_WRITE)) { perror("pkey_mprotect"); return 2; }
+    int32_t e1 = jt_table[1];
+    *(volatile int32_t *)&jt_table[1] = jt_table[2];
+    *(volatile int32_t *)&jt_table[2] = e1;
+    if (set_table_pkey_prot(PROT_READ)) { perror("pkey_mprotect"); return 2; }
+    a = jt_run(ops, N, 1);
+    m = model(ops, N, 1, restored);
+    printf("phase 4: %ld\n", a);
     ok &= a == m;
     for (long i = 0; i < N; i++) ops[i] = (unsigned char)((i * 7 + i / 13) % 9);
     a = c_switch(ops, N, 1);
