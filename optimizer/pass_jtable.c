@@ -43,7 +43,8 @@
 #define JT_MAX_SEQ 12          /* instructions between the bound check and the jump */
 #define JT_MAX_CASES 1024      /* indexes tried */
 #define JT_MAX_LOADS 2         /* table loads in the sequence */
-#define JT_PAGES 4             /* table pages read per site */
+#define JT_PAGES 4             /* table pages read per pass */
+#define JT_MAX_REFUSED 4       /* addresses maps_find_ro may refuse per pass */
 #define JT_PAGE 4096
 #define JT_STATUS (ZYDIS_CPUFLAG_CF | ZYDIS_CPUFLAG_PF | ZYDIS_CPUFLAG_AF | ZYDIS_CPUFLAG_ZF | \
                    ZYDIS_CPUFLAG_SF | ZYDIS_CPUFLAG_OF)
@@ -51,6 +52,8 @@
 typedef struct {
     uint64_t page[JT_PAGES];   /* app page addresses read (0: free) */
     uint8_t buf[JT_PAGES][JT_PAGE], ok[JT_PAGES][JT_PAGE];
+    maps_region_t ok_region;   /* the last region maps_find_ro accepted ([0, 0): none) */
+    int refused;               /* lookups it refused in this pass (each may reread the maps) */
     uint64_t addr[JT_MAX_LOADS]; /* the last evaluation's loads: address, size, value */
     int size[JT_MAX_LOADS];
     uint64_t val[JT_MAX_LOADS];
@@ -72,11 +75,20 @@ static int jt_byte(jt_ctx_t *c, uint64_t a, uint8_t *b)
     return 1;
 }
 
-/* jt_read: the size bytes at a, little-endian, from read-only file-backed memory only. */
+/* jt_read: the size bytes at a, little-endian, from a loaded program's read-only data only
+ * (maps_find_ro; its answers cached for the pass: a lookup it refuses may reread
+ * /proc/self/maps, so after JT_MAX_REFUSED of them the pass reads nothing more). */
 static int jt_read(jt_ctx_t *c, uint64_t a, int size, uint64_t *v)
 {
-    maps_region_t r;
-    if (size < 1 || size > 8 || a + (uint64_t)size < a || maps_find_ro(a, (uint64_t)size, &r) != HP_OK) return 0;
+    if (size < 1 || size > 8 || a + (uint64_t)size < a) return 0;
+    if (a < c->ok_region.start || a + (uint64_t)size > c->ok_region.end) {
+        if (c->refused >= JT_MAX_REFUSED) return 0;
+        if (maps_find_ro(a, (uint64_t)size, &c->ok_region) != HP_OK) {
+            c->ok_region.start = c->ok_region.end = 0;
+            c->refused++;
+            return 0;
+        }
+    }
     uint64_t x = 0;
     for (int k = size - 1; k >= 0; k--) {
         uint8_t b;
