@@ -145,8 +145,9 @@ int main(void)
     printf("phase 3: %ld\n", a);
     ok &= a == m;
     if (set_table_pkey_prot(PROT_READ | PROT_WRITE)) { perror("pkey_mprotect"); return 2; }
-    int32_t e1 = jt_table[1];
-    *(volatile int32_t *)&jt_table[1] = jt_table[2];
+    const volatile int32_t *vt = jt_table;              /* (const to the compiler: read again) */
+    int32_t e1 = vt[1], e2b = vt[2];
+    *(volatile int32_t *)&jt_table[1] = e2b;
     *(volatile int32_t *)&jt_table[2] = e1;
     if (set_table_pkey_prot(PROT_READ)) { perror("pkey_mprotect"); return 2; }
     a = jt_run(ops, N, 1);
