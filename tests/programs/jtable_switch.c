@@ -124,7 +124,9 @@ int main(void)
     long a = jt_run(ops, N, 1), m = model(ops, N, 1, 0);
     printf("phase 1: %ld\n", a);
     ok &= a == m;
-    int32_t orig = jt_table[1], e2 = jt_table[2];
+    const volatile int32_t *vt = jt_table;              /* (const to the compiler: -O2 would
+                                                           move plain loads past the stores) */
+    int32_t orig = vt[1], e2 = vt[2];
     if (set_table_prot(PROT_READ | PROT_WRITE)) { perror("mprotect"); return 2; }
     *(volatile int32_t *)&jt_table[2] = orig;             /* (offsets from the table) */
     *(volatile int32_t *)&jt_table[1] = e2;
@@ -138,14 +140,13 @@ int main(void)
         perror("madvise");
         return 2;
     }
-    int restored = *(volatile const int32_t *)&jt_table[1] == orig;   /* (const: read it again) */
+    int restored = vt[1] == orig;
     printf("phase 3 table restored: %d\n", restored);
     a = jt_run(ops, N, 1);
     m = model(ops, N, 1, !restored);
     printf("phase 3: %ld\n", a);
     ok &= a == m;
     if (set_table_pkey_prot(PROT_READ | PROT_WRITE)) { perror("pkey_mprotect"); return 2; }
-    const volatile int32_t *vt = jt_table;              /* (const to the compiler: read again) */
     int32_t e1 = vt[1], e2b = vt[2];
     *(volatile int32_t *)&jt_table[1] = e2b;
     *(volatile int32_t *)&jt_table[2] = e1;
