@@ -28,11 +28,12 @@
  * that another thread's change to the table causes (runtime/flush.c keeps the memory of
  * invalidated traces while several threads run), where native code would see the new entry.
  * Tables: only from a loaded program or library (maps_find_ro: a read-only private mapping
- * of a file that is also mapped executable), whose bytes, like its code's, change only
- * through system calls the runtime sees, or by writing the file under it or through
- * /proc/self/mem or ptrace, which hotpath does not follow for code either; and not after
- * madvise(MADV_DONTFORK/WIPEONFORK) anywhere (a child would lose pages its folded traces
- * still read: hp_rt.no_fold_data). */
+ * of a file that is also mapped executable, neither a memfd nor deleted), whose bytes, like
+ * its code's, change only through system calls the runtime sees, or by writing the file
+ * under it or through /proc/self/mem or ptrace, which hotpath does not follow for code
+ * either; and not after madvise(MADV_DONTFORK/WIPEONFORK) anywhere (a child would lose
+ * pages its folded traces still read) nor once io_uring_setup was called (a ring's madvise
+ * is not seen): hp_rt.no_fold_data. */
 #include "opt.h"
 #include "analysis.h"
 #include "constprop.h"

@@ -44,6 +44,13 @@ int maps_parse_line(const char *s, maps_region_t *r)
     r->dev = r->dev << 32 | dummy;
     r->inode = 0;
     while (*s >= '0' && *s <= '9') r->inode = r->inode * 10 + (uint64_t)(*s++ - '0');
+    while (*s == ' ') s++;                                   /* the path */
+    const char *memfd = "/memfd:", *del = " (deleted)";
+    int k = 0, n = 0, d = 0;
+    while (memfd[k] && s[k] == memfd[k]) k++;
+    while (s[n]) n++;
+    while (d < 10 && n >= 10 && s[n - 10 + d] == del[d]) d++;   /* (10: strlen(del)) */
+    r->volatile_file = !memfd[k] || d == 10;
     return r->end > r->start;
 }
 
@@ -67,7 +74,7 @@ hp_status_t maps_refresh(void)
     long fd = sys_open("/proc/self/maps", O_RDONLY | O_CLOEXEC, 0);
     if (fd < 0) return HP_ERR_IO;
     char buf[4096], line[512];
-    int ln = 0;
+    int ln = 0, cut = 0;
     maps_n = 0;
     for (;;) {
         long got = sys_read((int)fd, buf, sizeof(buf));
@@ -75,12 +82,15 @@ hp_status_t maps_refresh(void)
         for (long i = 0; i < got; i++) {
             if (buf[i] != '\n') {
                 if (ln < (int)sizeof(line) - 1) line[ln++] = buf[i];
+                else cut = 1;
                 continue;
             }
             line[ln] = 0;
             ln = 0;
             maps_region_t r;
             if (maps_parse_line(line, &r)) {
+                if (cut) r.volatile_file = 1;                /* (its path's end unseen) */
+                cut = 0;
                 hp_status_t st = maps_add(&r);
                 if (st != HP_OK) { sys_close((int)fd); return st; }
             }
@@ -147,7 +157,8 @@ hp_status_t maps_find_ro(uint64_t lo, uint64_t len, maps_region_t *out)
         CHECK(maps_refresh());
         r = maps_lookup(lo);
     }
-    if (!r || len > r->end - lo || (r->prot & (PROT_READ | PROT_WRITE)) != PROT_READ || r->shared || !r->inode)
+    if (!r || len > r->end - lo || (r->prot & (PROT_READ | PROT_WRITE)) != PROT_READ || r->shared || !r->inode ||
+        r->volatile_file)
         return HP_ERR_FAULT;
     for (int i = 0; i < maps_n; i++)                 /* the object has code: a loaded ELF */
         if (maps_tab[i].inode == r->inode && maps_tab[i].dev == r->dev && (maps_tab[i].prot & PROT_EXEC)) {

@@ -12,6 +12,8 @@ typedef struct {
     uint64_t dev;      /* major << 32 | minor */
     int prot;          /* PROT_READ | PROT_WRITE | PROT_EXEC */
     int shared;        /* MAP_SHARED: another mapping of the same object may write it */
+    int volatile_file; /* a memfd or a deleted file (written by whoever holds it, never a
+                          program's image on disk), or a line too long to tell */
 } maps_region_t;
 
 /* maps_refresh: reread /proc/self/maps. HP_ERR_IO if it cannot be read. */
@@ -23,7 +25,7 @@ hp_status_t maps_find_exec(uint64_t pc, maps_region_t *out) HP_HIDDEN;
 
 /* maps_find_ro: the region holding [lo, lo + len) when it is part of a loaded program or
  * library: a private mapping, readable and not writable, of a file that is also mapped
- * executable (same device and inode). Its bytes then change, as the object's code does,
+ * executable (same device and inode), neither a memfd nor deleted. Its bytes then change, as the object's code does,
  * through system calls the runtime sees (mprotect, munmap, mremap, mmap MAP_FIXED, madvise)
  * or by writing the file under the mapping, /proc/self/mem or ptrace, which hotpath does
  * not follow for code either. Rereads the maps once when lo is unknown or forgotten.

@@ -231,9 +231,10 @@ typedef struct {
     int ndetached;                   /* threads that went native */
     int multithreaded;               /* a thread sharing memory was created (no promotion) */
     int promoted;                    /* some trace has promoted registers */
-    int no_fold_data;                /* madvise(MADV_DONTFORK/WIPEONFORK) was seen: no pass
-                                        folds read-only data any more (a fork child would
-                                        lose pages its traces read) */
+    int no_fold_data;                /* madvise(MADV_DONTFORK/WIPEONFORK) or io_uring_setup
+                                        was seen: no pass folds read-only data any more (a
+                                        fork child would lose pages its traces read; a ring
+                                        can madvise unseen) */
 } hp_runtime_t;
 
 extern hp_runtime_t hp_rt HP_HIDDEN;

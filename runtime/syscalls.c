@@ -24,12 +24,13 @@ uint8_t hp_syscall_table[65536];
 #define SC_MADV_DONTNEED_LOCKED 24     /* (Linux 5.18; not in every libc's headers) */
 #define SC_MADV_GUARD_INSTALL 102      /* (Linux 6.13) */
 #define SC_SHM_REMAP 040000
+#define SC_MREMAP_FIXED 2
 
 static const int sc_seen[] = {
     __NR_exit, __NR_exit_group, __NR_clone, __NR_clone3, __NR_fork, __NR_vfork,
     __NR_execve, __NR_execveat, __NR_rt_sigaction, __NR_rt_sigreturn, __NR_munmap,
     __NR_mprotect, __NR_mremap, __NR_mmap, __NR_arch_prctl, __NR_shmdt, __NR_sigaltstack,
-    __NR_pkey_mprotect, __NR_madvise, __NR_shmat,
+    __NR_pkey_mprotect, __NR_madvise, __NR_shmat, __NR_process_madvise, __NR_io_uring_setup,
 };
 
 void syscalls_init(void)
@@ -41,6 +42,7 @@ void syscalls_init(void)
 static void sc_code_changed(hp_thread_t *t, uint64_t lo, uint64_t len)
 {
     uint64_t hi = lo + ((len + 4095) & ~4095ull);
+    if (hi < lo || len > ~0ull - 4095) hi = ~0ull;   /* (a failed call's nonsense length) */
     hp_lock(&hp_rt.lock);
     maps_forget(lo, hi);
     flush_range(t, lo, hi, 1);
@@ -238,44 +240,53 @@ uint64_t syscalls_handle(hp_thread_t *t, const hp_link_t *link)
         return sc_do(t, next);
     case __NR_madvise: {             /* these give pages their file's bytes, zeros or faults */
         uint64_t lo = g[R_RDI], len = g[R_RSI], advice = g[R_RDX];
-        sc_do(t, next);
-        if (sys_is_err((long)g[R_RAX])) return next;
+        sc_do(t, next);                  /* (an error may come after part of the range changed:
+                                            ENOMEM for a hole; so whatever it returns) */
         if (advice == MADV_DONTFORK || advice == MADV_WIPEONFORK) hp_rt.no_fold_data = 1;
         if (advice == MADV_DONTNEED || advice == MADV_FREE || advice == MADV_REMOVE ||
             advice == SC_MADV_DONTNEED_LOCKED || advice == SC_MADV_GUARD_INSTALL ||
             advice == MADV_DONTFORK || advice == MADV_WIPEONFORK) {
             uint64_t hi = lo + ((len + 4095) & ~4095ull);
+            if (hi < lo) hi = ~0ull;
             hp_lock(&hp_rt.lock);            /* (malloc's heap: no code there, no scan) */
             if (maps_may_hold_code(lo, hi)) flush_range(t, lo, hi, 1);
             hp_unlock(&hp_rt.lock);
         }
         return next;
     }
+    case __NR_process_madvise:       /* its ranges are in the app's iovec: everything */
+        sc_do(t, next);
+        sc_code_changed(t, 0, ~0ull - 8192);
+        return next;
+    case __NR_io_uring_setup:        /* a ring can madvise, and write memory, unseen */
+        hp_rt.no_fold_data = 1;
+        return sc_do(t, next);
     case __NR_munmap:
     case __NR_pkey_mprotect:
-    case __NR_mprotect: {
+    case __NR_mprotect: {            /* (whatever it returns: an error may come after part of
+                                        the range changed, EACCES on a shared page further on) */
         uint64_t lo = g[R_RDI], len = g[R_RSI];
         sc_do(t, next);
-        if (!sys_is_err((long)g[R_RAX])) sc_code_changed(t, lo, len);
+        sc_code_changed(t, lo, len);
         return next;
     }
-    case __NR_mremap: {              /* the old range, and the new one it may land on */
-        uint64_t lo = g[R_RDI], len = g[R_RSI], nlen = g[R_RDX];
+    case __NR_mremap: {              /* the old range, and the new one it may land on (moving
+                                        several mappings may fail partway: whatever it returns) */
+        uint64_t lo = g[R_RDI], len = g[R_RSI], nlen = g[R_RDX], flags = g[R_R10], to = g[R_R8];
         sc_do(t, next);
-        if (!sys_is_err((long)g[R_RAX])) {
-            sc_code_changed(t, lo, len);
-            if (g[R_RAX] != lo) sc_code_changed(t, g[R_RAX], nlen);
-        }
+        sc_code_changed(t, lo, len);
+        if (!sys_is_err((long)g[R_RAX]) && g[R_RAX] != lo) sc_code_changed(t, g[R_RAX], nlen);
+        if (flags & SC_MREMAP_FIXED) sc_code_changed(t, to, nlen);
         return next;
     }
     case __NR_shmat:                 /* SHM_REMAP replaces what was mapped there */
         sc_do(t, next);
         if (!sys_is_err((long)g[R_RAX]) && (g[R_RDX] & SC_SHM_REMAP)) sc_code_changed(t, 0, ~0ull - 8192);
         return next;
-    case __NR_mmap: {
+    case __NR_mmap: {                /* (a failed MAP_FIXED may have unmapped the old) */
         uint64_t lo = g[R_RDI], len = g[R_RSI], flags = g[R_R10];
         sc_do(t, next);
-        if (!sys_is_err((long)g[R_RAX]) && (flags & MAP_FIXED)) sc_code_changed(t, lo, len);
+        if (flags & MAP_FIXED) sc_code_changed(t, lo, len);
         return next;
     }
     case __NR_shmdt:

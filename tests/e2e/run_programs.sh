@@ -82,6 +82,10 @@ case_builds() {
         jtable_switch)
             echo "jtable_switch|-O0"
             echo "jtable_switch_O2|-O2" ;;
+        jtable_partial)
+            for m in madv mprot dontfork; do echo "jtable_partial_$m|-O2"; done ;;
+        jtable_remap)
+            for m in pmadv madv guard mremap dontunmap shmat dontfork; do echo "jtable_remap_$m|-O2"; done ;;
         xfwd_doubles)
             echo "xfwd_doubles|-O0"
             echo "xfwd_doubles_O2|-O2" ;;
@@ -116,6 +120,8 @@ set_case_args() {
         dl_reload*) CASE_ARGS=("$OUTDIR/reload_a_lib.so" "$OUTDIR/reload_b_lib.so") ;;
         recursion*) CASE_ARGS=(100000) ;;
         exit42*) CASE_ARGS=(one "two words" "") ;;
+        jtable_partial_*) CASE_ARGS=("${1#jtable_partial_}") ;;
+        jtable_remap_*) CASE_ARGS=("${1#jtable_remap_}" all1) ;;
     esac
 }
 

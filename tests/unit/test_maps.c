@@ -23,6 +23,14 @@ static void test_parse_line(void **s)
     assert_int_equal(r.inode, 1234567);
     assert_true(maps_parse_line("00400000-00401000 rw-p 00000000 00:00 0 ", &r));
     assert_int_equal(r.prot, PROT_READ | PROT_WRITE);
+    assert_false(r.volatile_file);
+    assert_true(maps_parse_line("7f0000000000-7f0000001000 r--p 00000000 00:01 42   /memfd:jit (deleted)", &r));
+    assert_true(r.volatile_file);
+    assert_true(maps_parse_line("7f0000000000-7f0000001000 r--p 00000000 fd:01 43  /usr/lib/old.so (deleted)", &r));
+    assert_true(r.volatile_file);
+    assert_true(maps_parse_line("7f0000000000-7f0000001000 r--p 00000000 fd:01 43  /usr/lib/x.so", &r));
+    assert_false(r.volatile_file);
+    assert_int_equal(r.dev, 0xfdull << 32 | 1);
     assert_false(maps_parse_line("garbage", &r));
 }
 
@@ -44,12 +52,15 @@ static void test_find_exec(void **s)
 /* file_map: 2 pages of a temporary file (bytes 0..255 repeated), mapped with prot/flags
  * (and, with exec_too, its first page once more executable: a program's file) */
 static int exec_too;
+static char files[8][32];
+static int nfiles;
 static uint8_t *file_map(int prot, int flags)
 {
     char name[] = "/tmp/test_maps.XXXXXX";
     int fd = mkstemp(name);
     assert_true(fd >= 0);
-    unlink(name);
+    if (nfiles < 8) strcpy(files[nfiles++], name);   /* unlinked at the end: a deleted file is
+                                                         no program's (maps_find_ro) */
     uint8_t page[8192];
     for (int k = 0; k < 8192; k++) page[k] = (uint8_t)k;
     assert_int_equal(write(fd, page, sizeof page), (ssize_t)sizeof page);
@@ -81,7 +92,16 @@ static void test_find_ro(void **s)
     maps_forget((uint64_t)ro, (uint64_t)ro + 4096);                             /* (the runtime sees it) */
     assert_int_equal(maps_find_ro((uint64_t)ro + 100, 8, &r), HP_ERR_FAULT);
     assert_int_equal(maps_find_ro((uint64_t)ro + 4100, 8, &r), HP_OK);
+    uint8_t *gone = file_map(PROT_READ, MAP_PRIVATE);                          /* (exec_too 0) */
+    exec_too = 1;
+    uint8_t *gone2 = file_map(PROT_READ, MAP_PRIVATE);
+    assert_int_equal(maps_find_ro((uint64_t)gone2 + 100, 8, &r), HP_OK);
+    unlink(files[nfiles - 1]);                                                  /* deleted */
+    maps_forget((uint64_t)gone2, (uint64_t)gone2 + 8192);
+    assert_int_equal(maps_find_ro((uint64_t)gone2 + 100, 8, &r), HP_ERR_FAULT);
     munmap(ro, 8192); munmap(rw, 8192); munmap(sh, 8192); munmap(an, 4096); munmap(data, 8192);
+    munmap(gone, 8192); munmap(gone2, 8192);
+    for (int k = 0; k < nfiles; k++) unlink(files[k]);
 }
 
 static void test_read(void **s)

@@ -34,6 +34,7 @@ static uint8_t *code;
 #define CASES 0x40                       /* case v's handler at CASES + 8v */
 enum { RO_FILE, RW_FILE, RO_ANON, RO_DATA };  /* RO_DATA: a file not also mapped executable */
 static void *sibling;                    /* the table file's executable mapping (an ELF's code) */
+static char table_file[64];
 
 /* table: four 32-bit offsets from the table to the handlers (twice case 1's handler when
  * dup), in a fresh mapping of the given kind over the page main reserved near the code (so
@@ -51,7 +52,8 @@ static int32_t *table(int kind, int dup)
         char name[] = "/tmp/test_pass_jtable.XXXXXX";
         int fd = mkstemp(name);
         assert_true(fd >= 0);
-        unlink(name);
+        strcpy(table_file, name);            /* (unlinked by untable: a deleted file is no
+                                                program's, maps_find_ro) */
         uint8_t page[4096] = { 0 };
         for (int k = 0; k < 5; k++) {           /* (entry 4, past the bound: case 3's) */
             int32_t off = (int32_t)((int64_t)(code + CASES + 8 * (dup && k == 2 ? 1 : k == 4 ? 3 : k)) - (int64_t)near);
@@ -79,6 +81,8 @@ static void untable(int32_t *t)
 {
     if (sibling) munmap(sibling, 4096);
     sibling = 0;
+    if (table_file[0]) unlink(table_file);
+    table_file[0] = 0;
     assert_ptr_equal(mmap(t, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0), t);
 }
 
