@@ -28,6 +28,7 @@
 #include "analysis.h"
 #include "heap.h"
 #include "constprop.h"
+#include "cache.h"
 
 #define CP_STATUS_FLAGS (ZYDIS_CPUFLAG_CF | ZYDIS_CPUFLAG_PF | ZYDIS_CPUFLAG_AF | \
                          ZYDIS_CPUFLAG_ZF | ZYDIS_CPUFLAG_SF | ZYDIS_CPUFLAG_OF)
@@ -366,8 +367,10 @@ static int cp_materializes(const ir_insn_t *i)
 
 /* cp_fold: an instruction whose one register result is known becomes mov $imm,%reg; the
  * flags it wrote must be dead and may stay stale (inexact region). A 64-bit value that
- * fits 32 bits unsigned is written through the 32-bit register (zero-extends); one that
- * needs movabs stays computed. */
+ * fits 32 bits unsigned is written through the 32-bit register (zero-extends); an address
+ * that the trace's cache unit reaches rip-relative whatever unit it gets (well within 2 GiB
+ * of the trace's head) becomes lea v(%rip),%reg (a function's or table's address computed
+ * from a rip-relative lea and a constant); any other that needs movabs stays computed. */
 static int cp_fold(cp_ctx_t *c, int k)
 {
     ir_insn_t *i = &c->t->insn[k];
@@ -381,12 +384,30 @@ static int cp_fold(cp_ctx_t *c, int k)
     if (id < 0 || id == AN_RSP || (e.def | e.def_part) != AN_REG(id)) return 0;
     if (!cp_flags_ok(c, k, fw, 0)) return 0;
     uint64_t v = res & cp_mask(w);
-    if (w == 64 && v <= 0xffffffffu) { dst = cp_reg(id, 32); w = 32; }
-    else if (w == 64 && !cp_fits_s32(v)) return 0;          /* movabs: 10 bytes for little */
     ZydisEncoderRequest req;
-    cp_new(&req, ZYDIS_MNEMONIC_MOV, dst);
-    cp_set_imm(&req.operands[1], v, w);
-    if (!cp_set(i, &req, ZYDIS_MNEMONIC_MOV, w, 1, v, 15, 0)) return 0;
+    if (w == 64 && v > 0xffffffffu && !cp_fits_s32(v)) {   /* an address near the code: */
+        uint64_t far = v > c->t->head ? v - c->t->head : c->t->head - v;   /* lea v(%rip),%reg; */
+        if (far >= (1ull << 31) - CACHE_MAX_DIST - (1ull << 20)) return 0; /* (the trace's unit
+                                      lies within CACHE_MAX_DIST of its head; else movabs:
+                                      10 bytes for little) */
+        cp_new(&req, ZYDIS_MNEMONIC_LEA, dst);
+        req.operands[1].type = ZYDIS_OPERAND_TYPE_MEMORY;
+        req.operands[1].mem.base = ZYDIS_REGISTER_RIP;
+        req.operands[1].mem.displacement = (ZyanI64)v;        /* (ir_set_insn: absolute) */
+        req.operands[1].mem.size = 8;
+        ir_insn_t old = *i;
+        uint64_t a;
+        if (ir_set_insn(i, &req) != HP_OK || i->zi.mnemonic != ZYDIS_MNEMONIC_LEA ||
+            !cp_lea_addr(&c->st, i, &a) || a != v) {
+            *i = old;
+            return 0;
+        }
+    } else {
+        if (w == 64 && v <= 0xffffffffu) { dst = cp_reg(id, 32); w = 32; }
+        cp_new(&req, ZYDIS_MNEMONIC_MOV, dst);
+        cp_set_imm(&req.operands[1], v, w);
+        if (!cp_set(i, &req, ZYDIS_MNEMONIC_MOV, w, 1, v, 15, 0)) return 0;
+    }
     cp_flags_ok(c, k, fw, 1);
     return 1;
 }

@@ -210,6 +210,29 @@ static void test_fold_refused(void **s)
     ir_free(&t);
 }
 
+/* A known 64-bit value near the code (a switch's target from its folded table:
+ * pass_jtable.c) becomes lea v(%rip),%reg where the flags are dead */
+static void test_fold_rip(void **s)
+{
+    (void)s;
+    RUN(4, 0x48, 0x8d, 0x15, 0x00, 0x01, 0, 0,     /* 0: lea 0x100(%rip),%rdx: code + 0x107 */
+           0x48, 0xc7, 0xc0, 0xf8, 0xff, 0xff, 0xff,  /* 7: mov $-8,%rax */
+           0x48, 0x01, 0xd0,                        /* 14: add %rdx,%rax: code + 0xff */
+           0x39, 0xce);                             /* 17: cmp %ecx,%esi: flags dead before */
+    assert_int_equal(t.insn[2].zi.mnemonic, ZYDIS_MNEMONIC_LEA);
+    assert_int_equal(t.insn[2].ops[1].mem.base, ZYDIS_REGISTER_RIP);
+    uint64_t a = 0;
+    assert_int_equal(ZydisCalcAbsoluteAddress(&t.insn[2].zi, &t.insn[2].ops[1], t.insn[2].app_pc, &a), ZYAN_STATUS_SUCCESS);
+    assert_int_equal(a, (uint64_t)code + 0xff);
+    assert_int_equal(t.insn[2].ops[0].reg.value, ZYDIS_REGISTER_RAX);
+    ir_free(&t);
+    RUN(3, 0x48, 0x8d, 0x15, 0x00, 0x01, 0, 0,     /* the same, the flags live (the exit) */
+           0x48, 0xc7, 0xc0, 0xf8, 0xff, 0xff, 0xff,
+           0x48, 0x01, 0xd0);
+    assert_int_equal(t.insn[2].zi.mnemonic, ZYDIS_MNEMONIC_ADD);
+    ir_free(&t);
+}
+
 /* What kills a known value. */
 static void test_kills(void **s)
 {
@@ -720,6 +743,7 @@ int main(void)
         cmocka_unit_test(test_fold),
         cmocka_unit_test(test_fold_shifts),
         cmocka_unit_test(test_fold_refused),
+        cmocka_unit_test(test_fold_rip),
         cmocka_unit_test(test_kills),
         cmocka_unit_test(test_widths),
         cmocka_unit_test(test_strength),
