@@ -15,37 +15,10 @@
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
-long jt_run(const unsigned char *ops, long n, long acc);
-extern const int32_t jt_table[4];
-__asm__(
-    ".text\n.globl jt_run\n.type jt_run,@function\njt_run:\n"
-    "    mov %rdx,%r9\n"
-    "    xor %r8d,%r8d\n"
-    "1:  cmp %rsi,%r8\n"
-    "    jge 9f\n"
-    "    movzbl (%rdi,%r8,1),%eax\n"
-    "    inc %r8\n"
-    "    cmp $3,%eax\n"
-    "    ja 8f\n"
-    "    mov %eax,%eax\n"
-    "    lea jt_table(%rip),%rdx\n"
-    "    movslq (%rdx,%rax,4),%rax\n"
-    "    add %rdx,%rax\n"
-    "    jmp *%rax\n"
-    "jt_c0: add $3,%r9\n jmp 1b\n"
-    "jt_c1: imul $5,%r9,%r9\n jmp 1b\n"
-    "jt_c2: xor $0x55,%r9\n jmp 1b\n"
-    "jt_c3: rol $7,%r9\n jmp 1b\n"
-    "8:  sub $1,%r9\n    jmp 1b\n"
-    "9:  mov %r9,%rax\n    ret\n"
-    ".size jt_run, .-jt_run\n"
-    ".section .rodata\n.balign 4096\n.globl jt_table\njt_table:\n"
-    "    .long jt_c0-jt_table, jt_c1-jt_table, jt_c2-jt_table, jt_c3-jt_table\n"
-    ".balign 4096\n.text\n");
+#include "jtable_dispatch.h"
 
 enum { N = 200000 };
 static unsigned char ops[N];
-static void *pg(void) { return (void *)((uintptr_t)jt_table & ~(uintptr_t)4095); }
 static void swap12(void)
 {
     if (mprotect(pg(), 4096, PROT_READ | PROT_WRITE)) { perror("mprotect"); exit(2); }
