@@ -120,6 +120,9 @@ typedef struct {
                                    stack (retpair): flushed when a second thread starts */
     int no_promote;             /* no loop promotion: other threads may share memory, or a
                                    preheader of this head faulted (trace_emit.c) */
+    int no_fold;                /* no folding of app data (pass_jtable.c): other threads may
+                                   change it unseen, madvise DONTFORK or io_uring was used
+                                   (hp_rt.no_fold_data; trace_emit.c) */
     uint64_t (*src)[2];         /* the recorded blocks' bytes [lo, hi), whole (direct jumps
                                    the IR dropped included), and read-only data a pass
                                    folded (ir_add_src): what the trace depends on */

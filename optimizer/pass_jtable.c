@@ -23,7 +23,7 @@
  * mremap, mmap over them or madvise that drops them invalidates the trace
  * (runtime/syscalls.c), as for code. When another index also leads to K the site is left
  * alone (which index is hot is not known).
- * Threads: only with one thread (ir_trace_t.no_promote off), and the trace is flushed when
+ * Threads: only with one thread (ir_trace_t.no_fold off), and the trace is flushed when
  * a second one starts (one_thread): a thread looping inside a trace never meets the flush
  * that another thread's change to the table causes (runtime/flush.c keeps the memory of
  * invalidated traces while several threads run), where native code would see the new entry.
@@ -33,13 +33,12 @@
  * under it or through /proc/self/mem or ptrace, which hotpath does not follow for code
  * either; and not after madvise(MADV_DONTFORK/WIPEONFORK) anywhere (a child would lose
  * pages its folded traces still read) nor once io_uring_setup was called (a ring's madvise
- * is not seen): hp_rt.no_fold_data. */
+ * is not seen): hp_rt.no_fold_data, both given to the pass as ir_trace_t.no_fold. */
 #include "opt.h"
 #include "analysis.h"
 #include "constprop.h"
 #include "heap.h"
 #include "maps.h"
-#include "runtime.h"
 
 #define JT_MAX_SEQ 12          /* instructions between the bound check and the jump */
 #define JT_MAX_CASES 1024      /* indexes tried */
@@ -242,13 +241,17 @@ static int jt_set_jne(ir_insn_t *i)
     return 1;
 }
 
-/* jt_site: fold the jump at k when its form is the one in the banner; 1 if done. */
+/* jt_jump: i is a recorded `jmp *%reg64` nothing else has claimed: a site to try. */
+static int jt_jump(const ir_insn_t *j)
+{
+    return j->kind == IR_IND && j->zi.mnemonic == ZYDIS_MNEMONIC_JMP && j->target && !j->flags && !j->ncomp &&
+           !j->target2 && j->ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER && cp_width(j->ops[0].reg.value) == 64;
+}
+
+/* jt_site: fold the jump at k (jt_jump) when its form is the one in the banner; 1 if done. */
 static int jt_site(jt_ctx_t *c, ir_trace_t *t, int k)
 {
     ir_insn_t *j = &t->insn[k];
-    if (j->kind != IR_IND || j->zi.mnemonic != ZYDIS_MNEMONIC_JMP || !j->target || j->flags || j->ncomp ||
-        j->target2 || j->ops[0].type != ZYDIS_OPERAND_TYPE_REGISTER || cp_width(j->ops[0].reg.value) != 64)
-        return 0;
     int tgt = an_reg_id(j->ops[0].reg.value), a = k;
     while (a > 0 && k - a < JT_MAX_SEQ && t->insn[a - 1].kind == IR_COPY) a--;
     int k1 = a - 1, k0 = a - 2, first;                  /* the jcc and the cmp before it */
@@ -311,11 +314,14 @@ fail:
 
 int opt_pass_jtable(ir_trace_t *t)
 {
-    if (t->no_promote || hp_rt.no_fold_data) return 0;  /* other threads; DONTFORK pages */
-    jt_ctx_t *c = heap_alloc(sizeof(*c));
-    if (!c) return 0;
+    if (t->no_fold) return 0;
+    jt_ctx_t *c = 0;                     /* (its page buffers only for a trace with a site) */
     int changed = 0;
-    for (int k = t->n - 1; k >= 2; k--) changed += jt_site(c, t, k);
+    for (int k = t->n - 1; k >= 2; k--) {
+        if (!jt_jump(&t->insn[k])) continue;
+        if (!c && !(c = heap_alloc(sizeof(*c)))) break;
+        changed += jt_site(c, t, k);
+    }
     heap_free(c);
     return changed;
 }

@@ -39,13 +39,34 @@ void syscalls_init(void)
         hp_syscall_table[sc_seen[i]] = 1;
 }
 
-static void sc_code_changed(hp_thread_t *t, uint64_t lo, uint64_t len)
+/* sc_end: the end of the pages [lo, lo + len) covers (the whole space for a failed call's
+ * nonsense length). */
+static uint64_t sc_end(uint64_t lo, uint64_t len)
 {
     uint64_t hi = lo + ((len + 4095) & ~4095ull);
-    if (hi < lo || len > ~0ull - 4095) hi = ~0ull;   /* (a failed call's nonsense length) */
+    return hi < lo || len > ~0ull - 4095 ? ~0ull : hi;
+}
+
+/* sc_code_changed: the mapping of [lo, lo + len) changed (sc_all_changed: of everything):
+ * the cached maps forget it and whatever was translated or folded from it is flushed.
+ * sc_bytes_changed: only the bytes of [lo, lo + len) may have (madvise): flushed where the
+ * cached maps show code or folded data (malloc's heap never: no scan of the block table). */
+static void sc_code_changed(hp_thread_t *t, uint64_t lo, uint64_t len)
+{
+    uint64_t hi = sc_end(lo, len);
     hp_lock(&hp_rt.lock);
     maps_forget(lo, hi);
     flush_range(t, lo, hi, 1);
+    hp_unlock(&hp_rt.lock);
+}
+
+static void sc_all_changed(hp_thread_t *t) { sc_code_changed(t, 0, ~0ull - 8192); }
+
+static void sc_bytes_changed(hp_thread_t *t, uint64_t lo, uint64_t len)
+{
+    uint64_t hi = sc_end(lo, len);
+    hp_lock(&hp_rt.lock);
+    if (maps_may_hold_code(lo, hi)) flush_range(t, lo, hi, 1);
     hp_unlock(&hp_rt.lock);
 }
 
@@ -245,18 +266,13 @@ uint64_t syscalls_handle(hp_thread_t *t, const hp_link_t *link)
         if (advice == MADV_DONTFORK || advice == MADV_WIPEONFORK) hp_rt.no_fold_data = 1;
         if (advice == MADV_DONTNEED || advice == MADV_FREE || advice == MADV_REMOVE ||
             advice == SC_MADV_DONTNEED_LOCKED || advice == SC_MADV_GUARD_INSTALL ||
-            advice == MADV_DONTFORK || advice == MADV_WIPEONFORK) {
-            uint64_t hi = lo + ((len + 4095) & ~4095ull);
-            if (hi < lo) hi = ~0ull;
-            hp_lock(&hp_rt.lock);            /* (malloc's heap: no code there, no scan) */
-            if (maps_may_hold_code(lo, hi)) flush_range(t, lo, hi, 1);
-            hp_unlock(&hp_rt.lock);
-        }
+            advice == MADV_DONTFORK || advice == MADV_WIPEONFORK)
+            sc_bytes_changed(t, lo, len);
         return next;
     }
     case __NR_process_madvise:       /* its ranges are in the app's iovec: everything */
         sc_do(t, next);
-        sc_code_changed(t, 0, ~0ull - 8192);
+        sc_all_changed(t);
         return next;
     case __NR_io_uring_setup:        /* a ring can madvise, and write memory, unseen */
         hp_rt.no_fold_data = 1;
@@ -281,7 +297,7 @@ uint64_t syscalls_handle(hp_thread_t *t, const hp_link_t *link)
     }
     case __NR_shmat:                 /* SHM_REMAP replaces what was mapped there */
         sc_do(t, next);
-        if (!sys_is_err((long)g[R_RAX]) && (g[R_RDX] & SC_SHM_REMAP)) sc_code_changed(t, 0, ~0ull - 8192);
+        if (!sys_is_err((long)g[R_RAX]) && (g[R_RDX] & SC_SHM_REMAP)) sc_all_changed(t);
         return next;
     case __NR_mmap: {                /* (a failed MAP_FIXED may have unmapped the old) */
         uint64_t lo = g[R_RDI], len = g[R_RSI], flags = g[R_R10];
@@ -291,7 +307,7 @@ uint64_t syscalls_handle(hp_thread_t *t, const hp_link_t *link)
     }
     case __NR_shmdt:
         sc_do(t, next);
-        sc_code_changed(t, 0, ~0ull - 8192);
+        sc_all_changed(t);
         return next;
     default:
         return sc_do(t, next);

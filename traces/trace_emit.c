@@ -59,6 +59,7 @@ hp_status_t trace_build(const uint64_t *pcs, const uint32_t *lens, int n, uint64
     ir.frame_k = frame_k ? *frame_k : 0;
     st = ir_build_path(&ir, pcs, lens, n, why);
     ir.no_promote = hp_rt.multithreaded || trace_no_promote_at(pcs[0]);
+    ir.no_fold = hp_rt.multithreaded || hp_rt.no_fold_data;
     if (st != HP_OK) goto done;
     opt_run(&ir);
     c->start = c->p = cache_reserve_kind(pcs[0], TR_RESERVE, 1);

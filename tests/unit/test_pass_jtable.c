@@ -235,6 +235,24 @@ static void test_each_case(void **s)
     for (int v = 0; v < 4; v++) assert_int_equal(fold(RO_FILE, 0, v), 1);
 }
 
+/* no folding where the trace builder says app data may change unseen (other threads,
+ * madvise DONTFORK, io_uring: ir_trace_t.no_fold) */
+static void test_no_fold(void **s)
+{
+    (void)s;
+    int32_t *tab = table(RO_FILE, 0);
+    uint8_t b[sizeof o0];
+    o0_bytes(b, tab);
+    ir_trace_t t;
+    build(&t, b, sizeof b, 9, 1);
+    t.no_fold = 1;
+    assert_int_equal(opt_pass_jtable(&t), 0);
+    t.no_fold = 0;
+    assert_int_equal(opt_pass_jtable(&t), 1);
+    ir_free(&t);
+    untable(tab);
+}
+
 static void test_refuses_changeable_tables(void **s)
 {
     (void)s;
@@ -400,6 +418,7 @@ int main(void)
         cmocka_unit_test(test_folds_o0_form),
         cmocka_unit_test(test_folds_32bit_load),
         cmocka_unit_test(test_each_case),
+        cmocka_unit_test(test_no_fold),
         cmocka_unit_test(test_refuses_changeable_tables),
         cmocka_unit_test(test_refuses_two_cases),
         cmocka_unit_test(test_o2_form),
