@@ -96,7 +96,7 @@ typedef struct ir_insn {
 #define IR_REPLAY(op, dst, src) ((uint16_t)((op) << 8 | (dst) << 4 | (src)))
 
 /* A stack slot a loop keeps in a register (pass_promote.c). */
-#define IR_MAX_PROMO 4
+#define IR_MAX_PROMO 8
 typedef struct {
     int reg;                    /* the register holding it (hardware number) */
     int xmm;                    /* reg is xmm<reg> (a double slot), else a general register */

@@ -29,12 +29,14 @@
  * the head; what a trace runs after a mid-trace loop runs once per entry); a slot whose
  * reloads left in the rounds are more than half its uses is not worth its register, and the
  * loop is promoted again without it (pr_costly).
- * Memory others can write: a slot is promoted only if the loop itself stores to it (a
- * loop that only reads a location may be waiting for another thread or process to write
- * it — even on its own stack: the kernel completing an io_uring read into a local, a
- * debugger's process_vm_writev; tests/programs/promote_readonly.c), and only while the
- * process has one thread (trace_build says so; when a second thread starts, promoted
- * traces are flushed: traces/trace_cache.c).
+ * Memory others can write: a loop that only reads a location may be waiting for another
+ * thread or process to write it — even on its own stack: the kernel completing an io_uring
+ * read into a local, a debugger's process_vm_writev (tests/programs/promote_readonly.c). A
+ * slot the loop only reads is promoted only when a round reads it twice or more and the
+ * first read is a plain load: that load stays, every round, and sets the register too
+ * (pr_worth, pr_refresh), so the loop sees such a write a round later at most. Promotion
+ * applies only while the process has one thread (trace_build says so; when a second thread
+ * starts, promoted traces are flushed: traces/trace_cache.c).
  * Applies only when there is no opaque instruction, system call or loop instruction, and
  * each promoted slot is only accessed with one size at one offset by the forms handled
  * here; a store whose address is not known (through any other pointer) reloads the
@@ -66,7 +68,10 @@ typedef struct {
     int size;
     int uses;
     int bad;                    /* accessed in a form or size we do not handle */
-    int written;                /* the loop stores to it (only such slots are promoted) */
+    int written;                /* the loop stores to it */
+    int nacc;                   /* accesses seen so far (in trace order) */
+    int first;                  /* the form of the first one (PR_*) */
+    int refreshed;              /* while rewriting: its first access was rewritten */
     int xmm;                    /* 1: accessed by SSE scalar-double forms, 0: by integer ones,
                                    -1: not yet known */
     int reg;                    /* chosen register, or -1 */
@@ -209,6 +214,37 @@ static int pr_rewrite(ir_trace_t *t, int k, const an_mem_t *m, const pr_slot_t *
     st.operands[1] = st.operands[0];
     st.operands[0] = slot;
     return pr_new(t, k + 1, i->app_pc, &st) ? 1 : -1;
+}
+
+/* pr_worth: the loads a round saves with slot s in a register: every use of a slot the
+ * loop stores to (write-through), all but the first of a slot it only reads, whose first
+ * access (a plain load, the app's own) reads memory again every round and sets the register
+ * too — a loop that only reads a slot may be waiting for someone else to write it (the
+ * kernel completing an io_uring read into a local, another process's process_vm_writev:
+ * tests/programs/promote_readonly.c), and reading it once a round sees that write as the
+ * native loop would, a round later at most. A register saves, restores and may reload at
+ * every entry, exit and store through a pointer: a read-only slot needs two uses. */
+static int pr_worth(const pr_slot_t *s)
+{
+    if (s->written) return s->uses >= 2 ? s->uses : 0;
+    if (s->first != PR_LOAD && s->first != PR_XLOAD) return 0;
+    return s->uses >= 2 ? s->uses - 1 : 0;
+}
+
+/* pr_refresh: instruction k is read-only slot s's first access in a round, a plain load
+ * through its operand m->op (pr_worth): it stays, and the register gets what it loaded
+ * (an inserted move after it). Returns the instructions inserted, or -1. */
+static int pr_refresh(ir_trace_t *t, int k, const an_mem_t *m, const pr_slot_t *s)
+{
+    const ir_insn_t *i = &t->insn[k];
+    int form = pr_form(i, m);
+    if (form != PR_LOAD && form != PR_XLOAD) return -1;
+    ZydisRegister dst = i->ops[1 - m->op].reg.value;
+    ZydisEncoderRequest mv;
+    bb_req_reg(&mv, pr_mov_mnemonic(s), 2, pr_reg(s));
+    mv.operands[1].type = ZYDIS_OPERAND_TYPE_REGISTER;
+    mv.operands[1].reg.value = dst;
+    return pr_new(t, k + 1, i->app_pc, &mv) ? 1 : -1;
 }
 
 /* pr_writes_rbp_only: every memory operand i writes (implicit ones too: push, call,
@@ -541,6 +577,7 @@ int opt_pass_promote(ir_trace_t *t)
             }
             int form = m.op >= 0 && (!v.framed || v.f.at[k].nacc == 1) ? pr_form(i, &m) : PR_NONE;
             int x = form >= PR_XLOAD;
+            if (!s->nacc++) s->first = form;
             if (form == PR_NONE || (s->xmm >= 0 && s->xmm != x)) s->bad = 1;   /* one class */
             s->xmm = x;
             if (k > round_end) continue;                 /* the tail: rewritten, not counted */
@@ -580,8 +617,8 @@ select:;
     while (npromo < IR_MAX_PROMO) {                      /* most used first */
         int best = -1;
         for (int k = 0; k < nslots; k++)
-            if (!slots[k].bad && slots[k].written && slots[k].reg < 0 && slots[k].uses >= 2 &&
-                (best < 0 || slots[k].uses > slots[best].uses))
+            if (!slots[k].bad && pr_worth(&slots[k]) > 0 && slots[k].reg < 0 &&
+                (best < 0 || pr_worth(&slots[k]) > pr_worth(&slots[best])))
                 best = k;
         if (best < 0) break;
         if (slots[best].xmm == 1) {
@@ -624,6 +661,7 @@ select:;
         npromo = keep;
     }
     int alias_used = 0, changed = 0;
+    for (int k = 0; k < nslots; k++) slots[k].refreshed = 0;
     /* rewrite: on any failure the trace keeps its original instructions */
     for (int k = 0, o = 0; k < t->n; k++, o++) {         /* o: the original index */
         ir_insn_t *i = &t->insn[k];
@@ -634,7 +672,11 @@ select:;
         int overlap, added = 0;
         pr_slot_t *s = pr_access(i, &v, o, 0, &off, &m) ? pr_find(slots, nslots, off, m.size, &overlap) : 0;
         int wild = pr_wild(i, &v, o, &e);
-        if (s && s->reg >= 0) {
+        if (s && s->reg >= 0 && !s->written && !s->refreshed) {
+            s->refreshed = 1;                            /* a read-only slot's first access */
+            added = pr_refresh(t, k, &m, s);             /* in the round: loads it, every round */
+            changed++;
+        } else if (s && s->reg >= 0) {
             added = pr_rewrite(t, k, &m, s);
             changed++;
         } else if (wild && alias_ok && pr_alias_op(i, &e, alias_lo, alias_hi, npromo) >= 0) {

@@ -91,7 +91,7 @@ struct hp_block {
     struct hp_block *supersedes; /* a trace: the head's block it replaced (back on a flush) */
     uint8_t loops;            /* a trace that goes round inside itself (its own back edge) */
     uint8_t npromo;           /* a promoted loop: registers whose app values are in t->promo */
-    uint8_t promo_reg[4];     /*   (register numbers, hardware order) while the thread is */
+    uint8_t promo_reg[8];     /*   (register numbers, hardware order) while the thread is */
     uint8_t promo_xmm;        /*   bit i: promo_reg[i] is an xmm register (app value in t->promo_x[i]) */
     uint32_t promo_lo, promo_hi; /* between these cache offsets (the loop body) */
     uint32_t nranges;         /* a trace: the app ranges it translates */
@@ -118,14 +118,14 @@ typedef struct hp_thread {
     uint8_t *xsave_area;
     uint64_t ibl_count;
     uint64_t pending;
-    uint64_t promo[4];               /* the app's values of a promoted trace's registers */
+    uint64_t pad_free[4];            /* (free: the promoted registers moved past rip) */
     hp_link_t *ibl_trec;
-    uint64_t pad_promo_x;
-    uint8_t promo_x[4][16];          /* the same for xmm registers (promo entry i: promo_x[i]) */
-    uint8_t pad0[T_CTX - T_PROMO_X - 64];
+    uint8_t pad0[T_CTX - T_IBL_TREC - 8];
     uint64_t gpr[16];
     uint64_t rflags;
     uint64_t rip;
+    uint64_t promo[8];               /* the app's values of a promoted trace's registers */
+    uint8_t promo_x[8][16];          /* the same for xmm registers (promo entry i: promo_x[i]) */
     /* not reached from the cache */
     uint8_t *rt_stack_base;
     int tid;

@@ -22,13 +22,13 @@
 #define T_XSAVE_AREA    0x068  /* 64-byte aligned XSAVE area for app SIMD state */
 #define T_IBL_COUNT     0x070  /* indirect branches executed through the in-cache lookup */
 #define T_PENDING       0x078  /* nonzero: signals wait to be delivered (signals.c) */
-#define T_PROMO         0x080  /* 4 slots: app values of registers a promoted loop borrows */
 #define T_IBL_TREC      0x0a0  /* hp_link_t * used by misses of the traces' lookup table */
-#define T_PROMO_X       0x0b0  /* 4 x 16 bytes: app values of xmm registers a promoted loop borrows */
 
 #define T_CTX           0x100  /* app general registers, hardware order rax..r15 */
 #define T_CTX_RSP       (T_CTX + 4 * 8)
 #define T_CTX_FLAGS     0x180  /* app rflags */
 #define T_CTX_RIP       0x188  /* app pc, when the dispatcher knows it */
+#define T_PROMO         0x190  /* 8 slots: app values of registers a promoted loop borrows */
+#define T_PROMO_X       0x1d0  /* 8 x 16 bytes: app values of xmm registers a promoted loop borrows */
 
 #endif

@@ -1,11 +1,13 @@
 /* promote_readonly — -O0 counted loops with locals the loop only reads (a flag, a bound, a
- * step). Loop promotion keeps only the slots a loop writes in registers: a local the loop
- * only reads may be written while it runs by something the loop cannot see, and native
- * code sees it at once. Cases:
+ * step). A local the loop only reads may be written while it runs by something the loop
+ * cannot see, and native code sees it at once: loop promotion keeps such a slot in a
+ * register only when a round reads it twice or more, and then the round's first read is
+ * from memory (the write is seen a round later at most). Cases:
  * - another process writes the flag (process_vm_writev, as a debugger would: the parent
  *   into the child, which Yama allows; if the kernel refuses, a signal does it): native
  *   code stops early (a review found the flag promoted to a register, the loop never
- *   stopping; the kernel completing an io_uring read into a local is the same case);
+ *   stopping; the kernel completing an io_uring read into a local is the same case), once
+ *   with the flag read once a round, once twice;
  * - a SIGALRM handler lowers the bound through a pointer: the delivery leaves the trace and
  *   the loop comes back through the preheader;
  * - a callee changes a step through a pointer halfway;
@@ -39,7 +41,22 @@ __attribute__((noinline)) static long spin(int fd)
     return i;
 }
 
-static int written_by_other_process(void)
+/* spin_twice: the same with the flag read twice a round: promoted (pass_promote.c
+ * pr_worth), its first read each round a load from memory that sets the register. */
+__attribute__((noinline)) static long spin_twice(int fd)
+{
+    volatile int stop = 0;
+    long i, seen = 0, n = 3000000000L;
+    int *p = (int *)&stop;
+    if (write(fd, &p, sizeof(p)) != sizeof(p)) _exit(2);
+    for (i = 0; i < n; i++) {
+        if (stop || stop_by_signal) break;
+        seen += stop;
+    }
+    return i + seen;
+}
+
+static int written_by_other_process(int twice)
 {
     int fd[2];
     if (pipe(fd)) return 0;
@@ -48,7 +65,7 @@ static int written_by_other_process(void)
     if (c < 0) return 0;
     if (c == 0) {
         close(fd[0]);
-        _exit(spin(fd[1]) < 3000000000L ? 0 : 1);
+        _exit((twice ? spin_twice(fd[1]) : spin(fd[1])) < 3000000000L ? 0 : 1);
     }
     close(fd[1]);
     int *addr;
@@ -110,7 +127,9 @@ __attribute__((noinline)) static long in_frame(long n, long pad)
 int main(void)
 {
     int ok = 1;
-    if (!written_by_other_process()) { printf("the loop missed the other process's write\n"); ok = 0; }
+    if (!written_by_other_process(0)) { printf("the loop missed the other process's write\n"); ok = 0; }
+    stop_by_signal = 0;
+    if (!written_by_other_process(1)) { printf("the loop reading twice missed the write\n"); ok = 0; }
     signal(SIGALRM, on_alarm);
     if (!until_alarm()) { printf("the loop missed the handler's bound\n"); ok = 0; }
     long n = 3000000;

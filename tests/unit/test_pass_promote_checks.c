@@ -333,7 +333,7 @@ static int has_handover(const bb_ctx_t *ctx, int slot)
 {
     const uint8_t seq[] = {
         0x65, 0x48, 0x89, 0x04, 0x25, T_SPILL_RAX, 0, 0, 0,           /* mov %rax,%gs:SPILL_RAX */
-        0x65, 0x48, 0x8b, 0x04, 0x25, (uint8_t)(T_PROMO + 8 * slot), 0, 0, 0,
+        0x65, 0x48, 0x8b, 0x04, 0x25, (uint8_t)(T_PROMO + 8 * slot), (uint8_t)((T_PROMO + 8 * slot) >> 8), 0, 0,
         0x65, 0x48, 0x89, 0x04, 0x25, T_SPILL_RCX, 0, 0, 0,           /* mov %rax,%gs:SPILL_RCX */
         0x65, 0x48, 0x8b, 0x04, 0x25, T_SPILL_RAX, 0, 0, 0,           /* mov %gs:SPILL_RAX,%rax */
     };
