@@ -315,10 +315,12 @@ static int pr_is_reload(const ir_insn_t *i)
 
 /* pr_prune_reloads: a reload (after a store that may alias) whose register is written again
  * before the loop reads it is dead: gone. Exits do not read the borrowed registers (they
- * get the app's values back); going round reads them all. Returns how many went. */
-static int pr_prune_reloads(ir_trace_t *t)
+ * get the app's values back); going round reads them all but those in `fresh` (promo
+ * entries of read-only slots, set again by the round's first read: pr_refresh). Returns
+ * how many went. */
+static int pr_prune_reloads(ir_trace_t *t, uint32_t fresh)
 {
-    uint32_t live = 0, all = (1u << t->npromo) - 1;
+    uint32_t live = 0, all = ((1u << t->npromo) - 1) & ~fresh;
     int removed = 0;
     for (int k = t->n - 1; k >= 0; k--) {
         ir_insn_t *i = &t->insn[k];
@@ -708,7 +710,12 @@ select:;
     t->npromo = npromo;
     t->promo_guard = v.framed && v.f.from_rbp && (!v.by_rbp || v.f.from_rsp);
     if (!v.framed || v.by_rbp) pr_flag_checks(t, used);
-    pr_prune_reloads(t);
+    uint32_t fresh = 0;                                  /* read-only slots' entries */
+    for (int p = 0; p < t->npromo; p++)                 /* (pr_flag_checks may add one) */
+        for (int k = 0; k < nslots; k++)
+            if (t->promo[p].base >= 0 && slots[k].reg == t->promo[p].reg && slots[k].xmm == t->promo[p].xmm && !slots[k].written)
+                fresh |= 1u << p;
+    pr_prune_reloads(t, fresh);
     for (int k = 0; k < t->n; k++) t->insn[k].flags &= (uint8_t)~IR_F_WILD;
     int costly = pr_costly(t, slots, nslots);
     if (costly >= 0) {                                   /* again without it (or none) */

@@ -95,12 +95,14 @@ static void test_push_reloads(void **s)
 
 /* a loop that only reads its slots: mov -0xc(%rbp),%eax (twice) ; cmp -0x10(%rbp),%eax ; jl 0 */
 static const uint8_t spin[] = { 0x8b, 0x45, 0xf4, 0x8b, 0x45, 0xf4, 0x3b, 0x45, 0xf0, 0x7c, 0xf5 };
+/* ... reading each once: mov -0xc(%rbp),%eax ; cmp -0x10(%rbp),%eax ; jl 0 */
+static const uint8_t spin_once[] = { 0x8b, 0x45, 0xf4, 0x3b, 0x45, 0xf0, 0x7c, 0xf8 };
 
 static void test_refusals(void **s)
 {
     (void)s;
     ir_trace_t t;
-    build(&t, spin, sizeof(spin), 4);                /* (another thread may write them) */
+    build(&t, spin_once, sizeof(spin_once), 3);      /* (nothing a register would save) */
     assert_int_equal(opt_pass_promote(&t), 0);
     ir_free(&t);
     build(&t, loop, sizeof(loop), 6);
@@ -124,11 +126,13 @@ static void test_refusals(void **s)
     ir_free(&t);
 }
 
-/* A slot the loop only reads (-0x10 in `loop`, the spin loop's) stays in memory even where
- * it is surely this thread's stack (frame_k known and a frame's size): the kernel (an
- * io_uring read into a local) or another process (process_vm_writev) may write it while
- * the loop waits for it (a review's reproducers; tests/programs/promote_readonly.c). */
-static void test_read_only_slots_stay(void **s)
+/* A slot the loop only reads may be written while it waits, even where it is surely this
+ * thread's stack (frame_k known and a frame's size): by the kernel (an io_uring read into
+ * a local) or another process (process_vm_writev; a review's reproducers,
+ * tests/programs/promote_readonly.c). Read once a round (-0x10 in `loop` and the spin
+ * loop's), it stays in memory; read twice (-0xc in the spin loop), the round's first read
+ * stays a load from memory and sets the register, the second reads the register. */
+static void test_read_only_slots(void **s)
 {
     (void)s;
     ir_trace_t t;
@@ -142,6 +146,47 @@ static void test_read_only_slots_stay(void **s)
     build(&t, spin, sizeof(spin), 4);
     t.frame_k_ok = 1;
     t.frame_k = 0x20;
+    assert_int_equal(opt_pass_promote(&t), 2);
+    assert_int_equal(t.npromo, 1);
+    assert_int_equal(t.promo[0].disp, -0xc);
+    assert_int_equal(t.insn[0].ops[1].type, ZYDIS_OPERAND_TYPE_MEMORY);   /* the app's load */
+    assert_int_equal(t.insn[0].ops[1].mem.disp.value, -0xc);
+    assert_false(t.insn[0].flags & IR_F_NEW);
+    assert_true(t.insn[1].flags & IR_F_NEW);                    /* mov %eax,%r11d */
+    assert_true(is_reg(&t.insn[1], 0, ZYDIS_REGISTER_R11D));
+    assert_true(is_reg(&t.insn[1], 1, ZYDIS_REGISTER_EAX));
+    assert_true(is_reg(&t.insn[2], 1, ZYDIS_REGISTER_R11D));    /* mov %r11d,%eax */
+    assert_int_equal(t.insn[3].ops[1].type, ZYDIS_OPERAND_TYPE_MEMORY);   /* -0x10: once */
+    ir_free(&t);
+    /* a store through a pointer after both reads: the read-only slot's reload after it is
+       dead (the next round's first read sets the register again), the counter's stays */
+    static const uint8_t reload[] = {
+        0x48, 0x8b, 0x45, 0xe8,         /* 0: mov -0x18(%rbp),%rax */
+        0x48, 0x8b, 0x55, 0xe8,         /* 4: mov -0x18(%rbp),%rdx */
+        0x48, 0x89, 0x32,               /* 8: mov %rsi,(%rdx) */
+        0x83, 0x45, 0xf4, 0x01,         /* 11: addl $1,-0xc(%rbp) */
+        0x8b, 0x45, 0xf4,               /* 15: mov -0xc(%rbp),%eax */
+        0x83, 0xf8, 0x64,               /* 18: cmp $100,%eax */
+        0x7c, 0xe9,                     /* 21: jl 0 */
+    };
+    build(&t, reload, sizeof(reload), 7);
+    assert_true(opt_pass_promote(&t) > 0);
+    assert_int_equal(t.npromo, 2);
+    int store = -1, reloads = 0;
+    for (int k = 0; k < t.n; k++)
+        if (t.insn[k].zi.mnemonic == ZYDIS_MNEMONIC_MOV && t.insn[k].ops[0].type == ZYDIS_OPERAND_TYPE_MEMORY &&
+            t.insn[k].ops[0].mem.base == ZYDIS_REGISTER_RDX)
+            store = k;
+    assert_true(store > 0);
+    for (int k = store + 1; k < t.n && (t.insn[k].flags & IR_F_NEW); k++) {
+        assert_int_equal(t.insn[k].ops[1].mem.disp.value, -0xc);
+        reloads++;
+    }
+    assert_int_equal(reloads, 1);
+    ir_free(&t);
+    static const uint8_t first_not_load[] = {                   /* cmp -0xc(%rbp),%eax first */
+        0x3b, 0x45, 0xf4, 0x8b, 0x45, 0xf4, 0x8b, 0x45, 0xf4, 0x7c, 0xf5 };
+    build(&t, first_not_load, sizeof(first_not_load), 4);
     assert_int_equal(opt_pass_promote(&t), 0);
     ir_free(&t);
 }
@@ -524,7 +569,7 @@ int main(void)
         cmocka_unit_test(test_promotes_loop_slots),
         cmocka_unit_test(test_push_reloads),
         cmocka_unit_test(test_refusals),
-        cmocka_unit_test(test_read_only_slots_stay),
+        cmocka_unit_test(test_read_only_slots),
         cmocka_unit_test(test_only_rounds_count),
         cmocka_unit_test(test_cost_of_reloads),
         cmocka_unit_test(test_cost_retry),
