@@ -184,6 +184,21 @@ static void test_read_only_slots(void **s)
     }
     assert_int_equal(reloads, 1);
     ir_free(&t);
+    static const uint8_t many_exits[] = {                       /* three more ways out */
+        0x8b, 0x45, 0xf4,               /* 0: mov -0xc(%rbp),%eax */
+        0x83, 0xf8, 0x01, 0x74, 0x38,   /* 3: cmp $1,%eax ; je 0x40 */
+        0x83, 0xf8, 0x02, 0x74, 0x33,   /* 8: cmp $2,%eax ; je 0x40 */
+        0x83, 0xf8, 0x03, 0x74, 0x2e,   /* 13: cmp $3,%eax ; je 0x40 */
+        0x8b, 0x55, 0xf4,               /* 18: mov -0xc(%rbp),%edx */
+        0x3b, 0x55, 0xf0,               /* 21: cmp -0x10(%rbp),%edx */
+        0x7c, 0xe6,                     /* 24: jl 0 */
+    };
+    const uint64_t offs[4] = { 0, 8, 13, 18 };
+    const uint32_t lens[4] = { 3, 2, 2, 3 };
+    build_with_callee(&t, many_exits, sizeof(many_exits), 0, 0, offs, lens, 4, -1);
+    opt_pass_straighten(&t);
+    assert_int_equal(opt_pass_promote(&t), 0);                  /* (PR_RO_EXITS) */
+    ir_free(&t);
     static const uint8_t first_not_load[] = {                   /* cmp -0xc(%rbp),%eax first */
         0x3b, 0x45, 0xf4, 0x8b, 0x45, 0xf4, 0x8b, 0x45, 0xf4, 0x7c, 0xf5 };
     build(&t, first_not_load, sizeof(first_not_load), 4);
