@@ -29,14 +29,12 @@
  * the head; what a trace runs after a mid-trace loop runs once per entry); a slot whose
  * reloads left in the rounds are more than half its uses is not worth its register, and the
  * loop is promoted again without it (pr_costly).
- * Memory others can write: a loop that only reads a location may be waiting for another
- * thread or process to write it — even on its own stack: the kernel completing an io_uring
- * read into a local, a debugger's process_vm_writev (tests/programs/promote_readonly.c). A
- * slot the loop only reads is promoted only when a round reads it twice or more and the
- * first read is a plain load: that load stays, every round, and sets the register too
- * (pr_worth, pr_refresh), so the loop sees such a write a round later at most. Promotion
- * applies only while the process has one thread (trace_build says so; when a second thread
- * starts, promoted traces are flushed: traces/trace_cache.c).
+ * Memory others can write: a slot is promoted only if the loop itself stores to it (a
+ * loop that only reads a location may be waiting for another thread or process to write
+ * it — even on its own stack: the kernel completing an io_uring read into a local, a
+ * debugger's process_vm_writev; tests/programs/promote_readonly.c), and only while the
+ * process has one thread (trace_build says so; when a second thread starts, promoted
+ * traces are flushed: traces/trace_cache.c).
  * Applies only when there is no opaque instruction, system call or loop instruction, and
  * each promoted slot is only accessed with one size at one offset by the forms handled
  * here; a store whose address is not known (through any other pointer) reloads the
@@ -68,10 +66,7 @@ typedef struct {
     int size;
     int uses;
     int bad;                    /* accessed in a form or size we do not handle */
-    int written;                /* the loop stores to it */
-    int nacc;                   /* accesses seen so far (in trace order) */
-    int first;                  /* the form of the first one (PR_*) */
-    int refreshed;              /* while rewriting: its first access was rewritten */
+    int written;                /* the loop stores to it (only such slots are promoted) */
     int xmm;                    /* 1: accessed by SSE scalar-double forms, 0: by integer ones,
                                    -1: not yet known */
     int reg;                    /* chosen register, or -1 */
@@ -216,42 +211,6 @@ static int pr_rewrite(ir_trace_t *t, int k, const an_mem_t *m, const pr_slot_t *
     return pr_new(t, k + 1, i->app_pc, &st) ? 1 : -1;
 }
 
-/* A loop that leaves a round in more ways than this keeps its read-only slots in memory:
- * a dispatch loop's trace that leaves at most rounds pays the register's restore for little
- * (interp.O0 0.49 -> 0.52 s pinned with them promoted). */
-#define PR_RO_EXITS 2
-
-/* pr_worth: the loads a round saves with slot s in a register: every use of a slot the
- * loop stores to (write-through), all but the first of a slot it only reads, whose first
- * access (a plain load, the app's own) reads memory again every round and sets the register
- * too — a loop that only reads a slot may be waiting for someone else to write it (the
- * kernel completing an io_uring read into a local, another process's process_vm_writev:
- * tests/programs/promote_readonly.c), and reading it once a round sees that write as the
- * native loop would, a round later at most. A register saves, restores and may reload at
- * every entry, exit and store through a pointer: a read-only slot needs two uses. */
-static int pr_worth(const pr_slot_t *s, int exits)
-{
-    if (s->written) return s->uses >= 2 ? s->uses : 0;
-    if (exits > PR_RO_EXITS || (s->first != PR_LOAD && s->first != PR_XLOAD)) return 0;
-    return s->uses >= 2 ? s->uses - 1 : 0;
-}
-
-/* pr_refresh: instruction k is read-only slot s's first access in a round, a plain load
- * through its operand m->op (pr_worth): it stays, and the register gets what it loaded
- * (an inserted move after it). Returns the instructions inserted, or -1. */
-static int pr_refresh(ir_trace_t *t, int k, const an_mem_t *m, const pr_slot_t *s)
-{
-    const ir_insn_t *i = &t->insn[k];
-    int form = pr_form(i, m);
-    if (form != PR_LOAD && form != PR_XLOAD) return -1;
-    ZydisRegister dst = i->ops[1 - m->op].reg.value;
-    ZydisEncoderRequest mv;
-    bb_req_reg(&mv, pr_mov_mnemonic(s), 2, pr_reg(s));
-    mv.operands[1].type = ZYDIS_OPERAND_TYPE_REGISTER;
-    mv.operands[1].reg.value = dst;
-    return pr_new(t, k + 1, i->app_pc, &mv) ? 1 : -1;
-}
-
 /* pr_writes_rbp_only: every memory operand i writes (implicit ones too: push, call,
  * string instructions) is [rbp + disp] without index or segment; such a store can only
  * touch a promoted slot if it overlaps it, and those slots are not promoted (pr_find). */
@@ -320,12 +279,10 @@ static int pr_is_reload(const ir_insn_t *i)
 
 /* pr_prune_reloads: a reload (after a store that may alias) whose register is written again
  * before the loop reads it is dead: gone. Exits do not read the borrowed registers (they
- * get the app's values back); going round reads them all but those in `fresh` (promo
- * entries of read-only slots, set again by the round's first read: pr_refresh). Returns
- * how many went. */
-static int pr_prune_reloads(ir_trace_t *t, uint32_t fresh)
+ * get the app's values back); going round reads them all. Returns how many went. */
+static int pr_prune_reloads(ir_trace_t *t)
 {
-    uint32_t live = 0, all = ((1u << t->npromo) - 1) & ~fresh;
+    uint32_t live = 0, all = (1u << t->npromo) - 1;
     int removed = 0;
     for (int k = t->n - 1; k >= 0; k--) {
         ir_insn_t *i = &t->insn[k];
@@ -543,9 +500,6 @@ int opt_pass_promote(ir_trace_t *t)
     for (int k = 0; k < t->n; k++)
         if ((t->insn[k].kind == IR_EXIT || t->insn[k].kind == IR_JCC) && t->insn[k].target == t->head) round_end = k;
     if (round_end < 0) return 0;
-    int exits = 0;                       /* ways out of a round, not counting the loop's end */
-    for (int k = 0; k < round_end; k++)
-        if (ir_is_exit(&t->insn[k]) && !(t->insn[k].kind == IR_JCC && t->insn[k].target == t->head)) exits++;
     pr_view_t v;
     if (fr_track(t, &v.f) != HP_OK) return 0;
     v.framed = v.f.balanced;
@@ -587,7 +541,6 @@ int opt_pass_promote(ir_trace_t *t)
             }
             int form = m.op >= 0 && (!v.framed || v.f.at[k].nacc == 1) ? pr_form(i, &m) : PR_NONE;
             int x = form >= PR_XLOAD;
-            if (!s->nacc++) s->first = form;
             if (form == PR_NONE || (s->xmm >= 0 && s->xmm != x)) s->bad = 1;   /* one class */
             s->xmm = x;
             if (k > round_end) continue;                 /* the tail: rewritten, not counted */
@@ -617,18 +570,18 @@ int opt_pass_promote(ir_trace_t *t)
        cost what it saves (pr_costly) */
     ir_insn_t *saved = heap_alloc_uninit(sizeof(ir_insn_t) * (size_t)t->n);
     if (!saved) goto out;
-    int saved_n = t->n, tries = 0;
+    int saved_n = t->n, tries = 0, limit = IR_MAX_PROMO;
     hp_memcpy(saved, t->insn, sizeof(ir_insn_t) * (size_t)t->n);
 select:;
     int next = 0, next_x = 15, npromo = 0;
     for (int k = 0; k < nslots; k++) slots[k].reg = -1;
     for (int k = 0; k < nslots; k++)
         if (slots[k].xmm == 1 && !sse_only) slots[k].bad = 1;
-    while (npromo < IR_MAX_PROMO) {                      /* most used first */
+    while (npromo < limit) {                             /* most used first */
         int best = -1;
         for (int k = 0; k < nslots; k++)
-            if (!slots[k].bad && pr_worth(&slots[k], exits) > 0 && slots[k].reg < 0 &&
-                (best < 0 || pr_worth(&slots[k], exits) > pr_worth(&slots[best], exits)))
+            if (!slots[k].bad && slots[k].written && slots[k].reg < 0 && slots[k].uses >= 2 &&
+                (best < 0 || slots[k].uses > slots[best].uses))
                 best = k;
         if (best < 0) break;
         if (slots[best].xmm == 1) {
@@ -671,7 +624,6 @@ select:;
         npromo = keep;
     }
     int alias_used = 0, changed = 0;
-    for (int k = 0; k < nslots; k++) slots[k].refreshed = 0;
     /* rewrite: on any failure the trace keeps its original instructions */
     for (int k = 0, o = 0; k < t->n; k++, o++) {         /* o: the original index */
         ir_insn_t *i = &t->insn[k];
@@ -682,11 +634,7 @@ select:;
         int overlap, added = 0;
         pr_slot_t *s = pr_access(i, &v, o, 0, &off, &m) ? pr_find(slots, nslots, off, m.size, &overlap) : 0;
         int wild = pr_wild(i, &v, o, &e);
-        if (s && s->reg >= 0 && !s->written && !s->refreshed) {
-            s->refreshed = 1;                            /* a read-only slot's first access */
-            added = pr_refresh(t, k, &m, s);             /* in the round: loads it, every round */
-            changed++;
-        } else if (s && s->reg >= 0) {
+        if (s && s->reg >= 0) {
             added = pr_rewrite(t, k, &m, s);
             changed++;
         } else if (wild && alias_ok && pr_alias_op(i, &e, alias_lo, alias_hi, npromo) >= 0) {
@@ -701,9 +649,10 @@ select:;
             if (!added) added = pr_reload(t, k, slots, nslots, a);
             if (added > 0) t->insn[k].flags |= IR_F_WILD;   /* maybe checked instead (below) */
         }
-        if (added < 0) {
-            hp_memcpy(t->insn, saved, sizeof(ir_insn_t) * (size_t)saved_n);
-            t->n = saved_n;
+        if (added < 0) {                                 /* (the IR full: every store */
+            hp_memcpy(t->insn, saved, sizeof(ir_insn_t) * (size_t)saved_n);   /* reloads */
+            t->n = saved_n;                              /* each register) fewer slots */
+            if (--limit > 0) goto select;
             goto done;
         }
         k += added;
@@ -718,12 +667,7 @@ select:;
     t->npromo = npromo;
     t->promo_guard = v.framed && v.f.from_rbp && (!v.by_rbp || v.f.from_rsp);
     if (!v.framed || v.by_rbp) pr_flag_checks(t, used);
-    uint32_t fresh = 0;                                  /* read-only slots' entries */
-    for (int p = 0; p < t->npromo; p++)                 /* (pr_flag_checks may add one) */
-        for (int k = 0; k < nslots; k++)
-            if (t->promo[p].base >= 0 && slots[k].reg == t->promo[p].reg && slots[k].xmm == t->promo[p].xmm && !slots[k].written)
-                fresh |= 1u << p;
-    pr_prune_reloads(t, fresh);
+    pr_prune_reloads(t);
     for (int k = 0; k < t->n; k++) t->insn[k].flags &= (uint8_t)~IR_F_WILD;
     int costly = pr_costly(t, slots, nslots);
     if (costly >= 0) {                                   /* again without it (or none) */

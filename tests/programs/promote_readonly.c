@@ -1,8 +1,9 @@
 /* promote_readonly — -O0 counted loops with locals the loop only reads (a flag, a bound, a
- * step). A local the loop only reads may be written while it runs by something the loop
- * cannot see, and native code sees it at once: loop promotion keeps such a slot in a
- * register only when a round reads it twice or more, and then the round's first read is
- * from memory (the write is seen a round later at most). Cases:
+ * step). Loop promotion keeps only the slots a loop writes in registers: a local the loop
+ * only reads may be written while it runs by something the loop cannot see, and native
+ * code sees it at once (also a local read twice a round: promoting it with the round's
+ * first read from memory was tried in session 13 and reverted — the second read would
+ * move ahead of the loads between, which a seqlock-style reader can tell). Cases:
  * - another process writes the flag (process_vm_writev, as a debugger would: the parent
  *   into the child, which Yama allows; if the kernel refuses, a signal does it): native
  *   code stops early (a review found the flag promoted to a register, the loop never
