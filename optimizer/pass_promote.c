@@ -35,13 +35,16 @@
  * debugger's process_vm_writev; tests/programs/promote_readonly.c), and only while the
  * process has one thread (trace_build says so; when a second thread starts, promoted
  * traces are flushed: traces/trace_cache.c).
+ * Up to IR_MAX_PROMO slots, most used first; when the reloads after stores through pointers
+ * do not fit the trace's IR (trace_build sizes it from the path), one slot fewer is tried.
  * Applies only when there is no opaque instruction, system call or loop instruction, and
  * each promoted slot is only accessed with one size at one offset by the forms handled
  * here; a store whose address is not known (through any other pointer) reloads the
  * registers from memory after it, unless its address can be checked: where every slot is
  * [rbp + disp] with rbp the head's throughout the loop (framed loops whose offsets mix rsp
  * and rbp too, behind the frame guard) and rcx is not used by the loop, rcx is borrowed
- * too (an entry without a slot; the least used slot gives way when all four are taken)
+ * too (an entry without a slot; the least used slot gives way when all IR_MAX_PROMO, eight,
+ * are taken)
  * and the emitter follows such a store with a flag-free test of its address against the
  * slots' span (ir_emit.c ie_alias_check): the registers read their slots again only when
  * it may have touched them. Inline checks in such a loop spill and reload the borrowed
