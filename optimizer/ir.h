@@ -129,6 +129,8 @@ typedef struct {
     int nsrc;
     int64_t frame_k;            /* rbp - rsp at the head when the path was recorded */
     int frame_k_ok;             /* frame_k is known (optimizer/frame.h) */
+    int peel;                   /* the first round of a promoted loop (trace_emit.c,
+                                   ir_emit_peeled): not promoted itself */
     int promo_guard;            /* the preheader checks rbp - rsp == frame_k (the slots'
                                    addresses depend on it); if not, the head is promoted no
                                    more (an exit of kind LINK_PROMO) */

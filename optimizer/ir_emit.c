@@ -498,20 +498,40 @@ static int ie_xl_kind(const ir_insn_t *i)
     }
 }
 
-hp_status_t ir_emit(bb_ctx_t *c, const ir_trace_t *t, const char **why)
+/* Where a loop trace goes round to: its body (after the preheader), or, for the first round
+ * of a peeled promoted loop (ir_emit_peeled), the promoted copy's preheader, not emitted
+ * yet: the jumps' fields wait in fwd. */
+#define IE_MAX_ROUND 64
+typedef struct {
+    uint8_t *body;
+    int peel;
+    uint8_t *fwd[IE_MAX_ROUND];
+    int nfwd;
+} ie_round_t;
+
+static void ie_goes_round(bb_ctx_t *c, ie_round_t *r, uint8_t *field)
+{
+    if (!r->peel) { emit_set_rel32(field, (uint64_t)r->body); return; }
+    if (r->nfwd == IE_MAX_ROUND) { c->overflow = 1; return; }
+    r->fwd[r->nfwd++] = field;
+}
+
+static hp_status_t ie_trace(bb_ctx_t *c, const ir_trace_t *t, ie_round_t *r, const char **why)
 {
     *why = "translation too large";
-    uint8_t *body = c->start;               /* where the loop goes round to */
+    uint8_t *body = c->p;                   /* where the loop goes round to */
     if (t->npromo) {
         if (ie_preheader(c, t) != HP_OK) { *why = "cannot encode a promoted slot load"; return HP_ERR_ENCODE; }
         body = c->p;
     }
     c->loops = ir_is_loop(t);
-    int round = c->loops ? ie_loop_bytes(t) : 1000;
+    int round = c->loops && !r->peel ? ie_loop_bytes(t) : 1000;
     if (round <= 64 && ((uint64_t)c->p & 63) + (uint64_t)round > 64) {
         c->p = ie_align(c->p, 64);          /* a short loop in one cache line (ie_align) */
         body = c->p;
     }
+    r->body = body;
+    int round_jumps = t->npromo || r->peel; /* going round stays in the fragment */
     for (int k = 0; k < t->n; k++) {
         const ir_insn_t *i = &t->insn[k];
         uint8_t *field;
@@ -535,17 +555,17 @@ hp_status_t ir_emit(bb_ctx_t *c, const ir_trace_t *t, const char **why)
         case IR_JCC:
             if (c->loops && k == t->n - 2) {  /* the loop's own branch goes back, taken */
                 c->p = emit_jcc_rel32(c->p, i->cc ^ 1, &field);
-                emit_set_rel32(field, (uint64_t)body);
+                ie_goes_round(c, r, field);
                 if (ie_comp(c, i) != HP_OK) { *why = "cannot encode compensation code"; return HP_ERR_ENCODE; }
                 bb_xl(c, i->target, c->p, XL_END);      /* then the way out: state at target */
                 ie_exit_jmp(c, t, i->target);
                 k++;                                     /* the IR_EXIT to the head is done */
                 break;
             }
-            if (t->npromo && i->target == t->head) {      /* goes round, registers kept */
+            if (round_jumps && i->target == t->head) {    /* goes round, registers kept */
                 if (i->ncomp) { *why = "compensation code on a branch back"; return HP_ERR_UNSUPPORTED; }
                 c->p = emit_jcc_rel32(c->p, i->cc, &field);
-                emit_set_rel32(field, (uint64_t)body);
+                ie_goes_round(c, r, field);
                 break;
             }
             ie_exit_jcc(c, t, i);
@@ -571,9 +591,9 @@ hp_status_t ir_emit(bb_ctx_t *c, const ir_trace_t *t, const char **why)
             }
             break;
         case IR_EXIT:
-            if (t->npromo && k == t->n - 1 && i->target == t->head) {   /* goes round */
+            if (round_jumps && k == t->n - 1 && i->target == t->head) {   /* goes round */
                 c->p = emit_jmp_rel32(c->p, &field);
-                emit_set_rel32(field, (uint64_t)body);
+                ie_goes_round(c, r, field);
             } else {
                 ie_exit_jmp(c, t, i->target);
             }
@@ -592,4 +612,26 @@ hp_status_t ir_emit(bb_ctx_t *c, const ir_trace_t *t, const char **why)
        must fit before c->end (the trace cache's room, trace_cache_room) */
     if (c->p + 32 * (size_t)c->nexits + 16 * (size_t)c->nrets + 64 > c->end) return HP_ERR_NOMEM;
     return HP_OK;
+}
+
+hp_status_t ir_emit(bb_ctx_t *c, const ir_trace_t *t, const char **why)
+{
+    ie_round_t r;
+    r.peel = 0;
+    r.nfwd = 0;
+    return ie_trace(c, t, &r, why);
+}
+
+hp_status_t ir_emit_peeled(bb_ctx_t *c, const ir_trace_t *first, const ir_trace_t *t, const char **why)
+{
+    ie_round_t r;
+    r.peel = 1;
+    r.nfwd = 0;
+    if (first->npromo || !t->npromo || first->head != t->head) { *why = "not a peeled loop"; return HP_ERR_UNSUPPORTED; }
+    CHECK(ie_trace(c, first, &r, why));                  /* its own out-of-line code too */
+    if (!r.nfwd) { *why = "a first round that never goes round"; return HP_ERR_UNSUPPORTED; }
+    c->ncold = c->ncold_exits = c->ncold_reload = 0;
+    c->rcx_spilled = 0;
+    for (int k = 0; k < r.nfwd; k++) emit_set_rel32(r.fwd[k], (uint64_t)c->p);   /* the preheader */
+    return ir_emit(c, t, why);
 }

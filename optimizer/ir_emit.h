@@ -9,4 +9,12 @@
  * *why says why (the caller abandons the reservation). */
 hp_status_t ir_emit(bb_ctx_t *c, const ir_trace_t *t, const char **why) HP_HIDDEN;
 
+/* ir_emit_peeled: a promoted loop t (npromo > 0) whose rounds run promoted only from the
+ * second on: first (the same path, optimized without promotion) is written first, its ways
+ * round going to t's preheader, then t as ir_emit writes it. A loop left in its first
+ * round pays neither the preheader nor the restores. Each part keeps its own out-of-line
+ * code (first's exits restore nothing). Same contract as ir_emit. */
+hp_status_t ir_emit_peeled(bb_ctx_t *c, const ir_trace_t *first, const ir_trace_t *t,
+                           const char **why) HP_HIDDEN;
+
 #endif

@@ -45,7 +45,9 @@ hp_status_t trace_build(const uint64_t *pcs, const uint32_t *lens, int n, uint64
     bb_ctx_t *c = heap_alloc(sizeof(*c));
     bb_exit_t *exits = heap_alloc(sizeof(*exits) * TR_EXITS);
     hp_xl_t *xl = heap_alloc(sizeof(*xl) * (size_t)(cap + 2));
-    ir_trace_t ir;
+    ir_trace_t ir, first;                    /* first: a promoted loop's first round */
+    int peel = 0;
+    first.insn = 0;
     hp_status_t st = HP_ERR_NOMEM;
     *why = "out of memory";
     if (ir_init(&ir, cap) != HP_OK) ir.insn = 0;
@@ -62,20 +64,39 @@ hp_status_t trace_build(const uint64_t *pcs, const uint32_t *lens, int n, uint64
     ir.no_fold = hp_rt.multithreaded || hp_rt.no_fold_data;
     if (st != HP_OK) goto done;
     opt_run(&ir);
+    /* a promoted loop's first round, without promotion (ir_emit_peeled): built from the
+       same path by the same passes; without it (no memory, a failed build) the loop is
+       emitted whole as before */
+    if (ir.npromo && hp_rt.opts.peel && ir_init(&first, cap) == HP_OK) {
+        const char *why_first;
+        first.succ = succ;
+        first.frame_k_ok = ir.frame_k_ok;
+        first.frame_k = ir.frame_k;
+        first.peel = 1;
+        first.no_promote = ir.no_promote;
+        first.no_fold = ir.no_fold;
+        if (ir_build_path(&first, pcs, lens, n, &why_first) == HP_OK) {
+            opt_run(&first);
+            for (int k = 0; k < first.n; k++)    /* it goes round somewhere (ir_emit_peeled) */
+                if ((first.insn[k].kind == IR_JCC || first.insn[k].kind == IR_EXIT) &&
+                    first.insn[k].target == first.head)
+                    peel = 1;
+        }
+    }
     c->start = c->p = cache_reserve_kind(pcs[0], TR_RESERVE, 1);
     st = HP_ERR_NOMEM;
     *why = "no cache memory near the code";
     if (!c->start) goto done;
     uint64_t room = trace_cache_room();       /* a trace that does not fit is cut (tr_finish) */
     c->end = c->start + (room < TR_RESERVE ? room : TR_RESERVE);
-    st = ir_emit(c, &ir, why);
+    st = peel ? ir_emit_peeled(c, &first, &ir, why) : ir_emit(c, &ir, why);
     if (st == HP_OK) st = bb_finish(c, pcs[0], pcs[0] + 1, c->n, out);
     if (st == HP_OK) {
         hp_block_t *b = *out;
         b->is_trace = 1;
         b->npromo = (uint8_t)ir.npromo;
         b->loops = (uint8_t)c->loops;
-        if (ir.npromo || ir.one_thread) hp_rt.promoted = 1;   /* flushed by a 2nd thread */
+        if (ir.npromo || ir.one_thread || (peel && first.one_thread)) hp_rt.promoted = 1;   /* flushed by a 2nd thread */
         for (int i = 0; i < ir.npromo; i++) {
             b->promo_reg[i] = (uint8_t)ir.promo[i].reg;
             if (ir.promo[i].xmm) b->promo_xmm |= (uint8_t)(1u << i);
@@ -84,7 +105,7 @@ hp_status_t trace_build(const uint64_t *pcs, const uint32_t *lens, int n, uint64
         b->promo_hi = c->promo_hi;
         b->cache_start = c->start;
         b->cache_size = (uint32_t)(c->p - c->start);
-        st = tr_ranges(b, &ir);
+        st = tr_ranges(b, &ir);              /* (first's: the same path, no more folded) */
     }
     if (st != HP_OK) {
         cache_commit(c->start, 0);
@@ -94,6 +115,7 @@ hp_status_t trace_build(const uint64_t *pcs, const uint32_t *lens, int n, uint64
     hp_rt.stats.trace_cache_bytes += (*out)->cache_size;
     st = cache_add_block(*out);
 done:
+    if (first.insn) ir_free(&first);
     ir_free(&ir);
     heap_free(xl);
     heap_free(exits);
