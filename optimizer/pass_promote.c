@@ -35,8 +35,9 @@
  * debugger's process_vm_writev; tests/programs/promote_readonly.c), and only while the
  * process has one thread (trace_build says so; when a second thread starts, promoted
  * traces are flushed: traces/trace_cache.c).
- * Up to IR_MAX_PROMO slots, most used first; when the reloads after stores through pointers
- * do not fit the trace's IR (trace_build sizes it from the path), one slot fewer is tried.
+ * Up to IR_MAX_PROMO slots, most used first, and no more than the reloads after stores
+ * through pointers leave room for in the trace's IR (trace_build sizes it from the path; a
+ * rewrite that still runs out tries one slot fewer) and PR_MAX_RELOADS allows.
  * Applies only when there is no opaque instruction, system call or loop instruction, and
  * each promoted slot is only accessed with one size at one offset by the forms handled
  * here; a store whose address is not known (through any other pointer) reloads the
@@ -57,6 +58,11 @@
 #include "builder_int.h"
 
 #define PR_MAX_SLOTS 64
+/* Reloads after stores through pointers one rewrite may insert (each insertion moves the
+ * rest of the IR, 1.2 KiB an instruction): a loop of hundreds of such stores would spend
+ * a second building its trace (a review's 600 stores a round), and every store reloading
+ * every slot costs more than the registers save anyway. */
+#define PR_MAX_RELOADS 256
 
 /* The general registers a loop may borrow, in the order tried: not rax, rcx, rdx (exit
  * stubs, inline checks and lookups use them). */
@@ -508,7 +514,7 @@ int opt_pass_promote(ir_trace_t *t)
     v.framed = v.f.balanced;
     v.by_rbp = 0;
     pr_slot_t slots[PR_MAX_SLOTS];
-    int nslots = 0, ret = 0;
+    int nslots = 0, ret = 0, nwild = 0, naccs = 0;   /* stores that reload; slot accesses */
     an_regs_t used = AN_REG(AN_RSP) | AN_REG(AN_RBP);
     uint32_t used_x = 0;                                 /* vector registers the loop names */
     int sse_only = 1;                                    /* ... all through legacy SSE */
@@ -527,6 +533,7 @@ int opt_pass_promote(ir_trace_t *t)
         if (an_vec_all(i)) sse_only = 0;                 /* all vector registers, no operand */
         if (!v.framed && ((e.def | e.def_part) & AN_REG(AN_RBP))) goto out;
         used |= e.use | e.def | e.def_part;
+        nwild += pr_wild(i, &v, k, &e);
         int64_t off;
         an_mem_t m;
         for (int j = 0; pr_access(i, &v, k, j, &off, &m); j++) {
@@ -542,6 +549,7 @@ int opt_pass_promote(ir_trace_t *t)
                 s->xmm = -1;
                 pr_find(slots, nslots - 1, off, m.size, &overlap);   /* mark the others */
             }
+            naccs++;
             int form = m.op >= 0 && (!v.framed || v.f.at[k].nacc == 1) ? pr_form(i, &m) : PR_NONE;
             int x = form >= PR_XLOAD;
             if (form == PR_NONE || (s->xmm >= 0 && s->xmm != x)) s->bad = 1;   /* one class */
@@ -574,6 +582,9 @@ int opt_pass_promote(ir_trace_t *t)
     ir_insn_t *saved = heap_alloc_uninit(sizeof(ir_insn_t) * (size_t)t->n);
     if (!saved) goto out;
     int saved_n = t->n, tries = 0, limit = IR_MAX_PROMO;
+    while (limit > 0 && (t->n + naccs + nwild * limit + 4 > t->cap || nwild * limit > PR_MAX_RELOADS))
+        limit--;                         /* what the reloads and write-throughs leave room for */
+    if (!limit) goto done;
     hp_memcpy(saved, t->insn, sizeof(ir_insn_t) * (size_t)t->n);
 select:;
     int next = 0, next_x = 15, npromo = 0;

@@ -135,6 +135,7 @@ typedef struct {
     int mutate;                 /* self test: the trace is built from a copy of the sequence
                                    with one instruction replaced by nops */
     int max_failures;           /* stop reporting after this many (0: no limit) */
+    int peel;                   /* promoted loops' first round unpromoted (--peel) */
 } dt_options_t;
 
 typedef struct {

@@ -45,7 +45,7 @@ extern hp_link_t *dt_link;
 extern char dt_native_end[], dt_exit_routine[];
 void dt_enter(void);
 
-dt_options_t dt_opts = { "all", 0, 5 };
+dt_options_t dt_opts = { .opt = "all", .mutate = 0, .max_failures = 5, .peel = 0 };
 FILE *dt_log;
 dt_stats_t dt_stats;
 
@@ -166,6 +166,7 @@ int dt_setup(void)
     dt_log = stderr;
     if (dt_map()) { fprintf(stderr, "difftest: cannot map the test areas\n"); return -1; }
     hp_options_default(&hp_rt.opts);
+    hp_rt.opts.peel = dt_opts.peel;
     snprintf(hp_rt.opts.opt, sizeof(hp_rt.opts.opt), "%s", dt_opts.opt);
     char bad[32];
     opt_mask = opt_parse(hp_rt.opts.opt, bad, sizeof(bad));

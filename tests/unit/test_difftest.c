@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <cmocka.h>
 #include "difftest.h"
+#include "runtime.h"
 
 #define DT_UNIT_CASES 3000
 
@@ -28,6 +29,21 @@ static void test_native_and_trace_agree(void **s)
     assert_true(dt_stats.loops > DT_UNIT_CASES / 10);      /* loops (they go round inside */
                                                            /* their trace: few re-entries) */
     assert_true(dt_stats.end_exits > DT_UNIT_CASES);
+}
+
+/* The same with promoted loops peeled (--peel: the first round unpromoted, the frame check
+ * after it): other cases, the same agreement. */
+static void test_peeled_agree(void **s)
+{
+    (void)s;
+    dt_opts.max_failures = 3;
+    hp_rt.opts.peel = 1;
+    uint64_t guards = dt_stats.guard_exits;
+    uint64_t bad = dt_run_range(3000001, DT_UNIT_CASES / 3);
+    hp_rt.opts.peel = 0;
+    assert_int_equal(bad, 0);
+    assert_int_equal(dt_stats.errors, 0);
+    assert_true(dt_stats.guard_exits > guards);          /* frame checks after a round */
 }
 
 static void test_a_wrong_trace_is_caught(void **s)
@@ -50,6 +66,7 @@ int main(void)
     if (dt_setup()) return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_native_and_trace_agree),
+        cmocka_unit_test(test_peeled_agree),
         cmocka_unit_test(test_a_wrong_trace_is_caught),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

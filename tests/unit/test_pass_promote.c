@@ -183,6 +183,62 @@ static void test_fewer_slots_when_full(void **s)
     ir_free(&t);
 }
 
+/* Peeled (ir_emit_peeled, trace_build's default): the loop's first round comes first,
+ * unpromoted (no save, no slot load before the app's first instruction, slots read from
+ * memory), and its branch back goes to the promoted copy's preheader, which saves r11. */
+static void test_emit_peeled(void **s)
+{
+    (void)s;
+    ir_trace_t t, f;
+    build(&t, loop, sizeof(loop), 6);
+    assert_true(opt_pass_promote(&t) > 0);
+    build(&f, loop, sizeof(loop), 6);
+    f.peel = 1;
+    assert_int_equal(opt_pass_promote(&f), 0);                   /* not promoted itself */
+    bb_ctx_t ctx;
+    bb_exit_t exits[8];
+    hp_xl_t xl[32];
+    memset(&ctx, 0, sizeof(ctx));
+    ctx.exits = exits;
+    ctx.cap_exits = 8;
+    ctx.xl = xl;
+    ctx.cap_xl = 32;
+    ctx.start = ctx.p = cache_reserve((uint64_t)code, 4096);
+    assert_non_null(ctx.start);
+    ctx.end = ctx.start + 4096;
+    const char *why;
+    assert_int_equal(ir_emit_peeled(&ctx, &t, &t, &why), HP_ERR_UNSUPPORTED);   /* promoted */
+    ctx.p = ctx.start;
+    ctx.n_xl = ctx.nexits = 0;
+    assert_int_equal(ir_emit_peeled(&ctx, &f, &t, &why), HP_OK);
+    ZydisDecoder d;
+    ZydisDecodedInstruction in;
+    ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+    ZydisDecoderInit(&d, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+    assert_true(ZYAN_SUCCESS(ZydisDecoderDecodeFull(&d, ctx.start, 15, &in, ops)));
+    assert_int_equal(in.mnemonic, ZYDIS_MNEMONIC_MOV);                       /* the app's */
+    assert_int_equal(ops[1].mem.segment, ZYDIS_REGISTER_SS);
+    assert_int_equal(ops[1].mem.disp.value, -0xc);
+    assert_int_equal(xl[0].kind, XL_COPY);
+    assert_true(ctx.promo_lo > 0);
+    uint8_t *p = ctx.start;
+    while (ZYAN_SUCCESS(ZydisDecoderDecodeFull(&d, p, 15, &in, ops)) && in.mnemonic != ZYDIS_MNEMONIC_JL)
+        p += in.length;
+    assert_int_equal(in.mnemonic, ZYDIS_MNEMONIC_JL);              /* the first round's */
+    assert_true(p < ctx.start + ctx.promo_lo);
+    uint8_t *pre = p + in.length + ops[0].imm.value.s;
+    assert_true(ZYAN_SUCCESS(ZydisDecoderDecodeFull(&d, pre, 15, &in, ops)));
+    assert_int_equal(ops[0].mem.segment, ZYDIS_REGISTER_GS);                 /* save r11 */
+    assert_int_equal(ops[0].mem.disp.value, T_PROMO);
+    assert_int_equal(ops[1].reg.value, ZYDIS_REGISTER_R11);
+    int prehead = 0;
+    for (int k = 0; k < ctx.n_xl; k++) prehead += xl[k].kind == XL_PREHEAD;
+    assert_int_equal(prehead, 1);
+    cache_commit(ctx.start, (size_t)(ctx.p - ctx.start));
+    ir_free(&f);
+    ir_free(&t);
+}
+
 /* A loop that goes round from the middle of its trace (NET recorded its last round and the
  * path went on): only what the rounds run counts. The flag it spins on is written after the
  * loop only, so it stays in memory (another process may set it while the loop waits); the
@@ -567,6 +623,7 @@ int main(void)
         cmocka_unit_test(test_cost_of_reloads),
         cmocka_unit_test(test_cost_retry),
         cmocka_unit_test(test_emit_promoted),
+        cmocka_unit_test(test_emit_peeled),
         cmocka_unit_test(test_framed_call_loop),
         cmocka_unit_test(test_retpair),
         cmocka_unit_test(test_xmm_slot),
