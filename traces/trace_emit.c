@@ -44,7 +44,7 @@ hp_status_t trace_build(const uint64_t *pcs, const uint32_t *lens, int n, uint64
     if (cap > TR_IR) cap = TR_IR;
     bb_ctx_t *c = heap_alloc(sizeof(*c));
     bb_exit_t *exits = heap_alloc(sizeof(*exits) * TR_EXITS);
-    hp_xl_t *xl = heap_alloc(sizeof(*xl) * (size_t)(cap + 2));
+    hp_xl_t *xl = heap_alloc(sizeof(*xl) * (size_t)(2 * cap + 4));   /* (two copies: --peel) */
     ir_trace_t ir, first;                    /* first: a promoted loop's first round */
     int peel = 0;
     first.insn = 0;
@@ -55,7 +55,7 @@ hp_status_t trace_build(const uint64_t *pcs, const uint32_t *lens, int n, uint64
     c->exits = exits;
     c->cap_exits = TR_EXITS;
     c->xl = xl;
-    c->cap_xl = cap + 2;
+    c->cap_xl = 2 * cap + 4;
     ir.succ = succ;
     ir.frame_k_ok = frame_k != 0;
     ir.frame_k = frame_k ? *frame_k : 0;
@@ -76,7 +76,9 @@ hp_status_t trace_build(const uint64_t *pcs, const uint32_t *lens, int n, uint64
         first.no_promote = ir.no_promote;
         first.no_fold = ir.no_fold;
         if (ir_build_path(&first, pcs, lens, n, &why_first) == HP_OK) {
-            opt_run(&first);
+            hp_stats_t counted = hp_rt.stats;    /* the passes count the trace once (one */
+            opt_run(&first);                     /* thread: promoted) */
+            hp_rt.stats = counted;
             for (int k = 0; k < first.n; k++)    /* it goes round somewhere (ir_emit_peeled) */
                 if ((first.insn[k].kind == IR_JCC || first.insn[k].kind == IR_EXIT) &&
                     first.insn[k].target == first.head)
@@ -89,7 +91,18 @@ hp_status_t trace_build(const uint64_t *pcs, const uint32_t *lens, int n, uint64
     if (!c->start) goto done;
     uint64_t room = trace_cache_room();       /* a trace that does not fit is cut (tr_finish) */
     c->end = c->start + (room < TR_RESERVE ? room : TR_RESERVE);
-    st = peel ? ir_emit_peeled(c, &first, &ir, why) : ir_emit(c, &ir, why);
+    st = HP_ERR_NOMEM;
+    if (peel) {                               /* else, or if that fails, the loop whole */
+        bb_ctx_t *c0 = heap_alloc(sizeof(*c0));
+        hp_stats_t counted = hp_rt.stats;
+        if (c0) {
+            *c0 = *c;
+            st = ir_emit_peeled(c, &first, &ir, why);
+            if (st != HP_OK) { *c = *c0; hp_rt.stats = counted; }
+            heap_free(c0);
+        }
+    }
+    if (st != HP_OK) st = ir_emit(c, &ir, why);
     if (st == HP_OK) st = bb_finish(c, pcs[0], pcs[0] + 1, c->n, out);
     if (st == HP_OK) {
         hp_block_t *b = *out;

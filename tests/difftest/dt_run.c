@@ -341,8 +341,8 @@ static int dt_regs_same(const dt_regs_t *a, const dt_regs_t *b, uint64_t mask)
 /* dt_check_exits: each exit's state is the native one at the same point: entry k of the
  * trace starts at native step ni (the head), and its exit to X is the first native step
  * at X after it (a sequence runs each pc once per iteration); an exit by the promoted
- * preheader's frame check leaves at the head before a promoted round: after the peeled
- * first round (--peel) or before it, the state of an arrival at the head. A trace that loops inside
+ * preheader's frame check leaves at the head before the first promoted round: the state of
+ * step ni, or with --peel of the next arrival at the head (after the unpromoted round). A trace that loops inside
  * itself (promoted registers: it goes round without leaving) may leave after any number
  * of iterations: its exit must equal the native state at some arrival at X. Returns the
  * failing exit's index (its native step in *step; -1 if native never gets there) or -1. */
@@ -352,14 +352,14 @@ static int dt_check_exits(const dt_case_t *c, const dt_trace_run_t *r, int loops
     for (int k = 0; k < r->nexits; k++) {
         int j = ni + 1, first = -1;
         uint64_t mask = dt_flags_mask(c, r->exits[k]);
-        if (r->guard && k == r->guard_exit) {            /* the frame check: at an arrival at */
-            int g = ni;                                  /* the head, before the promoted */
-            for (; g < dt_nsteps; g++)                   /* rounds (the first one, peeled, ran */
-                if (dt_steps[g].pc == r->exits[k] &&     /* unpromoted: --peel) */
-                    dt_regs_same(&dt_steps[g].st, &r->at_exit[k], mask))
-                    break;
+        if (r->guard && k == r->guard_exit) {            /* the frame check, before the first */
+            int g = ni;                                  /* promoted round: at the entry, or */
+            if (dt_opts.peel)                            /* after exactly one round (peeled) */
+                for (g = ni + 1; g < dt_nsteps && dt_steps[g].pc != r->exits[k]; g++)
+                    ;
             *step = g < dt_nsteps ? g : ni;
-            if (g == dt_nsteps) return k;
+            if (g == dt_nsteps || dt_steps[g].pc != r->exits[k] || !dt_regs_same(&dt_steps[g].st, &r->at_exit[k], mask))
+                return k;
             continue;
         }
         for (; j < dt_nsteps; j++) {

@@ -37,10 +37,10 @@ static void test_peeled_agree(void **s)
 {
     (void)s;
     dt_opts.max_failures = 3;
-    hp_rt.opts.peel = 1;
+    hp_rt.opts.peel = dt_opts.peel = 1;
     uint64_t guards = dt_stats.guard_exits;
     uint64_t bad = dt_run_range(3000001, DT_UNIT_CASES / 3);
-    hp_rt.opts.peel = 0;
+    hp_rt.opts.peel = dt_opts.peel = 0;
     assert_int_equal(bad, 0);
     assert_int_equal(dt_stats.errors, 0);
     assert_true(dt_stats.guard_exits > guards);          /* frame checks after a round */
