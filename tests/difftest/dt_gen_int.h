@@ -15,7 +15,7 @@ typedef struct {
 } gen_mem_t;
 
 #define DT_SLOTS 6
-#define DT_XSLOTS 4             /* 8-byte slots of scalar-double code (kind_sse) */
+#define DT_XSLOTS 8             /* 8-byte slots of scalar-double code (kind_sse): as many as promotion may borrow xmm8..15 for */
 
 typedef struct {
     gen_rng_t rng;

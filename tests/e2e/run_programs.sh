@@ -76,6 +76,8 @@ case_builds() {
             echo "promote_alias_ind|-O0" ;;
         promote_alias_flags)
             echo "promote_alias_flags|-O0" ;;
+        promote_eight)
+            echo "promote_eight|-O0" ;;
         promote_readonly)
             echo "promote_readonly|-O0"
             echo "promote_readonly_O2|-O2" ;;
