@@ -35,9 +35,9 @@
  * debugger's process_vm_writev; tests/programs/promote_readonly.c), and only while the
  * process has one thread (trace_build says so; when a second thread starts, promoted
  * traces are flushed: traces/trace_cache.c).
- * Up to IR_MAX_PROMO slots, most used first, and no more than the reloads after stores
- * through pointers leave room for in the trace's IR (trace_build sizes it from the path; a
- * rewrite that still runs out tries one slot fewer) and PR_MAX_RELOADS allows.
+ * Up to IR_MAX_PROMO slots, most used first, no more than PR_MAX_RELOADS allows (one
+ * reload per slot after each store through a pointer), and one fewer each time a rewrite
+ * runs out of room in the trace's IR (trace_build sizes it from the path).
  * Applies only when there is no opaque instruction, system call or loop instruction, and
  * each promoted slot is only accessed with one size at one offset by the forms handled
  * here; a store whose address is not known (through any other pointer) reloads the
@@ -514,7 +514,7 @@ int opt_pass_promote(ir_trace_t *t)
     v.framed = v.f.balanced;
     v.by_rbp = 0;
     pr_slot_t slots[PR_MAX_SLOTS];
-    int nslots = 0, ret = 0, nwild = 0, naccs = 0;   /* stores that reload; slot accesses */
+    int nslots = 0, ret = 0, nwild = 0;                  /* nwild: stores that reload */
     an_regs_t used = AN_REG(AN_RSP) | AN_REG(AN_RBP);
     uint32_t used_x = 0;                                 /* vector registers the loop names */
     int sse_only = 1;                                    /* ... all through legacy SSE */
@@ -549,7 +549,6 @@ int opt_pass_promote(ir_trace_t *t)
                 s->xmm = -1;
                 pr_find(slots, nslots - 1, off, m.size, &overlap);   /* mark the others */
             }
-            naccs++;
             int form = m.op >= 0 && (!v.framed || v.f.at[k].nacc == 1) ? pr_form(i, &m) : PR_NONE;
             int x = form >= PR_XLOAD;
             if (form == PR_NONE || (s->xmm >= 0 && s->xmm != x)) s->bad = 1;   /* one class */
@@ -582,8 +581,7 @@ int opt_pass_promote(ir_trace_t *t)
     ir_insn_t *saved = heap_alloc_uninit(sizeof(ir_insn_t) * (size_t)t->n);
     if (!saved) goto out;
     int saved_n = t->n, tries = 0, limit = IR_MAX_PROMO;
-    while (limit > 0 && (t->n + naccs + nwild * limit + 4 > t->cap || nwild * limit > PR_MAX_RELOADS))
-        limit--;                         /* what the reloads and write-throughs leave room for */
+    while (limit > 0 && nwild * limit > PR_MAX_RELOADS) limit--;
     if (!limit) goto done;
     hp_memcpy(saved, t->insn, sizeof(ir_insn_t) * (size_t)t->n);
 select:;
@@ -663,9 +661,9 @@ select:;
             if (!added) added = pr_reload(t, k, slots, nslots, a);
             if (added > 0) t->insn[k].flags |= IR_F_WILD;   /* maybe checked instead (below) */
         }
-        if (added < 0) {                                 /* (the IR full: every store */
-            hp_memcpy(t->insn, saved, sizeof(ir_insn_t) * (size_t)saved_n);   /* reloads */
-            t->n = saved_n;                              /* each register) fewer slots */
+        if (added < 0) {                                 /* (the IR full: fewer slots) */
+            hp_memcpy(t->insn, saved, sizeof(ir_insn_t) * (size_t)saved_n);
+            t->n = saved_n;
             if (--limit > 0) goto select;
             goto done;
         }

@@ -79,10 +79,7 @@ hp_status_t trace_build(const uint64_t *pcs, const uint32_t *lens, int n, uint64
             hp_stats_t counted = hp_rt.stats;    /* the passes count the trace once (one */
             opt_run(&first);                     /* thread: promoted) */
             hp_rt.stats = counted;
-            for (int k = 0; k < first.n; k++)    /* it goes round somewhere (ir_emit_peeled) */
-                if ((first.insn[k].kind == IR_JCC || first.insn[k].kind == IR_EXIT) &&
-                    first.insn[k].target == first.head)
-                    peel = 1;
+            peel = 1;                            /* (it goes round where ir does) */
         }
     }
     c->start = c->p = cache_reserve_kind(pcs[0], TR_RESERVE, 1);
@@ -109,7 +106,8 @@ hp_status_t trace_build(const uint64_t *pcs, const uint32_t *lens, int n, uint64
         b->is_trace = 1;
         b->npromo = (uint8_t)ir.npromo;
         b->loops = (uint8_t)c->loops;
-        if (ir.npromo || ir.one_thread || (peel && first.one_thread)) hp_rt.promoted = 1;   /* flushed by a 2nd thread */
+        if (ir.npromo || ir.one_thread) hp_rt.promoted = 1;   /* flushed by a 2nd thread (first's
+                                                             passes are ir's but promote) */
         for (int i = 0; i < ir.npromo; i++) {
             b->promo_reg[i] = (uint8_t)ir.promo[i].reg;
             if (ir.promo[i].xmm) b->promo_xmm |= (uint8_t)(1u << i);
