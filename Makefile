@@ -103,7 +103,7 @@ unit: all $(UNIT_TESTS)
 # block cache alone, and with a 16 KiB trace cache flushed again and again
 # (tests/e2e/run_*.sh: HOTPATH_VARIANTS).
 e2e-programs: all
-	HOTPATH_VARIANTS="--detach-after-ms 1;--detach-after-ms 15;--threshold 1;--threshold 2;--no-traces;--cache-size 16 --threshold 2" \
+	HOTPATH_VARIANTS="--detach-after-ms 1;--detach-after-ms 15;--threshold 1;--threshold 2 --no-trip;--no-traces;--cache-size 16 --threshold 2" \
 	  bash tests/e2e/run_programs.sh $(BUILD)/bin/hotpath $(BUILD)/e2e-programs
 
 e2e-debian: all

@@ -622,6 +622,53 @@ hp_status_t ir_emit(bb_ctx_t *c, const ir_trace_t *t, const char **why)
     return ie_trace(c, t, &r, why);
 }
 
+/* ie_count: count down the thread's counter at gs:off, flag-free, or leave at the head when
+ * it ran out (a LINK_TRIP exit: every register the app's, the state the head's):
+ *     mov %rcx,%gs:SPILL ; mov %gs:off,%rcx ; jrcxz 1f ; lea -1(%rcx),%rcx
+ *     mov %rcx,%gs:off ; mov %gs:SPILL,%rcx ; jmp 2f
+ * 1:  mov %gs:SPILL,%rcx ; jmp <exit to the head>
+ * 2:  */
+static void ie_count(bb_ctx_t *c, const ir_trace_t *t, uint32_t off)
+{
+    uint8_t *field;
+    c->p = emit_gs_store(c->p, R_RCX, T_SPILL_RCX);
+    c->p = emit_gs_load(c->p, R_RCX, off);
+    c->p = emit_u8(c->p, 0xe3);                                   /* jrcxz 1f */
+    uint8_t *out = c->p;
+    c->p = emit_u8(c->p, 0);
+    c->p = emit_lea_rcx(c->p, -1);
+    c->p = emit_gs_store(c->p, R_RCX, off);
+    c->p = emit_gs_load(c->p, R_RCX, T_SPILL_RCX);
+    c->p = emit_u8(c->p, 0xeb);                                   /* jmp 2f */
+    uint8_t *over = c->p;
+    c->p = emit_u8(c->p, 0);
+    *out = (uint8_t)(c->p - (out + 1));
+    c->p = emit_gs_load(c->p, R_RCX, T_SPILL_RCX);                /* 1: */
+    c->p = emit_exit_jmp(c->p, &field);
+    bb_add_exit(c, LINK_TRIP, t->head, field, 0);
+    *over = (uint8_t)(c->p - (over + 1));                         /* 2: */
+}
+
+hp_status_t ir_emit_counted(bb_ctx_t *c, const ir_trace_t *t, int slot, const char **why)
+{
+    ie_round_t r;
+    r.peel = 1;                                          /* ways round wait in r.fwd */
+    r.nfwd = 0;
+    if (t->npromo || slot < 0 || slot >= T_TRIP_SLOTS) { *why = "not a counted loop"; return HP_ERR_UNSUPPORTED; }
+    uint32_t entries = T_TRIP + 16 * (uint32_t)slot, rounds = entries + 8;
+    bb_xl(c, t->head, c->p, XL_INEXACT);                 /* a signal in the counters: after */
+    ie_count(c, t, entries);                             /* single-stepping out of them */
+    CHECK(ie_trace(c, t, &r, why));
+    if (!r.nfwd) { *why = "a loop that never goes round"; return HP_ERR_UNSUPPORTED; }
+    if (c->p + 96 + 32 * (size_t)(c->nexits + 1) + 16 * (size_t)c->nrets + 64 > c->end) return HP_ERR_NOMEM;
+    for (int k = 0; k < r.nfwd; k++) emit_set_rel32(r.fwd[k], (uint64_t)c->p);
+    ie_count(c, t, rounds);                              /* (out of line, after the body's */
+    uint8_t *field;                                      /* own: no map entries) */
+    c->p = emit_jmp_rel32(c->p, &field);
+    emit_set_rel32(field, (uint64_t)r.body);
+    return HP_OK;
+}
+
 hp_status_t ir_emit_peeled(bb_ctx_t *c, const ir_trace_t *first, const ir_trace_t *t, const char **why)
 {
     ie_round_t r;

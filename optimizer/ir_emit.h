@@ -17,4 +17,12 @@ hp_status_t ir_emit(bb_ctx_t *c, const ir_trace_t *t, const char **why) HP_HIDDE
 hp_status_t ir_emit_peeled(bb_ctx_t *c, const ir_trace_t *first, const ir_trace_t *t,
                            const char **why) HP_HIDDEN;
 
+/* ir_emit_counted: loop trace t (not promoted: the same path as a promoted loop, optimized
+ * without promotion) with trip counters (traces/trace_trip.c): before its body the entries
+ * left in the thread's slot `slot` (gs:T_TRIP + 16 * slot) count down, on every way round
+ * the rounds left (gs:T_TRIP + 16 * slot + 8); when one ran out the trace leaves at its
+ * head through a LINK_TRIP exit. Flag-free, in rcx spilled; a signal there is delivered
+ * after single-stepping. Same contract as ir_emit. */
+hp_status_t ir_emit_counted(bb_ctx_t *c, const ir_trace_t *t, int slot, const char **why) HP_HIDDEN;
+
 #endif

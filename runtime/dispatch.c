@@ -118,6 +118,7 @@ void hp_dispatch(hp_thread_t *t)
         return;
     }
     uint64_t promo_head = l && l->kind == LINK_PROMO ? l->target : 0;   /* (l may go below) */
+    const hp_link_t *trip = l && l->kind == LINK_TRIP ? l : 0;
     if (t->pending) {                      /* signals first: the handler runs next */
         uint64_t to = signals_deliver(t, pc);
         if (to != pc) l = 0;
@@ -141,6 +142,10 @@ void hp_dispatch(hp_thread_t *t)
     }
     if (promo_head) {                      /* ... or found another frame (ir_emit.c) */
         trace_promotion_fault(t, promo_head, TRACE_FLUSH_PROMO_FRAME);
+        l = 0;
+    }
+    if (trip) {                            /* a counted loop's counters ran out: its trace */
+        if (!promo_head) trace_trip_done(t, trip);   /* is built again (trace_trip.c) */
         l = 0;
     }
     hp_block_t *b = trace_dispatch(t, l, pc);

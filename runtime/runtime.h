@@ -29,6 +29,8 @@ typedef enum {
     LINK_RESUME,    /* go on at t->rip (after a signal, or a second dispatcher pass) */
     LINK_PROMO,     /* a promoted loop's preheader found another frame than it was built
                        for: go on at target (its head), which promotes no more */
+    LINK_TRIP,      /* a counted loop trace's counters ran out: its head's trace is built
+                       again as they say (traces/trace_trip.c), go on at target (the head) */
 } hp_link_kind_t;
 
 /* An exit from a block: one per stub. The stub loads its address into rax. */
@@ -94,6 +96,7 @@ struct hp_block {
     uint8_t promo_reg[8];     /*   (register numbers, hardware order) while the thread is */
     uint8_t promo_xmm;        /*   bit i: promo_reg[i] is an xmm register (app value in t->promo_x[i]) */
     uint32_t promo_lo, promo_hi; /* between these cache offsets (the loop body) */
+    uint8_t trip;             /* a counted loop trace: its counters are t->trip[trip - 1] */
     uint32_t nranges;         /* a trace: the app ranges it translates */
     uint64_t (*ranges)[2];
     uint32_t n_insns;
@@ -126,6 +129,7 @@ typedef struct hp_thread {
     uint64_t rip;
     uint64_t promo[8];               /* the app's values of a promoted trace's registers */
     uint8_t promo_x[8][16];          /* the same for xmm registers (promo entry i: promo_x[i]) */
+    uint64_t trip[T_TRIP_SLOTS][2];  /* counted loop traces: entries and rounds left */
     /* not reached from the cache */
     uint8_t *rt_stack_base;
     int tid;
@@ -184,6 +188,7 @@ _Static_assert(__builtin_offsetof(hp_thread_t, pending) == T_PENDING, "layout");
 _Static_assert(__builtin_offsetof(hp_thread_t, promo) == T_PROMO, "layout");
 _Static_assert(__builtin_offsetof(hp_thread_t, ibl_trec) == T_IBL_TREC, "layout");
 _Static_assert(__builtin_offsetof(hp_thread_t, promo_x) == T_PROMO_X, "layout");
+_Static_assert(__builtin_offsetof(hp_thread_t, trip) == T_TRIP, "layout");
 _Static_assert(__builtin_offsetof(hp_thread_t, ibl_ttable) == T_IBL_TTABLE, "layout");
 _Static_assert(__builtin_offsetof(hp_thread_t, gpr) == T_CTX, "layout");
 _Static_assert(__builtin_offsetof(hp_thread_t, rflags) == T_CTX_FLAGS, "layout");
@@ -203,7 +208,10 @@ _Static_assert(__builtin_offsetof(hp_thread_t, rip) == T_CTX_RIP, "layout");
     X(opt_sink) X(opt_flagcheck) X(opt_xfwd) X(opt_jtable) \
     /* promoted loops: stores through pointers checked instead of reloading the slots (all;
        those checked with flags, IR_F_ALIAS_FL) */ \
-    X(promote_alias_checks) X(promote_flag_checks)
+    X(promote_alias_checks) X(promote_flag_checks) \
+    /* loop traces counted before promoting (traces/trace_trip.c): how many, and what their \
+       counts chose: promoted, peeled (first round unpromoted), not promoted */ \
+    X(trips_counted) X(trips_promoted) X(trips_peeled) X(trips_plain)
 
 typedef struct {
 #define HP_STAT_FIELD(n) uint64_t n;

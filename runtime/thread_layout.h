@@ -30,5 +30,7 @@
 #define T_CTX_RIP       0x188  /* app pc, when the dispatcher knows it */
 #define T_PROMO         0x190  /* 8 slots: app values of registers a promoted loop borrows */
 #define T_PROMO_X       0x1d0  /* 8 x 16 bytes: app values of xmm registers a promoted loop borrows */
+#define T_TRIP          0x250  /* T_TRIP_SLOTS x 16 bytes: a counted loop trace's entries and */
+#define T_TRIP_SLOTS    64     /*   rounds left (traces/trace_trip.c, optimizer/ir_emit.c) */
 
 #endif

@@ -164,6 +164,7 @@ static int tr_finish(hp_thread_t *t)
         hp_simd_restore(t);
         if (st == HP_OK) {
             tr_install(t, b);
+            trace_trip_installed(t, b, t->rec, t->rec_len, n, n == full ? succ : 0, &t->rec_k);
             trace_cache_built(t);
             return n == full && !b->invalid;
         }

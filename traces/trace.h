@@ -64,5 +64,30 @@ uint64_t trace_cache_room(void) HP_HIDDEN;
 void trace_cache_before_build(hp_thread_t *t) HP_HIDDEN;
 void trace_cache_built(hp_thread_t *t) HP_HIDDEN;
 void trace_cache_flush(hp_thread_t *t, int why) HP_HIDDEN;
+/* trace_cache_replace: trace b (built, not yet in any table) takes trace old's place in the
+ * block table (old's head block, if it superseded one, goes with it); old is out of every
+ * table and link, its memory stays (a thread may be in it). Caller holds the lock. */
+void trace_cache_replace(hp_block_t *old, hp_block_t *b) HP_HIDDEN;
+
+/* trace_trip.c: loop trip counts before promotion. Modes of a head's loop trace:
+ * TRIP_COUNT: not known yet (the trace is built counted, if a slot is free),
+ * TRIP_PROMOTE: promoted whole, TRIP_PEEL: its first round unpromoted. */
+enum { TRIP_COUNT, TRIP_PROMOTE, TRIP_PEEL };
+/* trace_trip_mode: how a loop trace at head is built now (TRIP_PROMOTE when counting is
+ * off, --no-trip, or the process has threads). */
+int trace_trip_mode(uint64_t head) HP_HIDDEN;
+/* trace_trip_alloc / trace_trip_free: a counter slot (0..T_TRIP_SLOTS-1) for a counted
+ * trace being built, or -1 when all are taken; given back when the build fails. */
+int trace_trip_alloc(void) HP_HIDDEN;
+void trace_trip_free(int slot) HP_HIDDEN;
+/* trace_trip_installed: trace b was installed for t (tr_finish); if it is counted
+ * (b->trip), its slot's counters start and its path is kept to build it again. */
+void trace_trip_installed(hp_thread_t *t, hp_block_t *b, const uint64_t *pcs, const uint32_t *lens,
+                          int n, uint64_t succ, const int64_t *frame_k) HP_HIDDEN;
+/* trace_trip_done: counted trace l->from left through its LINK_TRIP exit l (its counters
+ * ran out): decide its head's mode and build its trace again, replacing it. */
+void trace_trip_done(hp_thread_t *t, const hp_link_t *l) HP_HIDDEN;
+/* trace_trip_reset: every trace was flushed: every counter slot is free again. */
+void trace_trip_reset(void) HP_HIDDEN;
 
 #endif

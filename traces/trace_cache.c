@@ -104,6 +104,7 @@ void trace_cache_flush(hp_thread_t *t, int why)
         if (!btab_lookup(b->app_pc)) btab_insert(b);
     }
     trace_reset_heads();
+    trace_trip_reset();
     cache_retire_traces();
     threads_snapshot_dispatches();
     hp_rt.stats.cache_flushes++;
@@ -115,6 +116,18 @@ void trace_cache_flush(hp_thread_t *t, int why)
         trace_raise_threshold();            /* a working set bigger than the cache: only */
     }                                       /* hotter paths become traces from now on */
     (void)t;        /* reuse waits for the next pass: this one may still hold their links */
+}
+
+void trace_cache_replace(hp_block_t *old, hp_block_t *b)
+{
+    btab_replace(old, b);
+    b->supersedes = old->supersedes;
+    old->supersedes = 0;
+    old->invalid = 1;
+    ibl_remove(old->app_pc, (uint64_t)old->cache_pc);
+    flush_unlink_incoming(old);
+    tc_unlink_out(old);
+    hp_rt.stats.traces_built++;
 }
 
 uint64_t trace_cache_room(void)

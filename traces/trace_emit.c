@@ -45,8 +45,8 @@ hp_status_t trace_build(const uint64_t *pcs, const uint32_t *lens, int n, uint64
     bb_ctx_t *c = heap_alloc(sizeof(*c));
     bb_exit_t *exits = heap_alloc(sizeof(*exits) * TR_EXITS);
     hp_xl_t *xl = heap_alloc(sizeof(*xl) * (size_t)(2 * cap + 4));   /* (two copies: --peel) */
-    ir_trace_t ir, first;                    /* first: a promoted loop's first round */
-    int peel = 0;
+    ir_trace_t ir, first;                    /* first: the loop without promotion */
+    int have_first = 0, mode = TRIP_PROMOTE, slot = -1, counted = 0;
     first.insn = 0;
     hp_status_t st = HP_ERR_NOMEM;
     *why = "out of memory";
@@ -64,10 +64,13 @@ hp_status_t trace_build(const uint64_t *pcs, const uint32_t *lens, int n, uint64
     ir.no_fold = hp_rt.multithreaded || hp_rt.no_fold_data;
     if (st != HP_OK) goto done;
     opt_run(&ir);
-    /* a promoted loop's first round, without promotion (ir_emit_peeled): built from the
-       same path by the same passes; without it (no memory, a failed build) the loop is
-       emitted whole as before */
-    if (ir.npromo && hp_rt.opts.peel && ir_init(&first, cap) == HP_OK) {
+    /* a promoted loop: counted first (its trip counts decide, traces/trace_trip.c), then
+       peeled (ir_emit_peeled) or whole; the counted and the peeled need the same path
+       optimized by the same passes without promotion. Without it (no memory, a failed
+       build) the loop is emitted whole as before */
+    if (ir.npromo) mode = trace_trip_mode(pcs[0]);
+    if (mode == TRIP_COUNT && (slot = trace_trip_alloc()) < 0) mode = TRIP_PROMOTE;
+    if (ir.npromo && (mode != TRIP_PROMOTE || hp_rt.opts.peel) && ir_init(&first, cap) == HP_OK) {
         const char *why_first;
         first.succ = succ;
         first.frame_k_ok = ir.frame_k_ok;
@@ -76,10 +79,10 @@ hp_status_t trace_build(const uint64_t *pcs, const uint32_t *lens, int n, uint64
         first.no_promote = ir.no_promote;
         first.no_fold = ir.no_fold;
         if (ir_build_path(&first, pcs, lens, n, &why_first) == HP_OK) {
-            hp_stats_t counted = hp_rt.stats;    /* the passes count the trace once (one */
+            hp_stats_t stats = hp_rt.stats;      /* the passes count the trace once (one */
             opt_run(&first);                     /* thread: promoted) */
-            hp_rt.stats = counted;
-            peel = 1;                            /* (it goes round where ir does) */
+            hp_rt.stats = stats;
+            have_first = 1;                      /* (it goes round where ir does) */
         }
     }
     c->start = c->p = cache_reserve_kind(pcs[0], TR_RESERVE, 1);
@@ -89,13 +92,14 @@ hp_status_t trace_build(const uint64_t *pcs, const uint32_t *lens, int n, uint64
     uint64_t room = trace_cache_room();       /* a trace that does not fit is cut (tr_finish) */
     c->end = c->start + (room < TR_RESERVE ? room : TR_RESERVE);
     st = HP_ERR_NOMEM;
-    if (peel) {                               /* else, or if that fails, the loop whole */
+    if (have_first) {                         /* else, or if that fails, the loop whole */
         bb_ctx_t *c0 = heap_alloc(sizeof(*c0));
-        hp_stats_t counted = hp_rt.stats;
+        hp_stats_t stats = hp_rt.stats;
         if (c0) {
             *c0 = *c;
-            st = ir_emit_peeled(c, &first, &ir, why);
-            if (st != HP_OK) { *c = *c0; hp_rt.stats = counted; }
+            st = mode == TRIP_COUNT ? ir_emit_counted(c, &first, slot, why) : ir_emit_peeled(c, &first, &ir, why);
+            if (st != HP_OK) { *c = *c0; hp_rt.stats = stats; }
+            else counted = mode == TRIP_COUNT;
             heap_free(c0);
         }
     }
@@ -104,11 +108,14 @@ hp_status_t trace_build(const uint64_t *pcs, const uint32_t *lens, int n, uint64
     if (st == HP_OK) {
         hp_block_t *b = *out;
         b->is_trace = 1;
-        b->npromo = (uint8_t)ir.npromo;
+        b->npromo = counted ? 0 : (uint8_t)ir.npromo;
+        b->trip = counted ? (uint8_t)(slot + 1) : 0;
         b->loops = (uint8_t)c->loops;
         if (ir.npromo || ir.one_thread) hp_rt.promoted = 1;   /* flushed by a 2nd thread (first's
-                                                             passes are ir's but promote) */
-        for (int i = 0; i < ir.npromo; i++) {
+                                                             passes are ir's but promote; a counted
+                                                             trace too: its counters are one
+                                                             thread's) */
+        for (int i = 0; i < b->npromo; i++) {
             b->promo_reg[i] = (uint8_t)ir.promo[i].reg;
             if (ir.promo[i].xmm) b->promo_xmm |= (uint8_t)(1u << i);
         }
@@ -126,6 +133,7 @@ hp_status_t trace_build(const uint64_t *pcs, const uint32_t *lens, int n, uint64
     hp_rt.stats.trace_cache_bytes += (*out)->cache_size;
     st = cache_add_block(*out);
 done:
+    if (slot >= 0 && (st != HP_OK || !counted)) trace_trip_free(slot);
     if (first.insn) ir_free(&first);
     ir_free(&ir);
     heap_free(xl);

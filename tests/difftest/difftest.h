@@ -136,6 +136,9 @@ typedef struct {
                                    with one instruction replaced by nops */
     int max_failures;           /* stop reporting after this many (0: no limit) */
     int peel;                   /* promoted loops' first round unpromoted (--peel) */
+    int trip;                   /* promotable loops built counted first (--trip: the trace
+                                   with trip counters, traces/trace_trip.c; they run out
+                                   after a few entries or rounds, by the case's seed) */
 } dt_options_t;
 
 typedef struct {
@@ -150,6 +153,8 @@ typedef struct {
        through a return's or indirect branch's lookup (LINK_INDIRECT) */
     uint64_t func_cases, funcs, func_traces, func_loop_traces, retpair_traces, promo_traces, framed_promo_traces;
     uint64_t guarded_traces, guard_exits, lookup_exits, alias_traces;
+    /* --trip: counted traces, runs that left one where its counters ran out (LINK_TRIP) */
+    uint64_t counted_traces, trip_exits;
     /* scalar-double code (kind_sse): cases with some, cases with a VEX instruction, traces
        with an xmm promotion (hp_block_t.promo_xmm; of them loops with a call: framed),
        xmm registers borrowed, the highest one not xmm15 (the loop names xmm15), exits

@@ -1,5 +1,5 @@
 /* dt_fuzz.c — the long run of the differential tester (make fuzz; overnight runs):
- *   difftest_fuzz [--opt LIST] [--mutate] [--peel] [--keep-going] [--quiet] [SEED [COUNT]]
+ *   difftest_fuzz [--opt LIST] [--mutate] [--peel] [--trip] [--keep-going] [--quiet] [SEED [COUNT]]
  * runs the cases SEED .. SEED+COUNT-1 (default 1 and 1,000,000; seeds may be hex). A case
  * is reproduced alone with `difftest_fuzz SEED 1` (the failure report prints that line).
  * Exit status: 0 when every case passed, 1 otherwise. */
@@ -44,6 +44,8 @@ static void dt_summary(double secs)
             (unsigned long)s->sse_cases, (unsigned long)s->vex_cases, (unsigned long)s->xpromo_traces,
             (unsigned long)s->xpromo_framed, (unsigned long)s->xpromo_regs, (unsigned long)s->xpromo_below15,
             (unsigned long)s->xpromo_exits);
+    fprintf(stderr, "difftest: trip counts: %lu traces counted, %lu exits where their counters ran out\n",
+            (unsigned long)s->counted_traces, (unsigned long)s->trip_exits);
 }
 
 int main(int argc, char **argv)
@@ -54,12 +56,13 @@ int main(int argc, char **argv)
         if (!strcmp(argv[k], "--opt") && k + 1 < argc) dt_opts.opt = argv[++k];
         else if (!strcmp(argv[k], "--mutate")) dt_opts.mutate = 1;
         else if (!strcmp(argv[k], "--peel")) dt_opts.peel = 1;
+        else if (!strcmp(argv[k], "--trip")) dt_opts.trip = 1;
         else if (!strcmp(argv[k], "--keep-going")) keep_going = 1;
         else if (!strcmp(argv[k], "--quiet")) quiet = 1;
         else if (argv[k][0] != '-' && pos == 0) seed = strtoull(argv[k], 0, 0), pos++;
         else if (argv[k][0] != '-' && pos == 1) count = strtoull(argv[k], 0, 0), pos++;
         else {
-            fprintf(stderr, "usage: %s [--opt LIST] [--mutate] [--peel] [--keep-going] [--quiet] [SEED [COUNT]]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--opt LIST] [--mutate] [--peel] [--trip] [--keep-going] [--quiet] [SEED [COUNT]]\n", argv[0]);
             return 2;
         }
     }

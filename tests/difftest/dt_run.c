@@ -45,7 +45,7 @@ extern hp_link_t *dt_link;
 extern char dt_native_end[], dt_exit_routine[];
 void dt_enter(void);
 
-dt_options_t dt_opts = { .opt = "all", .mutate = 0, .max_failures = 5, .peel = 0 };
+dt_options_t dt_opts = { .opt = "all", .mutate = 0, .max_failures = 5, .peel = 0, .trip = 0 };
 FILE *dt_log;
 dt_stats_t dt_stats;
 
@@ -167,6 +167,7 @@ int dt_setup(void)
     if (dt_map()) { fprintf(stderr, "difftest: cannot map the test areas\n"); return -1; }
     hp_options_default(&hp_rt.opts);
     hp_rt.opts.peel = dt_opts.peel;
+    hp_rt.opts.trip = dt_opts.trip;
     snprintf(hp_rt.opts.opt, sizeof(hp_rt.opts.opt), "%s", dt_opts.opt);
     char bad[32];
     opt_mask = opt_parse(hp_rt.opts.opt, bad, sizeof(bad));
@@ -278,6 +279,8 @@ typedef struct {
                                      the runtime then goes on natively, without this trace */
     int guard_exit;               /* ... as its exit number guard_exit (at the head: the
                                      entry's state, or after the peeled first round) */
+    uint64_t trip_exit;           /* bit k: exit k left where the counters ran out (at the
+                                     head: at an entry or after a round) */
     const char *error;
 } dt_trace_run_t;
 
@@ -291,11 +294,21 @@ static void dt_run_trace(const dt_case_t *c, const hp_block_t *b, const dt_regs_
     hp_link_t *l;
     memset(r, 0, sizeof(*r));
     dt_reset_memory(c);
+    if (b->trip) {                                      /* run out after 0..2 entries and */
+        dt_thread->trip[b->trip - 1][0] = c->seed % 3;   /* 0..4 rounds */
+        dt_thread->trip[b->trip - 1][1] = (c->seed >> 2) % 5;
+    }
     for (;;) {
         if (pc == (uint64_t)env.code && r->nexits < 64 && !r->guard) {
             if (dt_exec((uint64_t)b->cache_pc, &st, out, &l)) { r->fault = 1; return; }
             int lookup = l == &hp_rt.ibl_link || l == &hp_rt.ibl_trace_link;
-            if (l && l->kind == LINK_PROMO && l->from == b) {
+            if (l && l->kind == LINK_TRIP && l->from == b && l->target == (uint64_t)env.code) {
+                r->trip_exit |= 1ull << r->nexits;      /* the runtime builds it again; here */
+                dt_thread->trip[b->trip - 1][0] = ~0ull;   /* it goes on, never running out */
+                dt_thread->trip[b->trip - 1][1] = ~0ull;
+                dt_stats.trip_exits++;
+            }
+            else if (l && l->kind == LINK_PROMO && l->from == b) {
                 r->guard = 1;
                 r->guard_exit = r->nexits;
                 dt_stats.guard_exits++;
@@ -362,6 +375,7 @@ static int dt_check_exits(const dt_case_t *c, const dt_trace_run_t *r, int loops
                 return k;
             continue;
         }
+        if (r->trip_exit >> k & 1) j = ni;               /* counters out: maybe at the entry */
         for (; j < dt_nsteps; j++) {
             if (dt_steps[j].pc != r->exits[k]) continue;
             if (first < 0) first = j;
@@ -506,6 +520,10 @@ static int dt_case(uint64_t seed)
     uint64_t retpair0 = hp_rt.stats.opt_retpair;
     hp_status_t st = trace_build(p.pcs, p.lens, p.n, succ, &frame_k, &b, &why);
     if (st == HP_OK) dt_count_trace(c, &p, b, hp_rt.stats.opt_retpair != retpair0);
+    if (st == HP_OK && b->trip) {                       /* as tr_finish installs it */
+        trace_trip_installed(dt_thread, b, p.pcs, p.lens, p.n, succ, &frame_k);
+        dt_stats.counted_traces++;
+    }
     if (mutated >= 0) dt_write_code(c, &env);
     if (st != HP_OK) {
         dt_fail_header(c, "trace_build refused the path");

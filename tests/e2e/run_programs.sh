@@ -78,6 +78,8 @@ case_builds() {
             echo "promote_alias_flags|-O0" ;;
         promote_eight)
             echo "promote_eight|-O0" ;;
+        trip_counts)
+            echo "trip_counts|-O0" ;;
         promote_readonly)
             echo "promote_readonly|-O0"
             echo "promote_readonly_O2|-O2" ;;
@@ -109,7 +111,7 @@ source_link_flags() {
     case $1 in
         libm_loop | sig_fpu_env | xfwd_doubles) echo "-lm" ;;
         dlopen | dl_reload) echo "-ldl" ;;
-        threads_* | sig_mask | sig_nested_flood | sig_altstack_nested | promo_thread | smc_* | sig_retarget | sig_return_race | xfwd_tso | jtable_thread) echo "-pthread" ;;
+        threads_* | sig_mask | sig_nested_flood | sig_altstack_nested | promo_thread | smc_* | sig_retarget | sig_return_race | xfwd_tso | jtable_thread | trip_counts) echo "-pthread" ;;
         retaddr) echo "-rdynamic -ldl" ;;
     esac
 }

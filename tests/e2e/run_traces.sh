@@ -117,6 +117,12 @@ program_check "jump tables fold, and changes to them flush" jtable_switch -O0 \
 program_check "promoted preheader fault: starts over unpromoted" promote_fault_exit -O2 \
   'd["opt_promote"] >= 1 and d["cache_flushes"] >= 1 and d["signals_delivered"] == 0'
 
+# Trip counts (traces/trace_trip.c): promotable loops run counted first, then are built
+# again promoted or, going round less than once an entry (fannkuch's count reset and
+# rotation), peeled; under a SIGPROF flood, a fork and a second thread, same output.
+program_check "loops counted, then peeled or promoted" trip_counts "-O0 -pthread" \
+  'd["trips_counted"] >= 4 and d["trips_peeled"] >= 1 and d["trips_promoted"] >= 1'
+
 # --perf-map: every fragment named in /tmp/perf-PID.map (hex start, hex size, name)
 "$H" run --perf-map -- /bin/sh -c 'echo $$; i=0; while [ $i -lt 2000 ]; do i=$((i+1)); done' >"$OUT/pm.txt" 2>&1
 pid=$(head -1 "$OUT/pm.txt") map=/tmp/perf-$(head -1 "$OUT/pm.txt").map

@@ -46,6 +46,24 @@ static void test_peeled_agree(void **s)
     assert_true(dt_stats.guard_exits > guards);          /* frame checks after a round */
 }
 
+/* The same with promotable loops built counted first (--trip: the loop unpromoted, with trip
+ * counters that here run out after 0..2 entries or 0..4 rounds and leave at the head). */
+static void test_counted_agree(void **s)
+{
+    (void)s;
+    dt_opts.max_failures = 3;
+    hp_rt.opts.trip = dt_opts.trip = 1;
+    uint64_t counted = dt_stats.counted_traces, trips = dt_stats.trip_exits;
+    uint64_t bad = dt_run_range(5000001, DT_UNIT_CASES / 3);
+    hp_rt.opts.trip = dt_opts.trip = 0;
+    fprintf(stderr, "difftest: %lu traces counted, %lu exits where the counters ran out\n",
+            (unsigned long)(dt_stats.counted_traces - counted), (unsigned long)(dt_stats.trip_exits - trips));
+    assert_int_equal(bad, 0);
+    assert_int_equal(dt_stats.errors, 0);
+    assert_true(dt_stats.counted_traces - counted > DT_UNIT_CASES / 60);
+    assert_true(dt_stats.trip_exits - trips > DT_UNIT_CASES / 30);
+}
+
 static void test_a_wrong_trace_is_caught(void **s)
 {
     (void)s;
@@ -67,6 +85,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_native_and_trace_agree),
         cmocka_unit_test(test_peeled_agree),
+        cmocka_unit_test(test_counted_agree),
         cmocka_unit_test(test_a_wrong_trace_is_caught),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
