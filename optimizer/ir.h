@@ -120,6 +120,8 @@ typedef struct {
                                    stack (retpair): flushed when a second thread starts */
     int no_promote;             /* no loop promotion: other threads may share memory, or a
                                    preheader of this head faulted (trace_emit.c) */
+    int threads;                /* other threads may run (hp_rt.multithreaded): what a pass
+                                   could rely on with one thread alone (retpair) is off */
     int no_fold;                /* no folding of app data (pass_jtable.c): other threads may
                                    change it unseen, madvise DONTFORK or io_uring was used
                                    (hp_rt.no_fold_data; trace_emit.c) */
@@ -129,8 +131,9 @@ typedef struct {
     int nsrc;
     int64_t frame_k;            /* rbp - rsp at the head when the path was recorded */
     int frame_k_ok;             /* frame_k is known (optimizer/frame.h) */
-    int peel;                   /* the first round of a promoted loop (trace_emit.c,
-                                   ir_emit_peeled): not promoted itself */
+    int unpromoted;             /* left unpromoted by choice (trace_emit.c): the first round
+                                   of a peeled loop (ir_emit_peeled), a counted loop
+                                   (ir_emit_counted), one its trip counts leave as it is */
     int promo_guard;            /* the preheader checks rbp - rsp == frame_k (the slots'
                                    addresses depend on it); if not, the head is promoted no
                                    more (an exit of kind LINK_PROMO) */

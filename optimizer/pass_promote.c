@@ -501,7 +501,7 @@ static int pr_costly(const ir_trace_t *t, const pr_slot_t *slots, int nslots)
 
 int opt_pass_promote(ir_trace_t *t)
 {
-    if (t->n < 2 || t->npromo || t->no_promote || t->peel) return 0;
+    if (t->n < 2 || t->npromo || t->no_promote || t->unpromoted) return 0;
     int round_end = -1;                  /* the last exit back to the head: the last one, or a
                                             branch whose other side was recorded (the loop's
                                             last round: NET's path of a short loop); what

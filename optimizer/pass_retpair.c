@@ -8,14 +8,14 @@
  * through gs, a 64-bit compare) at every inlined return otherwise.
  * Exactness: exact at every instruction (the lea stands at the ret's app pc, where the state
  * is the one before the ret; after it, the state at the return address).
- * Only with one thread (ir_trace_t.no_promote off): another thread could write the cell. */
+ * Only with one thread (ir_trace_t.threads off): another thread could write the cell. */
 #include "opt.h"
 #include "frame.h"
 #include "builder_int.h"
 
 int opt_pass_retpair(ir_trace_t *t)
 {
-    if (t->no_promote) return 0;
+    if (t->threads) return 0;
     fr_info_t f;
     if (fr_track(t, &f) != HP_OK) return 0;
     int changed = 0;

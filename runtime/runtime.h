@@ -210,7 +210,7 @@ _Static_assert(__builtin_offsetof(hp_thread_t, rip) == T_CTX_RIP, "layout");
        those checked with flags, IR_F_ALIAS_FL) */ \
     X(promote_alias_checks) X(promote_flag_checks) \
     /* loop traces counted before promoting (traces/trace_trip.c): how many, and what their \
-       counts chose: promoted, peeled (first round unpromoted), not promoted */ \
+       counts chose: promoted whole, peeled (the first round unpromoted), not promoted */ \
     X(trips_counted) X(trips_promoted) X(trips_peeled) X(trips_plain)
 
 typedef struct {

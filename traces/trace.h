@@ -71,8 +71,9 @@ void trace_cache_replace(hp_block_t *old, hp_block_t *b) HP_HIDDEN;
 
 /* trace_trip.c: loop trip counts before promotion. Modes of a head's loop trace:
  * TRIP_COUNT: not known yet (the trace is built counted, if a slot is free),
- * TRIP_PROMOTE: promoted whole, TRIP_PEEL: its first round unpromoted. */
-enum { TRIP_COUNT, TRIP_PROMOTE, TRIP_PEEL };
+ * TRIP_PROMOTE: promoted whole, TRIP_PEEL: its first round unpromoted, TRIP_PLAIN: not
+ * promoted. */
+enum { TRIP_COUNT, TRIP_PROMOTE, TRIP_PEEL, TRIP_PLAIN };
 /* trace_trip_mode: how a loop trace at head is built now (TRIP_PROMOTE when counting is
  * off, --no-trip, or the process has threads). */
 int trace_trip_mode(uint64_t head) HP_HIDDEN;

@@ -61,6 +61,8 @@ hp_status_t trace_build(const uint64_t *pcs, const uint32_t *lens, int n, uint64
     ir.frame_k = frame_k ? *frame_k : 0;
     st = ir_build_path(&ir, pcs, lens, n, why);
     ir.no_promote = hp_rt.multithreaded || trace_no_promote_at(pcs[0]);
+    ir.threads = hp_rt.multithreaded;
+    ir.unpromoted = trace_trip_mode(pcs[0]) == TRIP_PLAIN;   /* (retpair and the rest stay) */
     ir.no_fold = hp_rt.multithreaded || hp_rt.no_fold_data;
     if (st != HP_OK) goto done;
     opt_run(&ir);
@@ -75,8 +77,9 @@ hp_status_t trace_build(const uint64_t *pcs, const uint32_t *lens, int n, uint64
         first.succ = succ;
         first.frame_k_ok = ir.frame_k_ok;
         first.frame_k = ir.frame_k;
-        first.peel = 1;
+        first.unpromoted = 1;
         first.no_promote = ir.no_promote;
+        first.threads = ir.threads;
         first.no_fold = ir.no_fold;
         if (ir_build_path(&first, pcs, lens, n, &why_first) == HP_OK) {
             hp_stats_t stats = hp_rt.stats;      /* the passes count the trace once (one */
