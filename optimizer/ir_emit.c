@@ -666,7 +666,7 @@ hp_status_t ir_emit_counted(bb_ctx_t *c, const ir_trace_t *t, int slot, const ch
     uint8_t *field;                                      /* own: no map entries) */
     c->p = emit_jmp_rel32(c->p, &field);
     emit_set_rel32(field, (uint64_t)r.body);
-    return HP_OK;
+    return c->overflow ? HP_ERR_NOMEM : HP_OK;           /* (no room for its exit) */
 }
 
 hp_status_t ir_emit_peeled(bb_ctx_t *c, const ir_trace_t *first, const ir_trace_t *t, const char **why)

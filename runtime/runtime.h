@@ -210,8 +210,9 @@ _Static_assert(__builtin_offsetof(hp_thread_t, rip) == T_CTX_RIP, "layout");
        those checked with flags, IR_F_ALIAS_FL) */ \
     X(promote_alias_checks) X(promote_flag_checks) \
     /* loop traces counted before promoting (traces/trace_trip.c): how many, and what their \
-       counts chose: promoted whole, peeled (the first round unpromoted), not promoted */ \
-    X(trips_counted) X(trips_promoted) X(trips_peeled) X(trips_plain)
+       counts chose: promoted whole, peeled (the first round unpromoted), not promoted; \
+       counted traces kept because building them again failed (no room) */ \
+    X(trips_counted) X(trips_promoted) X(trips_peeled) X(trips_plain) X(trips_kept)
 
 typedef struct {
 #define HP_STAT_FIELD(n) uint64_t n;

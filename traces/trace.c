@@ -262,6 +262,7 @@ void trace_reset_heads(void)
 
 void trace_forget(uint64_t lo, uint64_t hi)
 {
+    trace_trip_forget(lo, hi);
     for (int h = 0; h < TR_HASH; h++) {
         for (tr_entry_t **pp = &tr_tab[h]; *pp;) {
             tr_entry_t *e = *pp;

@@ -13,11 +13,18 @@
  * head's trace again from the same recorded path, replacing the counted one.
  * Choice (rounds taken per entry r = rounds / entries): r >= TRIP_PROMOTE_MIN promoted
  * whole; below, peeled (the first round unpromoted, ir_emit_peeled: an entry that leaves
- * in it pays nothing, one that goes round still runs promoted rounds).
+ * in it pays nothing, one that goes round still runs promoted rounds), or, r < 1 /
+ * TRIP_PEEL_DIV, not promoted at all (ir_trace_t.unpromoted).
  * Invariants: counting happens only while the process has one thread (as promotion: a
  * second thread flushes counted traces with promoted ones, hp_rt.promoted); a slot belongs
- * to at most one live counted trace (tt_owner), and a flush of every trace frees them all
- * (trace_trip_reset), so a LINK_TRIP exit of a trace flushed meanwhile changes nothing.
+ * to at most one live counted trace (tt_owner) and counts in one thread's counters
+ * (tt_thread: a vfork child, whose own counters start at zero, decides nothing); a flush
+ * of every trace, or of the whole cache for changed code, frees them all (trace_trip_reset,
+ * trace_trip_forget), a trace taken out for changed code frees its slot when the slot is
+ * next wanted, so a LINK_TRIP exit of a trace flushed meanwhile changes nothing; and a
+ * thread that leaves through LINK_TRIP never does again on the same counters unless they
+ * are set anew (its counters of the slot go to ~0 first), so a counted trace that stays (a
+ * failed rebuild, another thread's counts) cannot hold it at its head.
  * Caller holds hp_rt.lock everywhere. */
 #include "trace.h"
 #include "block_table.h"
@@ -48,6 +55,7 @@ typedef struct tt_entry {
 
 static tt_entry_t *tt_tab[TT_HASH];
 static hp_block_t *tt_owner[T_TRIP_SLOTS];
+static hp_thread_t *tt_thread[T_TRIP_SLOTS];   /* the thread whose counters count it */
 
 static tt_entry_t *tt_get(uint64_t head, int create)
 {
@@ -82,7 +90,9 @@ int trace_trip_mode(uint64_t head)
 int trace_trip_alloc(void)
 {
     for (int s = 0; s < T_TRIP_SLOTS; s++)
-        if (!tt_owner[s]) {
+        if (!tt_owner[s] || (tt_owner[s] != (hp_block_t *)1 && tt_owner[s]->invalid)) {
+            /* (free, or its trace taken out of the tables by a change of code: flush.c
+               keeps its record until a whole flush, which frees every slot first) */
             tt_owner[s] = (hp_block_t *)1;             /* taken until installed or freed */
             return s;
         }
@@ -112,9 +122,11 @@ void trace_trip_installed(hp_thread_t *t, hp_block_t *b, const uint64_t *pcs, co
     if (!e || !e->pcs || !e->lens) {                   /* never decided: runs counted, */
         if (e) tt_free_path(e);                        /* its counters never run out */
         tt_owner[s] = b;
+        tt_thread[s] = t;
         t->trip[s][0] = t->trip[s][1] = ~0ull;
         return;
     }
+    tt_thread[s] = t;
     hp_memcpy(e->pcs, pcs, sizeof(*pcs) * (size_t)n);
     hp_memcpy(e->lens, lens, sizeof(*lens) * (size_t)n);
     e->n = n;
@@ -154,8 +166,15 @@ void trace_trip_done(hp_thread_t *t, const hp_link_t *l)
 {
     hp_block_t *old = l->from;
     int s = old->trip - 1;
-    if (s < 0 || s >= T_TRIP_SLOTS || tt_owner[s] != old) return;   /* flushed meanwhile */
+    if (s < 0 || s >= T_TRIP_SLOTS) return;
+    /* whatever follows, t's counters of this slot run out no more: a counted trace left in
+       place (a failed rebuild, counts that are not t's) must let t through, or t would
+       leave at its head again and again */
     uint64_t entries = TRIP_ENTRIES - t->trip[s][0], rounds = TRIP_ROUNDS - t->trip[s][1];
+    t->trip[s][0] = t->trip[s][1] = ~0ull;
+    if (tt_owner[s] != old || tt_thread[s] != t) return;   /* flushed meanwhile, or another
+                                                              thread's (a vfork child: its
+                                                              own counters, all zero) */
     tt_entry_t *e = tt_get(old->app_pc, 0);
     if (!e || !e->pcs) return;
     int mode = tt_choose(entries, rounds);
@@ -175,8 +194,8 @@ void trace_trip_done(hp_thread_t *t, const hp_link_t *l)
     hp_status_t st = trace_build(e->pcs, e->lens, e->n, e->succ, e->has_k ? &e->k : 0, &b, &why);
     hp_simd_restore(t);
     tt_free_path(e);
-    if (st != HP_OK) {                                 /* keep the counted trace, counting */
-        t->trip[s][0] = t->trip[s][1] = ~0ull;         /* no more */
+    if (st != HP_OK) {                                 /* the counted trace stays */
+        hp_rt.stats.trips_kept++;
         hp_note("loop trip count: building the trace again failed:", why, old->app_pc);
         return;
     }
@@ -192,4 +211,20 @@ void trace_trip_reset(void)
     for (int s = 0; s < T_TRIP_SLOTS; s++) tt_owner[s] = 0;
     for (int h = 0; h < TT_HASH; h++)
         for (tt_entry_t *e = tt_tab[h]; e; e = e->next) tt_free_path(e);
+}
+
+void trace_trip_forget(uint64_t lo, uint64_t hi)
+{
+    if (lo == 0 && hi == ~0ull) trace_trip_reset();   /* (a whole flush frees the blocks) */
+    for (int h = 0; h < TT_HASH; h++)
+        for (tt_entry_t **pp = &tt_tab[h]; *pp;) {
+            tt_entry_t *e = *pp;
+            if (e->head >= lo && e->head < hi) {
+                *pp = e->next;
+                tt_free_path(e);
+                heap_free(e);
+            } else {
+                pp = &e->next;
+            }
+        }
 }

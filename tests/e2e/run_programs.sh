@@ -78,8 +78,8 @@ case_builds() {
             echo "promote_alias_flags|-O0" ;;
         promote_eight)
             echo "promote_eight|-O0" ;;
-        trip_counts)
-            echo "trip_counts|-O0" ;;
+        trip_counts | trip_vfork | trip_rebuild_vfork | trip_signals | trip_flushes)
+            echo "$src|-O0" ;;
         promote_readonly)
             echo "promote_readonly|-O0"
             echo "promote_readonly_O2|-O2" ;;
