@@ -131,6 +131,9 @@ typedef struct hp_thread {
     uint8_t promo_x[8][16];          /* the same for xmm registers (promo entry i: promo_x[i]) */
     uint64_t trip[T_TRIP_SLOTS][2];  /* counted loop traces: entries and rounds left */
     /* not reached from the cache */
+    uint64_t serial;                 /* threads.c: unique per thread state handed out (a state
+                                        reused for a new thread gets a new one; a fork child
+                                        keeps its parent's, with its copy of the counters) */
     uint8_t *rt_stack_base;
     int tid;
     int detached;

@@ -75,6 +75,7 @@ hp_thread_t *threads_new(void)
     if (ibl_init(t) != HP_OK) return 0;
     th_live_count++;
     hp_rt.stats.threads_seen++;
+    t->serial = hp_rt.stats.threads_seen;    /* (caller holds the lock, or is the only one) */
     return t;
 }
 
@@ -104,6 +105,11 @@ void threads_in_fork_child(hp_thread_t *self)
     th_live_count = 1;
     for (hp_thread_t *t = th_all; t; t = t->next)
         if (t != self) t->state = TH_FREE;
+}
+
+void threads_trip_out(int s)
+{
+    for (hp_thread_t *t = th_all; t; t = t->next) t->trip[s][0] = t->trip[s][1] = 0;
 }
 
 uint64_t threads_ibl_count(void)

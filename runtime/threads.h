@@ -28,6 +28,11 @@ void threads_in_fork_child(hp_thread_t *t) HP_HIDDEN;
  * handler: the registry is only ever prepended to. */
 void threads_signal_others(hp_thread_t *self, int sig) HP_HIDDEN;
 
+/* threads_trip_out: every thread state's counters of trip slot s (traces/trace_trip.c) run
+ * out at once: a thread that enters the slot's new counted trace with counters that are not
+ * for it leaves at once and takes the counting over. Caller holds the lock. */
+void threads_trip_out(int s) HP_HIDDEN;
+
 /* threads_ibl_count: indirect lookups that hit in the cache, summed over all threads. */
 uint64_t threads_ibl_count(void) HP_HIDDEN;
 

@@ -18,7 +18,8 @@
  * Invariants: counting happens only while the process has one thread (as promotion: a
  * second thread flushes counted traces with promoted ones, hp_rt.promoted); a slot belongs
  * to at most one live counted trace (tt_owner) and counts in one thread's counters
- * (tt_thread: a vfork child, whose own counters start at zero, decides nothing); a flush
+ * (tt_thread: a vfork child, whose own counters start at zero, decides nothing — it takes
+ * the counting over and starts from the beginning, as the parent does after it); a flush
  * of every trace, or of the whole cache for changed code, frees them all (trace_trip_reset,
  * trace_trip_forget), a trace taken out for changed code frees its slot when the slot is
  * next wanted, so a LINK_TRIP exit of a trace flushed meanwhile changes nothing; and a
@@ -31,6 +32,7 @@
 #include "fmt.h"
 #include "heap.h"
 #include "ibl.h"
+#include "threads.h"
 
 #define TRIP_ENTRIES 64          /* entries counted before deciding */
 #define TRIP_ROUNDS 1024         /* ... or rounds (a loop entered rarely, going round long) */
@@ -55,7 +57,10 @@ typedef struct tt_entry {
 
 static tt_entry_t *tt_tab[TT_HASH];
 static hp_block_t *tt_owner[T_TRIP_SLOTS];
-static hp_thread_t *tt_thread[T_TRIP_SLOTS];   /* the thread whose counters count it */
+static uint64_t tt_thread[T_TRIP_SLOTS];   /* hp_thread_t.serial of the thread whose
+                                              counters count it (a state reused for another
+                                              thread comes with another serial, zeroed
+                                              counters: a vfork child after another) */
 
 static tt_entry_t *tt_get(uint64_t head, int create)
 {
@@ -91,8 +96,9 @@ int trace_trip_alloc(void)
 {
     for (int s = 0; s < T_TRIP_SLOTS; s++)
         if (!tt_owner[s] || (tt_owner[s] != (hp_block_t *)1 && tt_owner[s]->invalid)) {
-            /* (free, or its trace taken out of the tables by a change of code: flush.c
-               keeps its record until a whole flush, which frees every slot first) */
+            /* (free, or its trace taken out of the tables by a change of code: its record
+               stays until a flush of every trace or of the cache, which frees every slot
+               first) */
             tt_owner[s] = (hp_block_t *)1;             /* taken until installed or freed */
             return s;
         }
@@ -109,7 +115,7 @@ void trace_trip_installed(hp_thread_t *t, hp_block_t *b, const uint64_t *pcs, co
 {
     if (!b->trip) return;
     int s = b->trip - 1;
-    if (b->invalid) {                                  /* unreachable (tr_install) */
+    if (b->invalid || btab_lookup(b->app_pc) != b) {   /* unreachable (tr_install) */
         trace_trip_free(s);
         return;
     }
@@ -122,11 +128,12 @@ void trace_trip_installed(hp_thread_t *t, hp_block_t *b, const uint64_t *pcs, co
     if (!e || !e->pcs || !e->lens) {                   /* never decided: runs counted, */
         if (e) tt_free_path(e);                        /* its counters never run out */
         tt_owner[s] = b;
-        tt_thread[s] = t;
+        tt_thread[s] = t->serial;
         t->trip[s][0] = t->trip[s][1] = ~0ull;
         return;
     }
-    tt_thread[s] = t;
+    tt_thread[s] = t->serial;
+    threads_trip_out(s);                               /* (others' counters: not for it) */
     hp_memcpy(e->pcs, pcs, sizeof(*pcs) * (size_t)n);
     hp_memcpy(e->lens, lens, sizeof(*lens) * (size_t)n);
     e->n = n;
@@ -172,11 +179,15 @@ void trace_trip_done(hp_thread_t *t, const hp_link_t *l)
        leave at its head again and again */
     uint64_t entries = TRIP_ENTRIES - t->trip[s][0], rounds = TRIP_ROUNDS - t->trip[s][1];
     t->trip[s][0] = t->trip[s][1] = ~0ull;
-    if (tt_owner[s] != old || tt_thread[s] != t) return;   /* flushed meanwhile, or another
-                                                              thread's (a vfork child: its
-                                                              own counters, all zero) */
+    if (tt_owner[s] != old) return;                    /* flushed meanwhile */
     tt_entry_t *e = tt_get(old->app_pc, 0);
     if (!e || !e->pcs) return;
+    if (tt_thread[s] != t->serial) {                   /* counted so far in another thread's */
+        tt_thread[s] = t->serial;                      /* counters (a vfork child's, or the */
+        t->trip[s][0] = TRIP_ENTRIES;                  /* parent's after one): t counts from */
+        t->trip[s][1] = TRIP_ROUNDS;                   /* here, its own counters (all zero */
+        return;                                        /* in a new thread) decide nothing */
+    }
     int mode = tt_choose(entries, rounds);
     e->mode = mode;
     tt_note(old->app_pc, entries, rounds, mode);
