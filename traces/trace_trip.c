@@ -18,8 +18,10 @@
  * Invariants: counting happens only while the process has one thread (as promotion: a
  * second thread flushes counted traces with promoted ones, hp_rt.promoted); a slot belongs
  * to at most one live counted trace (tt_owner) and counts in one thread's counters
- * (tt_thread: a vfork child, whose own counters start at zero, decides nothing — it takes
- * the counting over and starts from the beginning, as the parent does after it); a flush
+ * (tt_thread, a thread state's serial: installing the trace makes every other state's
+ * counters of the slot run out, and a thread leaving on counts not its own — a vfork
+ * child's, all zero, or the parent's after one — takes the counting over from the start
+ * instead of deciding); a flush
  * of every trace, or of the whole cache for changed code, frees them all (trace_trip_reset,
  * trace_trip_forget), a trace taken out for changed code frees its slot when the slot is
  * next wanted, so a LINK_TRIP exit of a trace flushed meanwhile changes nothing; and a
