@@ -16,6 +16,7 @@
 enum { TH_LIVE = 1, TH_ZOMBIE = 2, TH_FREE = 3 };
 
 static hp_thread_t *th_all;
+static uint64_t th_serial;             /* hp_thread_t.serial of the last state handed out */
 static int th_live_count;
 
 static int th_gone(const hp_thread_t *t)
@@ -75,7 +76,7 @@ hp_thread_t *threads_new(void)
     if (ibl_init(t) != HP_OK) return 0;
     th_live_count++;
     hp_rt.stats.threads_seen++;
-    t->serial = hp_rt.stats.threads_seen;    /* (caller holds the lock, or is the only one) */
+    t->serial = ++th_serial;                 /* (caller holds the lock, or is the only one) */
     return t;
 }
 
