@@ -498,20 +498,21 @@ static int ie_xl_kind(const ir_insn_t *i)
     }
 }
 
-/* Where a loop trace goes round to: its body (after the preheader), or, for the first round
- * of a peeled promoted loop (ir_emit_peeled), the promoted copy's preheader, not emitted
- * yet: the jumps' fields wait in fwd. */
+/* Where a loop trace goes round to: its body (after the preheader), or (defer) somewhere
+ * emitted later: for the first round of a peeled promoted loop (ir_emit_peeled) the
+ * promoted copy's preheader, for a counted loop (ir_emit_counted) its round counter; the
+ * jumps' fields wait in fwd. */
 #define IE_MAX_ROUND 64
 typedef struct {
     uint8_t *body;
-    int peel;
+    int defer;
     uint8_t *fwd[IE_MAX_ROUND];
     int nfwd;
 } ie_round_t;
 
 static void ie_goes_round(bb_ctx_t *c, ie_round_t *r, uint8_t *field)
 {
-    if (!r->peel) { emit_set_rel32(field, (uint64_t)r->body); return; }
+    if (!r->defer) { emit_set_rel32(field, (uint64_t)r->body); return; }
     if (r->nfwd == IE_MAX_ROUND) { c->overflow = 1; return; }
     r->fwd[r->nfwd++] = field;
 }
@@ -525,13 +526,13 @@ static hp_status_t ie_trace(bb_ctx_t *c, const ir_trace_t *t, ie_round_t *r, con
         body = c->p;
     }
     c->loops = ir_is_loop(t);
-    int round = c->loops && !r->peel ? ie_loop_bytes(t) : 1000;
+    int round = c->loops && !r->defer ? ie_loop_bytes(t) : 1000;
     if (round <= 64 && ((uint64_t)c->p & 63) + (uint64_t)round > 64) {
         c->p = ie_align(c->p, 64);          /* a short loop in one cache line (ie_align) */
         body = c->p;
     }
     r->body = body;
-    int round_jumps = t->npromo || r->peel; /* going round stays in the fragment */
+    int round_jumps = t->npromo || r->defer; /* going round stays in the fragment */
     for (int k = 0; k < t->n; k++) {
         const ir_insn_t *i = &t->insn[k];
         uint8_t *field;
@@ -617,7 +618,7 @@ static hp_status_t ie_trace(bb_ctx_t *c, const ir_trace_t *t, ie_round_t *r, con
 hp_status_t ir_emit(bb_ctx_t *c, const ir_trace_t *t, const char **why)
 {
     ie_round_t r;
-    r.peel = 0;
+    r.defer = 0;
     r.nfwd = 0;
     return ie_trace(c, t, &r, why);
 }
@@ -652,7 +653,7 @@ static void ie_count(bb_ctx_t *c, const ir_trace_t *t, uint32_t off)
 hp_status_t ir_emit_counted(bb_ctx_t *c, const ir_trace_t *t, int slot, const char **why)
 {
     ie_round_t r;
-    r.peel = 1;                                          /* ways round wait in r.fwd */
+    r.defer = 1;                                         /* ways round wait in r.fwd */
     r.nfwd = 0;
     if (t->npromo || slot < 0 || slot >= T_TRIP_SLOTS) { *why = "not a counted loop"; return HP_ERR_UNSUPPORTED; }
     uint32_t entries = T_TRIP + 16 * (uint32_t)slot, rounds = entries + 8;
@@ -672,7 +673,7 @@ hp_status_t ir_emit_counted(bb_ctx_t *c, const ir_trace_t *t, int slot, const ch
 hp_status_t ir_emit_peeled(bb_ctx_t *c, const ir_trace_t *first, const ir_trace_t *t, const char **why)
 {
     ie_round_t r;
-    r.peel = 1;
+    r.defer = 1;
     r.nfwd = 0;
     if (first->npromo || !t->npromo || first->head != t->head) { *why = "not a peeled loop"; return HP_ERR_UNSUPPORTED; }
     CHECK(ie_trace(c, first, &r, why));                  /* its own out-of-line code too */

@@ -145,7 +145,7 @@ void hp_dispatch(hp_thread_t *t)
         l = 0;
     }
     if (trip) {                            /* a counted loop's counters ran out: its trace */
-        if (!promo_head) trace_trip_done(t, trip);   /* is built again (trace_trip.c) */
+        trace_trip_done(t, trip);          /* is built again (trace_trip.c) */
         l = 0;
     }
     hp_block_t *b = trace_dispatch(t, l, pc);

@@ -20,7 +20,7 @@
  * Invariants: a thread records at most one trace at a time; a trace replaces its head's
  * block in the block table and the lookup table, and links into the old block are undone
  * so they find the trace. */
-#include "trace.h"
+#include "trace_int.h"
 #include "block_table.h"
 #include "builder.h"
 #include "flush.h"
@@ -31,14 +31,6 @@
 #define TR_HASH 32768           /* buckets of head counters (a chain walk per dispatch) */
 #define TR_TAIL_BLOCKS 6         /* --trace-dispatch: blocks past an end, to an indirect branch */
 #define TR_TAIL_INSNS 16         /*   each at most this long (-O0 dispatch blocks: ~12) */
-
-typedef struct tr_entry {
-    uint64_t pc;
-    int32_t count;               /* executions of this head; -1: no trace can be made */
-    int no_promote;              /* a promoted preheader faulted here (kept across flushes) */
-    hp_block_t *copy;            /* private copy of the block at pc, for recording */
-    struct tr_entry *next;
-} tr_entry_t;
 
 static tr_entry_t *tr_tab[TR_HASH];
 static int tr_threshold_shift;      /* the threshold doubles on each full-cache flush */
@@ -56,6 +48,11 @@ static tr_entry_t *tr_get(uint64_t pc, int create)
     e->next = tr_tab[h];
     tr_tab[h] = e;
     return e;
+}
+
+tr_entry_t *trace_head(uint64_t pc, int create)
+{
+    return tr_get(pc, create);
 }
 
 int trace_is_head_exit(const hp_link_t *l, uint64_t pc, const hp_block_t *to)
@@ -257,12 +254,16 @@ void trace_raise_threshold(void)
 void trace_reset_heads(void)
 {
     for (int h = 0; h < TR_HASH; h++)
-        for (tr_entry_t *e = tr_tab[h]; e; e = e->next) e->count = 0;
+        for (tr_entry_t *e = tr_tab[h]; e; e = e->next) {
+            e->count = 0;
+            heap_free(e->trip_path);            /* (its counted trace was flushed too) */
+            e->trip_path = 0;
+        }
 }
 
 void trace_forget(uint64_t lo, uint64_t hi)
 {
-    trace_trip_forget(lo, hi);
+    if (lo == 0 && hi == ~0ull) trace_trip_reset();   /* (a whole flush frees the blocks) */
     for (int h = 0; h < TR_HASH; h++) {
         for (tr_entry_t **pp = &tr_tab[h]; *pp;) {
             tr_entry_t *e = *pp;
@@ -270,6 +271,7 @@ void trace_forget(uint64_t lo, uint64_t hi)
                         (e->copy && e->copy->app_pc < hi && e->copy->app_end > lo);
             if (stale) {                          /* copies stay in the cache, unreachable */
                 *pp = e->next;
+                heap_free(e->trip_path);
                 heap_free(e);
             } else {
                 pp = &e->next;

@@ -88,10 +88,9 @@ void trace_trip_installed(hp_thread_t *t, hp_block_t *b, const uint64_t *pcs, co
 /* trace_trip_done: counted trace l->from left through its LINK_TRIP exit l (its counters
  * ran out): decide its head's mode and build its trace again, replacing it. */
 void trace_trip_done(hp_thread_t *t, const hp_link_t *l) HP_HIDDEN;
-/* trace_trip_reset: every trace was flushed: every counter slot is free again. */
+/* trace_trip_reset: every trace was flushed (trace_cache_flush), or the whole cache for
+ * changed code (trace_forget): every counter slot is free again. The heads' kept paths go
+ * with their entries' reset (trace_reset_heads) or removal (trace_forget). */
 void trace_trip_reset(void) HP_HIDDEN;
-/* trace_trip_forget: code in [lo, hi) changed: heads there are counted again (everything,
- * every slot freed, when lo == 0 and hi == ~0: the blocks themselves are gone). */
-void trace_trip_forget(uint64_t lo, uint64_t hi) HP_HIDDEN;
 
 #endif

@@ -58,19 +58,25 @@ static void tc_unlink_out(hp_block_t *b)
     }
 }
 
-/* tc_drop: one flushed trace: out of the lookup, nothing jumps in, its links leave the
- * lists of the blocks they lead to. */
-static void tc_drop(hp_block_t *b)
+/* tc_take_out: trace b out of the lookup tables, nothing jumps in, its links leave the
+ * lists of the blocks they lead to (the block table is the caller's). */
+static void tc_take_out(hp_block_t *b)
 {
     b->invalid = 1;
+    ibl_remove(b->app_pc, (uint64_t)b->cache_pc);
+    flush_unlink_incoming(b);
+    tc_unlink_out(b);
+}
+
+/* tc_drop: one flushed trace: taken out; its head's block comes back (after the flush). */
+static void tc_drop(hp_block_t *b)
+{
     if (b->supersedes && !b->supersedes->invalid) {    /* its head's block comes back */
         b->supersedes->supersedes = tc_restore;        /* (a block's own field is free) */
         tc_restore = b->supersedes;
     }
     b->supersedes = 0;
-    ibl_remove(b->app_pc, (uint64_t)b->cache_pc);
-    flush_unlink_incoming(b);
-    tc_unlink_out(b);
+    tc_take_out(b);
 }
 
 /* tc_release: a retired trace's records, once no thread can be inside it (a trace taken
@@ -123,10 +129,7 @@ void trace_cache_replace(hp_block_t *old, hp_block_t *b)
     btab_replace(old, b);
     b->supersedes = old->supersedes;
     old->supersedes = 0;
-    old->invalid = 1;
-    ibl_remove(old->app_pc, (uint64_t)old->cache_pc);
-    flush_unlink_incoming(old);
-    tc_unlink_out(old);
+    tc_take_out(old);
     hp_rt.stats.traces_built++;
 }
 

@@ -46,7 +46,7 @@ hp_status_t trace_build(const uint64_t *pcs, const uint32_t *lens, int n, uint64
     bb_exit_t *exits = heap_alloc(sizeof(*exits) * TR_EXITS);
     hp_xl_t *xl = heap_alloc(sizeof(*xl) * (size_t)(2 * cap + 4));   /* (two copies: --peel) */
     ir_trace_t ir, first;                    /* first: the loop without promotion */
-    int have_first = 0, mode = TRIP_PROMOTE, slot = -1, counted = 0;
+    int have_first = 0, mode = trace_trip_mode(pcs[0]), slot = -1, counted = 0;
     first.insn = 0;
     hp_status_t st = HP_ERR_NOMEM;
     *why = "out of memory";
@@ -62,7 +62,7 @@ hp_status_t trace_build(const uint64_t *pcs, const uint32_t *lens, int n, uint64
     st = ir_build_path(&ir, pcs, lens, n, why);
     ir.no_promote = hp_rt.multithreaded || trace_no_promote_at(pcs[0]);
     ir.threads = hp_rt.multithreaded;
-    ir.unpromoted = trace_trip_mode(pcs[0]) == TRIP_PLAIN;   /* (retpair and the rest stay) */
+    ir.unpromoted = mode == TRIP_PLAIN;      /* (retpair and the rest stay) */
     ir.no_fold = hp_rt.multithreaded || hp_rt.no_fold_data;
     if (st != HP_OK) goto done;
     opt_run(&ir);
@@ -70,7 +70,7 @@ hp_status_t trace_build(const uint64_t *pcs, const uint32_t *lens, int n, uint64
        peeled (ir_emit_peeled) or whole; the counted and the peeled need the same path
        optimized by the same passes without promotion. Without it (no memory, a failed
        build) the loop is emitted whole as before */
-    if (ir.npromo) mode = trace_trip_mode(pcs[0]);
+    if (!ir.npromo) mode = TRIP_PROMOTE;     /* (nothing to choose) */
     if (mode == TRIP_COUNT && (slot = trace_trip_alloc()) < 0) mode = TRIP_PROMOTE;
     if (ir.npromo && (mode != TRIP_PROMOTE || hp_rt.opts.peel) && ir_init(&first, cap) == HP_OK) {
         const char *why_first;

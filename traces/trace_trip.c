@@ -9,8 +9,9 @@
  * counter before its body and a round counter on its ways round, both counting down
  * flag-free in the thread (t->trip[slot], T_TRIP). When either runs out the trace leaves
  * at its head through a LINK_TRIP exit; the dispatcher calls trace_trip_done, which decides
- * from the counts (trace_trip_mode says it from then on, across flushes) and builds the
- * head's trace again from the same recorded path, replacing the counted one.
+ * from the counts (the head's entry keeps it: trace_trip_mode says it from then on, across
+ * flushes) and builds the head's trace again from the same recorded path, replacing the
+ * counted one.
  * Choice (rounds taken per entry r = rounds / entries): r >= TRIP_PROMOTE_MIN promoted
  * whole; below, peeled (the first round unpromoted, ir_emit_peeled: an entry that leaves
  * in it pays nothing, one that goes round still runs promoted rounds), or, r < 1 /
@@ -21,15 +22,15 @@
  * (tt_thread, a thread state's serial: installing the trace makes every other state's
  * counters of the slot run out, and a thread leaving on counts not its own — a vfork
  * child's, all zero, or the parent's after one — takes the counting over from the start
- * instead of deciding); a flush
- * of every trace, or of the whole cache for changed code, frees them all (trace_trip_reset,
- * trace_trip_forget), a trace taken out for changed code frees its slot when the slot is
- * next wanted, so a LINK_TRIP exit of a trace flushed meanwhile changes nothing; and a
+ * instead of deciding); a flush of every trace, or of the whole cache for changed code,
+ * frees them all (trace_trip_reset; a head's decision and kept path live in its entry,
+ * traces/trace_int.h, and go where the code changes: trace_forget), a trace taken out for
+ * changed code frees its slot when the slot is next wanted, so a LINK_TRIP exit of a trace flushed meanwhile changes nothing; and a
  * thread that leaves through LINK_TRIP never does again on the same counters unless they
  * are set anew (its counters of the slot go to ~0 first), so a counted trace that stays (a
  * failed rebuild, another thread's counts) cannot hold it at its head.
  * Caller holds hp_rt.lock everywhere. */
-#include "trace.h"
+#include "trace_int.h"
 #include "block_table.h"
 #include "fmt.h"
 #include "heap.h"
@@ -43,54 +44,17 @@
                                     the loop is not promoted: a peeled trace is twice as
                                     long, virtcall.O0 0.62 -> 0.68 of native with loops that
                                     never went round peeled) */
-#define TT_HASH 1024
 
-typedef struct tt_entry {
-    uint64_t head;
-    int mode;                    /* TRIP_* */
-    uint64_t *pcs;               /* the counted trace's recorded path (until decided) */
-    uint32_t *lens;
-    int n;
-    uint64_t succ;
-    int64_t k;
-    int has_k;
-    struct tt_entry *next;
-} tt_entry_t;
-
-static tt_entry_t *tt_tab[TT_HASH];
 static hp_block_t *tt_owner[T_TRIP_SLOTS];
 static uint64_t tt_thread[T_TRIP_SLOTS];   /* hp_thread_t.serial of the thread whose
                                               counters count it (a state reused for another
                                               thread comes with another serial, zeroed
                                               counters: a vfork child after another) */
 
-static tt_entry_t *tt_get(uint64_t head, int create)
-{
-    uint64_t h = (head * 0x9E3779B97F4A7C15ull) >> 54;   /* 10 bits: TT_HASH */
-    for (tt_entry_t *e = tt_tab[h]; e; e = e->next)
-        if (e->head == head) return e;
-    if (!create) return 0;
-    tt_entry_t *e = heap_alloc(sizeof(*e));
-    if (!e) return 0;
-    e->head = head;
-    e->next = tt_tab[h];
-    tt_tab[h] = e;
-    return e;
-}
-
-static void tt_free_path(tt_entry_t *e)
-{
-    heap_free(e->pcs);
-    heap_free(e->lens);
-    e->pcs = 0;
-    e->lens = 0;
-    e->n = 0;
-}
-
 int trace_trip_mode(uint64_t head)
 {
-    tt_entry_t *e = tt_get(head, 0);
-    if (e && e->mode != TRIP_COUNT) return e->mode;
+    tr_entry_t *e = trace_head(head, 0);
+    if (e && e->trip != TRIP_COUNT) return e->trip;
     return hp_rt.opts.trip && !hp_rt.multithreaded ? TRIP_COUNT : TRIP_PROMOTE;
 }
 
@@ -112,6 +76,23 @@ void trace_trip_free(int slot)
     if (slot >= 0 && slot < T_TRIP_SLOTS) tt_owner[slot] = 0;
 }
 
+/* tt_keep: a copy of the path pcs/lens[0..n) in one allocation, or NULL. */
+static tr_path_t *tt_keep(const uint64_t *pcs, const uint32_t *lens, int n, uint64_t succ,
+                          const int64_t *frame_k)
+{
+    tr_path_t *p = heap_alloc(sizeof(*p) + (sizeof(*pcs) + sizeof(*lens)) * (size_t)n);
+    if (!p) return 0;
+    p->n = n;
+    p->succ = succ;
+    p->has_k = frame_k != 0;
+    p->k = frame_k ? *frame_k : 0;
+    p->pcs = (uint64_t *)(p + 1);
+    p->lens = (uint32_t *)(p->pcs + n);
+    hp_memcpy(p->pcs, pcs, sizeof(*pcs) * (size_t)n);
+    hp_memcpy(p->lens, lens, sizeof(*lens) * (size_t)n);
+    return p;
+}
+
 void trace_trip_installed(hp_thread_t *t, hp_block_t *b, const uint64_t *pcs, const uint32_t *lens,
                           int n, uint64_t succ, const int64_t *frame_k)
 {
@@ -121,29 +102,19 @@ void trace_trip_installed(hp_thread_t *t, hp_block_t *b, const uint64_t *pcs, co
         trace_trip_free(s);
         return;
     }
-    tt_entry_t *e = tt_get(b->app_pc, 1);
+    tr_entry_t *e = trace_head(b->app_pc, 1);
+    tt_owner[s] = b;
+    tt_thread[s] = t->serial;
     if (e) {
-        tt_free_path(e);
-        e->pcs = heap_alloc(sizeof(*e->pcs) * (size_t)n);
-        e->lens = heap_alloc(sizeof(*e->lens) * (size_t)n);
+        heap_free(e->trip_path);
+        e->trip_path = tt_keep(pcs, lens, n, succ, frame_k);
     }
-    if (!e || !e->pcs || !e->lens) {                   /* never decided: runs counted, */
-        if (e) tt_free_path(e);                        /* its counters never run out */
-        tt_owner[s] = b;
-        tt_thread[s] = t->serial;
-        t->trip[s][0] = t->trip[s][1] = ~0ull;
+    if (!e || !e->trip_path) {                         /* never decided: runs counted, */
+        t->trip[s][0] = t->trip[s][1] = ~0ull;         /* its counters never run out */
         return;
     }
-    tt_thread[s] = t->serial;
     threads_trip_out(s);                               /* (others' counters: not for it) */
-    hp_memcpy(e->pcs, pcs, sizeof(*pcs) * (size_t)n);
-    hp_memcpy(e->lens, lens, sizeof(*lens) * (size_t)n);
-    e->n = n;
-    e->succ = succ;
-    e->has_k = frame_k != 0;
-    e->k = frame_k ? *frame_k : 0;
-    e->mode = TRIP_COUNT;
-    tt_owner[s] = b;
+    e->trip = TRIP_COUNT;
     t->trip[s][0] = TRIP_ENTRIES;
     t->trip[s][1] = TRIP_ROUNDS;
     hp_rt.stats.trips_counted++;
@@ -182,8 +153,8 @@ void trace_trip_done(hp_thread_t *t, const hp_link_t *l)
     uint64_t entries = TRIP_ENTRIES - t->trip[s][0], rounds = TRIP_ROUNDS - t->trip[s][1];
     t->trip[s][0] = t->trip[s][1] = ~0ull;
     if (tt_owner[s] != old) return;                    /* flushed meanwhile */
-    tt_entry_t *e = tt_get(old->app_pc, 0);
-    if (!e || !e->pcs) return;
+    tr_entry_t *e = trace_head(old->app_pc, 0);
+    if (!e || !e->trip_path) return;
     if (tt_thread[s] != t->serial) {                   /* counted so far in another thread's */
         tt_thread[s] = t->serial;                      /* counters (a vfork child's, or the */
         t->trip[s][0] = TRIP_ENTRIES;                  /* parent's after one): t counts from */
@@ -191,22 +162,21 @@ void trace_trip_done(hp_thread_t *t, const hp_link_t *l)
         return;                                        /* in a new thread) decide nothing */
     }
     int mode = tt_choose(entries, rounds);
-    e->mode = mode;
+    e->trip = mode;
     tt_note(old->app_pc, entries, rounds, mode);
     if (mode == TRIP_PROMOTE) hp_rt.stats.trips_promoted++;
     else if (mode == TRIP_PEEL) hp_rt.stats.trips_peeled++;
     else hp_rt.stats.trips_plain++;
-    trace_cache_before_build(t);                       /* (may flush every trace) */
-    if (old->invalid || btab_lookup(old->app_pc) != old || tt_owner[s] != old) {
-        tt_free_path(e);
-        return;
-    }
+    trace_cache_before_build(t);                       /* (may flush every trace, and */
+    if (old->invalid || btab_lookup(old->app_pc) != old || tt_owner[s] != old) return;   /* the path) */
+    tr_path_t *p = e->trip_path;
+    e->trip_path = 0;
     hp_block_t *b;
     const char *why = "";
     hp_simd_save(t);
-    hp_status_t st = trace_build(e->pcs, e->lens, e->n, e->succ, e->has_k ? &e->k : 0, &b, &why);
+    hp_status_t st = trace_build(p->pcs, p->lens, p->n, p->succ, p->has_k ? &p->k : 0, &b, &why);
     hp_simd_restore(t);
-    tt_free_path(e);
+    heap_free(p);
     if (st != HP_OK) {                                 /* the counted trace stays */
         hp_rt.stats.trips_kept++;
         hp_note("loop trip count: building the trace again failed:", why, old->app_pc);
@@ -222,22 +192,4 @@ void trace_trip_done(hp_thread_t *t, const hp_link_t *l)
 void trace_trip_reset(void)
 {
     for (int s = 0; s < T_TRIP_SLOTS; s++) tt_owner[s] = 0;
-    for (int h = 0; h < TT_HASH; h++)
-        for (tt_entry_t *e = tt_tab[h]; e; e = e->next) tt_free_path(e);
-}
-
-void trace_trip_forget(uint64_t lo, uint64_t hi)
-{
-    if (lo == 0 && hi == ~0ull) trace_trip_reset();   /* (a whole flush frees the blocks) */
-    for (int h = 0; h < TT_HASH; h++)
-        for (tt_entry_t **pp = &tt_tab[h]; *pp;) {
-            tt_entry_t *e = *pp;
-            if (e->head >= lo && e->head < hi) {
-                *pp = e->next;
-                tt_free_path(e);
-                heap_free(e);
-            } else {
-                pp = &e->next;
-            }
-        }
 }
