@@ -62,10 +62,15 @@ ir_insn_t *ir_append(ir_trace_t *t, const ir_insn_t *i)
 
 void ir_remove(ir_trace_t *t, int at)
 {
-    if (at < 0 || at >= t->n) return;
-    heap_free(t->insn[at].comp);
-    for (int k = at; k + 1 < t->n; k++) hp_memcpy(&t->insn[k], &t->insn[k + 1], sizeof(ir_insn_t));
-    t->n--;
+    ir_remove_range(t, at, 1);
+}
+
+void ir_remove_range(ir_trace_t *t, int at, int count)
+{
+    if (at < 0 || count <= 0 || at + count > t->n) return;
+    for (int k = at; k < at + count; k++) heap_free(t->insn[k].comp);
+    hp_memmove_down(&t->insn[at], &t->insn[at + count], sizeof(ir_insn_t) * (size_t)(t->n - at - count));
+    t->n -= count;
 }
 
 int ir_request(const ir_insn_t *i, ZydisEncoderRequest *req)

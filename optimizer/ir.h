@@ -156,8 +156,11 @@ hp_status_t ir_decode(ir_insn_t *i, uint64_t pc, const uint8_t *bytes, uint64_t 
 ir_insn_t *ir_append(ir_trace_t *t, const ir_insn_t *i);
 ir_insn_t *ir_insert(ir_trace_t *t, int at, const ir_insn_t *i);
 
-/* ir_remove: delete instruction at (its compensation list too). */
+/* ir_remove: delete instruction at (its compensation list too). ir_remove_range: delete
+ * count instructions from at on, moving the rest once (nothing when the range is not
+ * inside the trace). */
 void ir_remove(ir_trace_t *t, int at);
+void ir_remove_range(ir_trace_t *t, int at, int count);
 
 /* ir_add_src: the trace also depends on the app bytes [lo, hi) (read-only data a pass
  * folded into it): writing them, or changing their mapping, invalidates it (runtime/flush.c

@@ -137,9 +137,14 @@ static int dce_lea(ir_trace_t *t, int k, an_flags_t flive)
 int opt_pass_dce(ir_trace_t *t)
 {
     int removed = 0;
-    for (int k = 1; k < t->n;) {       /* the head's entry stays: its map entry is the entry */
-        if (dce_is_nop(&t->insn[k])) { ir_remove(t, k); removed++; continue; }
-        k++;
+    if (t->n > 1) {                    /* the head's entry stays: its map entry is the entry */
+        int w = 1;                     /* (one pass: removing one by one moves the rest each time) */
+        for (int k = 1; k < t->n; k++) {
+            if (dce_is_nop(&t->insn[k])) { heap_free(t->insn[k].comp); removed++; continue; }
+            if (w != k) hp_memcpy(&t->insn[w], &t->insn[k], sizeof(ir_insn_t));
+            w++;
+        }
+        t->n = w;
     }
     an_regs_t *live = heap_alloc(sizeof(*live) * (size_t)t->n);
     an_flags_t *flive = heap_alloc(sizeof(*flive) * (size_t)t->n);

@@ -58,10 +58,9 @@
 #include "builder_int.h"
 
 #define PR_MAX_SLOTS 64
-/* Reloads after stores through pointers one rewrite may insert (each insertion moves the
- * rest of the IR, 1.2 KiB an instruction): a loop of hundreds of such stores would spend
- * a second building its trace (a review's 600 stores a round), and every store reloading
- * every slot costs more than the registers save anyway. */
+/* Reloads after stores through pointers one rewrite may insert: every store reloading
+ * every slot costs more than the registers save, and each reload takes room in the IR
+ * (1.2 KiB an instruction; a review's loop of 600 such stores a round). */
 #define PR_MAX_RELOADS 256
 
 /* The general registers a loop may borrow, in the order tried: not rax, rcx, rdx (exit
@@ -292,7 +291,7 @@ static int pr_is_reload(const ir_insn_t *i)
 static int pr_prune_reloads(ir_trace_t *t)
 {
     uint32_t live = 0, all = (1u << t->npromo) - 1;
-    int removed = 0;
+    int removed = 0, top = t->n;       /* what stays gathers at [top, n), moved down at the end */
     for (int k = t->n - 1; k >= 0; k--) {
         ir_insn_t *i = &t->insn[k];
         if ((i->kind == IR_EXIT || i->kind == IR_JCC) && i->target == t->head) live |= all;
@@ -305,9 +304,12 @@ static int pr_prune_reloads(ir_trace_t *t)
             rd |= (uint32_t)r << j;
             wr |= (uint32_t)w << j;
         }
-        if (reload && wr && !(live & wr)) { ir_remove(t, k); removed++; continue; }
+        if (reload && wr && !(live & wr)) { heap_free(i->comp); removed++; continue; }
         live = (live & ~wr) | rd;
+        if (--top != k) hp_memcpy(&t->insn[top], i, sizeof(ir_insn_t));   /* (top > k: moved or gone) */
     }
+    if (top) hp_memmove_down(&t->insn[0], &t->insn[top], sizeof(ir_insn_t) * (size_t)(t->n - top));
+    t->n -= top;
     return removed;
 }
 
@@ -464,7 +466,7 @@ static int pr_flag_checks(ir_trace_t *t, an_regs_t used)
             p->base = -1;
             p->size = 8;
         }
-        for (int j = 0; j < m; j++) ir_remove(t, k + 1);
+        ir_remove_range(t, k + 1, m);
         an_inexact_region(t, k, 0, PR_STATUS_FLAGS, 1);
         t->insn[k].flags |= IR_F_ALIAS_FL;
         done++;
@@ -637,7 +639,16 @@ select:;
     }
     int alias_used = 0, changed = 0;
     /* rewrite: on any failure the trace keeps its original instructions */
-    for (int k = 0, o = 0; k < t->n; k++, o++) {         /* o: the original index */
+    /* the loop is rebuilt in place from `saved`: instruction o goes to k >= o with what the
+       rewrite adds after it appended (inserting one by one would move the rest each time); the
+       capacity leaves room for the originals still to come, so the IR fills up exactly where
+       inserting would have */
+    const int cap = t->cap;
+    int k = 0;
+    for (int o = 0; o < saved_n; k++, o++) {             /* o: the original index */
+        hp_memcpy(&t->insn[k], &saved[o], sizeof(ir_insn_t));
+        t->n = k + 1;
+        t->cap = cap - (saved_n - o - 1);
         ir_insn_t *i = &t->insn[k];
         an_effects_t e;
         an_effects(i, &e);
@@ -661,6 +672,7 @@ select:;
             if (!added) added = pr_reload(t, k, slots, nslots, a);
             if (added > 0) t->insn[k].flags |= IR_F_WILD;   /* maybe checked instead (below) */
         }
+        t->cap = cap;
         if (added < 0) {                                 /* (the IR full: fewer slots) */
             hp_memcpy(t->insn, saved, sizeof(ir_insn_t) * (size_t)saved_n);
             t->n = saved_n;
@@ -669,6 +681,7 @@ select:;
         }
         k += added;
     }
+    t->n = k;
     if (alias_used) {                                    /* rcx: the checks' scratch */
         hp_memset(&t->promo[npromo], 0, sizeof(t->promo[npromo]));
         t->promo[npromo].reg = AN_RCX;

@@ -52,6 +52,11 @@ void *hp_memcpy(void *d, const void *s, size_t n)
     return d;
 }
 
+void *hp_memmove_down(void *d, const void *s, size_t n)
+{
+    return hp_memcpy(d, s, n);                  /* (the same forward rep movsb) */
+}
+
 /* Compiler-generated calls bind to these (hidden, so the app's symbols are untouched). */
 __attribute__((visibility("hidden"))) void *memset(void *d, int c, size_t n) { return hp_memset(d, c, n); }
 __attribute__((visibility("hidden"))) void *memcpy(void *d, const void *s, size_t n) { return hp_memcpy(d, s, n); }

@@ -18,5 +18,8 @@ size_t heap_bytes_mapped(void) HP_HIDDEN;
  * compiler-generated calls in the runtime never reach libc. */
 void *hp_memset(void *d, int c, size_t n) HP_HIDDEN;
 void *hp_memcpy(void *d, const void *s, size_t n) HP_HIDDEN;
+/* hp_memmove_down: move n bytes from s to d where d <= s; the ranges may overlap (rep movsb
+ * copies forward, one byte after another architecturally: a move down is exact). */
+void *hp_memmove_down(void *d, const void *s, size_t n) HP_HIDDEN;
 
 #endif
