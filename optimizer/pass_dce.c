@@ -23,7 +23,7 @@
  * goes anyway: every instruction there that can fault must be a plain app instruction and
  * gets the move as its replay (ir_insn_t.replay: a signal or fault at its start applies the
  * move to the context, runtime/signals.c), the others are marked inexact. At most one
- * replay per instruction. Returns 1 if k was removed. */
+ * replay per instruction. Returns 1 if k can go (the caller removes it). */
 static int dce_replay(ir_trace_t *t, int k, const an_effects_t *e)
 {
     const ir_insn_t *d = &t->insn[k];
@@ -53,7 +53,6 @@ static int dce_replay(ir_trace_t *t, int k, const an_effects_t *e)
         if (f.may_fault) t->insn[j].replay = rp;
         else t->insn[j].flags |= IR_F_INEXACT;
     }
-    ir_remove(t, k);
     return 1;
 }
 
@@ -148,26 +147,36 @@ int opt_pass_dce(ir_trace_t *t)
     }
     an_regs_t *live = heap_alloc(sizeof(*live) * (size_t)t->n);
     an_flags_t *flive = heap_alloc(sizeof(*flive) * (size_t)t->n);
-    for (int round = 0; live && flive && round < DCE_ROUNDS; round++) {
-        int changed = 0;
+    for (int round = 0; live && flive && round < DCE_ROUNDS && t->n > 1; round++) {
+        int changed = 0, n = t->n, top = n;
         an_liveness(t, live, flive);
-        for (int k = t->n - 1; k >= 1; k--) {           /* backwards: indices below stay valid */
-            ir_insn_t *i = &t->insn[k];
+        /* backwards; what stays gathers at [top, n) and the instruction looked at goes just
+           below it (to p), so the checks that scan forward from it see the trace as if every
+           removal so far had been made: the same result without moving the rest each time */
+        for (int k = n - 1; k >= 1; k--) {
+            int p = top - 1;
+            if (p != k) hp_memcpy(&t->insn[p], &t->insn[k], sizeof(ir_insn_t));
+            ir_insn_t *i = &t->insn[p];
+            int gone = 0;
             if (!dce_dead(i, live[k], flive[k])) {
-                if (round == 0) removed += dce_lea(t, k, flive[k]);   /* dead flags */
-                continue;
+                if (round == 0) removed += dce_lea(t, p, flive[k]);   /* dead flags */
+            } else {
+                an_effects_t e;
+                an_effects(i, &e);
+                if (an_inexact_region(t, p, e.def | e.def_part, e.fdef | e.fundef, 1)) gone = 1;
+                else if (dce_replay(t, p, &e)) gone = 1;
+                else if (round == 0) removed += dce_lea(t, p, flive[k]);   /* still: dead flags */
             }
-            an_effects_t e;
-            an_effects(i, &e);
-            if (!an_inexact_region(t, k, e.def | e.def_part, e.fdef | e.fundef, 1)) {
-                if (dce_replay(t, k, &e)) { removed++; changed = 1; continue; }
-                if (round == 0) removed += dce_lea(t, k, flive[k]);   /* still: dead flags */
-                continue;
+            if (gone) {
+                heap_free(i->comp);
+                removed++;
+                changed = 1;
+            } else {
+                top = p;
             }
-            ir_remove(t, k);
-            removed++;
-            changed = 1;
         }
+        if (top > 1) hp_memmove_down(&t->insn[1], &t->insn[top], sizeof(ir_insn_t) * (size_t)(n - top));
+        t->n = 1 + (n - top);
         if (!changed) break;
     }
     heap_free(live);
