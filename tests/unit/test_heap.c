@@ -94,6 +94,25 @@ static void test_many_distinct(void **s)
     for (int i = 0; i < 2000; i++) heap_free(ptrs[i]);
 }
 
+/* hp_memmove_down: an overlapping move to a lower address is exact (what ir_remove and the
+ * passes' compactions rely on), whatever the distance; n = 0 moves nothing. */
+static void test_memmove_down(void **s)
+{
+    (void)s;
+    uint8_t b[4096];
+    for (size_t dist = 1; dist <= 1300; dist = dist * 3 + 1) {
+        for (size_t i = 0; i < sizeof(b); i++) b[i] = (uint8_t)(i * 7 + 3);
+        size_t n = sizeof(b) - dist - 5;
+        assert_ptr_equal(hp_memmove_down(b + 2, b + 2 + dist, n), b + 2);
+        for (size_t i = 0; i < n; i++) assert_int_equal(b[2 + i], (uint8_t)((2 + dist + i) * 7 + 3));
+        assert_int_equal(b[0], 3);                                   /* before: untouched */
+        assert_int_equal(b[1], 10);
+    }
+    b[0] = 1; b[1] = 2;
+    hp_memmove_down(b, b + 1, 0);
+    assert_int_equal(b[0], 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -102,6 +121,7 @@ int main(void)
         cmocka_unit_test(test_mid),
         cmocka_unit_test(test_big),
         cmocka_unit_test(test_many_distinct),
+        cmocka_unit_test(test_memmove_down),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -156,6 +156,34 @@ static void test_insert_remove(void **s)
     ir_free(&t);
 }
 
+/* ir_remove_range: a run goes at once, the rest keeps its order; a range not inside the
+ * trace (or empty) changes nothing. */
+static void test_remove_range(void **s)
+{
+    (void)s;
+    ir_trace_t t;
+    ir_insn_t a;
+    static const uint8_t nop[] = { 0x90 };
+    assert_int_equal(ir_init(&t, 8), HP_OK);
+    for (int k = 0; k < 6; k++) {
+        assert_int_equal(ir_decode(&a, 0x1000 + (uint64_t)k, nop, 1), HP_OK);
+        assert_non_null(ir_append(&t, &a));
+    }
+    ir_remove_range(&t, 4, 3);                                   /* past the end: nothing */
+    ir_remove_range(&t, -1, 2);
+    ir_remove_range(&t, 2, 0);
+    assert_int_equal(t.n, 6);
+    ir_remove_range(&t, 1, 3);                                   /* 0x1001..0x1003 */
+    assert_int_equal(t.n, 3);
+    assert_int_equal(t.insn[0].app_pc, 0x1000);
+    assert_int_equal(t.insn[1].app_pc, 0x1004);
+    assert_int_equal(t.insn[2].app_pc, 0x1005);
+    ir_remove_range(&t, 1, 2);                                   /* the tail */
+    assert_int_equal(t.n, 1);
+    assert_int_equal(t.insn[0].app_pc, 0x1000);
+    ir_free(&t);
+}
+
 /* Re-encoding a RIP-relative load at another length keeps its absolute address. */
 static void test_set_insn_rip_relative(void **s)
 {
@@ -491,6 +519,7 @@ int main(void)
         cmocka_unit_test(test_build_succ),
         cmocka_unit_test(test_end_at_call),
         cmocka_unit_test(test_insert_remove),
+        cmocka_unit_test(test_remove_range),
         cmocka_unit_test(test_set_insn_rip_relative),
         cmocka_unit_test(test_emit),
         cmocka_unit_test(test_opt_parse),
