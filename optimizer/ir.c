@@ -69,8 +69,13 @@ void ir_remove_range(ir_trace_t *t, int at, int count)
 {
     if (at < 0 || count <= 0 || at + count > t->n) return;
     for (int k = at; k < at + count; k++) heap_free(t->insn[k].comp);
-    hp_memmove_down(&t->insn[at], &t->insn[at + count], sizeof(ir_insn_t) * (size_t)(t->n - at - count));
-    t->n -= count;
+    ir_close_gap(t, at, at + count);
+}
+
+void ir_close_gap(ir_trace_t *t, int at, int top)
+{
+    if (top > at) hp_memmove_down(&t->insn[at], &t->insn[top], sizeof(ir_insn_t) * (size_t)(t->n - top));
+    t->n -= top - at;
 }
 
 int ir_request(const ir_insn_t *i, ZydisEncoderRequest *req)

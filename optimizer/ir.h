@@ -161,6 +161,10 @@ ir_insn_t *ir_insert(ir_trace_t *t, int at, const ir_insn_t *i);
  * inside the trace). */
 void ir_remove(ir_trace_t *t, int at);
 void ir_remove_range(ir_trace_t *t, int at, int count);
+/* ir_close_gap: [top, n) moves down to at (0 <= at <= top <= n) in one move, nothing freed:
+ * for a pass that gathered what stays at the top in a backward walk (the gap [at, top)
+ * holds only stale copies or removed instructions whose lists it freed itself). */
+void ir_close_gap(ir_trace_t *t, int at, int top);
 
 /* ir_add_src: the trace also depends on the app bytes [lo, hi) (read-only data a pass
  * folded into it): writing them, or changing their mapping, invalidates it (runtime/flush.c

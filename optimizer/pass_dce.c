@@ -175,8 +175,7 @@ int opt_pass_dce(ir_trace_t *t)
                 top = p;
             }
         }
-        if (top > 1) hp_memmove_down(&t->insn[1], &t->insn[top], sizeof(ir_insn_t) * (size_t)(n - top));
-        t->n = 1 + (n - top);
+        ir_close_gap(t, 1, top);
         if (!changed) break;
     }
     heap_free(live);

@@ -308,8 +308,7 @@ static int pr_prune_reloads(ir_trace_t *t)
         live = (live & ~wr) | rd;
         if (--top != k) hp_memcpy(&t->insn[top], i, sizeof(ir_insn_t));   /* (top > k: moved or gone) */
     }
-    if (top) hp_memmove_down(&t->insn[0], &t->insn[top], sizeof(ir_insn_t) * (size_t)(t->n - top));
-    t->n -= top;
+    ir_close_gap(t, 0, top);
     return removed;
 }
 

@@ -25,10 +25,11 @@
  * instead of deciding); a flush of every trace, or of the whole cache for changed code,
  * frees them all (trace_trip_reset; a head's decision and kept path live in its entry,
  * traces/trace_int.h, and go where the code changes: trace_forget), a trace taken out for
- * changed code frees its slot when the slot is next wanted, so a LINK_TRIP exit of a trace flushed meanwhile changes nothing; and a
- * thread that leaves through LINK_TRIP never does again on the same counters unless they
- * are set anew (its counters of the slot go to ~0 first), so a counted trace that stays (a
- * failed rebuild, another thread's counts) cannot hold it at its head.
+ * changed code frees its slot when the slot is next wanted, so a LINK_TRIP exit of a trace
+ * flushed meanwhile changes nothing; and a thread that leaves through LINK_TRIP never does
+ * again on the same counters unless they are set anew (its counters of the slot go to ~0
+ * first), so a counted trace that stays (a failed rebuild, another thread's counts) cannot
+ * hold it at its head.
  * Caller holds hp_rt.lock everywhere. */
 #include "trace_int.h"
 #include "block_table.h"

@@ -181,6 +181,16 @@ static void test_remove_range(void **s)
     ir_remove_range(&t, 1, 2);                                   /* the tail */
     assert_int_equal(t.n, 1);
     assert_int_equal(t.insn[0].app_pc, 0x1000);
+    for (int k = 1; k < 5; k++) {                                /* 0x1000..0x1004 */
+        assert_int_equal(ir_decode(&a, 0x1000 + (uint64_t)k, nop, 1), HP_OK);
+        assert_non_null(ir_append(&t, &a));
+    }
+    ir_close_gap(&t, 1, 3);                                      /* [3, 5) down to 1 */
+    assert_int_equal(t.n, 3);
+    assert_int_equal(t.insn[1].app_pc, 0x1003);
+    assert_int_equal(t.insn[2].app_pc, 0x1004);
+    ir_close_gap(&t, 3, 3);                                      /* no gap: nothing */
+    assert_int_equal(t.n, 3);
     ir_free(&t);
 }
 
