@@ -59,10 +59,11 @@ static cache_unit_t *cache_new_unit(uint64_t pc, int kind)
                 sys_munmap(m, CACHE_UNIT_SIZE);
                 continue;
             }
-            cache_unit_t *u = &cache_units[cache_nunits++];
+            cache_unit_t *u = &cache_units[cache_nunits];
             u->start = u->cur = m;
             u->end = u->start + CACHE_UNIT_SIZE;
             u->kind = kind;
+            __atomic_store_n(&cache_nunits, cache_nunits + 1, __ATOMIC_RELEASE);  /* filled first */
             hp_rt.stats.cache_units++;
             return u;
         }
@@ -144,25 +145,33 @@ int cache_contains(uint64_t p)
 
 static cache_unit_t *cache_unit_of(uint64_t p)
 {
-    for (int i = 0; i < cache_nunits; i++)
+    int n = __atomic_load_n(&cache_nunits, __ATOMIC_ACQUIRE);   /* also from signal handlers */
+    for (int i = 0; i < n; i++)
         if (p >= (uint64_t)cache_units[i].start && p < (uint64_t)cache_units[i].end) return &cache_units[i];
     return 0;
 }
 
+/* cache_add_block: the writer holds the dispatcher lock; cache_find_block runs without it
+ * (in hp_sig_entry, on any thread, with every signal blocked, so a fault there kills the
+ * process silently). So a slot is filled before nblocks counts it (release; the reader
+ * acquires), and a grown array is published only once it holds every counted slot; the
+ * old one is never freed (another thread's handler may be searching it): arrays double,
+ * so all those kept take less memory than the live one. */
 hp_status_t cache_add_block(hp_block_t *b)
 {
     cache_unit_t *u = cache_unit_of((uint64_t)b->cache_start);
     if (!u) return HP_ERR_INVALID;
-    if (u->nblocks == u->capblocks) {
+    uint32_t nb = u->nblocks;
+    if (nb == u->capblocks) {
         uint32_t cap = u->capblocks ? u->capblocks * 2 : 1024;
         hp_block_t **n = heap_alloc(sizeof(*n) * cap);
         if (!n) return HP_ERR_NOMEM;
-        if (u->nblocks) hp_memcpy(n, u->blocks, sizeof(*n) * u->nblocks);
-        heap_free(u->blocks);
-        u->blocks = n;
+        if (nb) hp_memcpy(n, u->blocks, sizeof(*n) * nb);
+        __atomic_store_n(&u->blocks, n, __ATOMIC_RELEASE);
         u->capblocks = cap;
     }
-    u->blocks[u->nblocks++] = b;
+    u->blocks[nb] = b;
+    __atomic_store_n(&u->nblocks, nb + 1, __ATOMIC_RELEASE);
     perfmap_add(b);
     return HP_OK;
 }
@@ -170,15 +179,20 @@ hp_status_t cache_add_block(hp_block_t *b)
 hp_block_t *cache_find_block(uint64_t p)
 {
     cache_unit_t *u = cache_unit_of(p);
-    if (!u || !u->nblocks) return 0;
-    int lo = 0, hi = (int)u->nblocks - 1, found = -1;
+    if (!u) return 0;
+    uint32_t nb = __atomic_load_n(&u->nblocks, __ATOMIC_ACQUIRE);
+    hp_block_t *const *blocks = __atomic_load_n(&u->blocks, __ATOMIC_ACQUIRE);
+    if (!nb || !blocks) return 0;
+    int lo = 0, hi = (int)nb - 1, found = -1;
     while (lo <= hi) {                     /* last block starting at or before p */
         int mid = (lo + hi) / 2;
-        if ((uint64_t)u->blocks[mid]->cache_start <= p) { found = mid; lo = mid + 1; }
+        const hp_block_t *m = blocks[mid];
+        if (!m) return 0;                  /* (never: filled before counted) */
+        if ((uint64_t)m->cache_start <= p) { found = mid; lo = mid + 1; }
         else hi = mid - 1;
     }
     if (found < 0) return 0;
-    hp_block_t *b = u->blocks[found];
+    hp_block_t *b = blocks[found];
     return p < (uint64_t)b->cache_start + b->cache_size ? b : 0;
 }
 

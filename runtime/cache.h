@@ -50,7 +50,8 @@ int cache_contains(uint64_t p) HP_HIDDEN;
 hp_status_t cache_add_block(hp_block_t *b) HP_HIDDEN;
 
 /* cache_find_block: the block whose cache memory holds p, or NULL (a stub of no block, a
- * far-link trampoline, or not the cache at all). Blocks stay findable after invalidation. */
+ * far-link trampoline, or not the cache at all). Blocks stay findable after invalidation.
+ * Needs no lock: signal handlers call it on any thread while another adds blocks. */
 hp_block_t *cache_find_block(uint64_t p) HP_HIDDEN;
 
 /* cache_reset: forget every block: all units become empty (whole flush). Only when no

@@ -390,12 +390,14 @@ static int sig_in_tail(uint64_t pc)
 }
 
 /* sig_restart_dispatcher: the kernel's sigreturn runs a dispatcher pass that goes on at
- * t->rip (the app context is already in t). */
+ * t->rip (the app context is already in t). The runtime's C code runs with DF and AC
+ * clear: caught in the restore tail after its popfq, mc holds the app's flags. */
 static void sig_restart_dispatcher(hp_thread_t *t, k_sigcontext_t *mc)
 {
     t->exit_rec = &t->resume_link;
     mc->rip = (uint64_t)hp_dispatch_enter;
     mc->rsp = t->rt_stack;
+    mc->eflags &= ~(uint64_t)(EFLAGS_DF | EFLAGS_AC);
 }
 
 /* sig_resume_in_dispatcher: the app context of the interrupted thread is mc (app pc `app`):
@@ -412,7 +414,7 @@ static void sig_resume_in_dispatcher(hp_thread_t *t, k_sigcontext_t *mc, uint64_
     t->rip = app;
     t->stepping = 0;
     sig_restart_dispatcher(t, mc);
-    mc->eflags &= ~(uint64_t)(EFLAGS_TF | EFLAGS_DF | EFLAGS_AC);
+    mc->eflags &= ~(uint64_t)EFLAGS_TF;
 }
 
 /* sig_detach_here: thread t goes native at app pc `app` with the context in uc (already
@@ -647,10 +649,11 @@ uint64_t signals_deliver(hp_thread_t *t, uint64_t pc)
      * kernel and waits for their sigreturn. A fault queued behind a frame is dropped: the
      * frames return to the faulting instruction, which runs again after the handlers and
      * faults then, as it would natively. */
-    int n = t->npend;
-    if (!n) return pc;
+    if (!__atomic_load_n(&t->npend, __ATOMIC_RELAXED)) return pc;
     uint64_t all = ~SIG_FAULTS, cur;
     sys_call4(__NR_rt_sigprocmask, SIG_BLOCK, &all, &cur, 8);
+    int n = __atomic_load_n(&t->npend, __ATOMIC_RELAXED);   /* after blocking: one caught just
+                                                               before is delivered, not lost */
     uint64_t first = pc, mask = t->pend_base_ok ? t->pend_base : cur;
     t->npend = 0;
     t->pending = 0;
