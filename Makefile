@@ -22,7 +22,7 @@ APT_PKGS := gcc g++ make libzydis-dev libzycore-dev libelf-dev linux-libc-dev li
             $(shell cat tests/e2e/PACKAGES benchmarks/PACKAGES 2>/dev/null)
 
 .PHONY: all deps test unit fuzz e2e e2e-programs e2e-debian e2e-cli e2e-traces e2e-bench demo \
-        bench bench-peers install clean
+        bench bench-peers bench-bounds install clean
 
 all: $(BUILD)/bin/hotpath $(BUILD)/lib/libhotpath.so
 
@@ -145,6 +145,12 @@ bench-peers: deps
 	@$(MAKE) --no-print-directory deps APT_PKGS="$(PEER_PKGS)"
 	@$(MAKE) --no-print-directory all
 	bash benchmarks/run.sh $(BUILD)/bin/hotpath $(BUILD)/bench-peers --peers -n 3 $(BENCH_ARGS)
+
+# Upper bounds of the -O0 figure: the suite with unsafe patched builds beside the real one
+# (benchmarks/bounds/: each patch drops one of the optimizer's memory rules; never used).
+bench-bounds: deps
+	@$(MAKE) --no-print-directory all
+	bash benchmarks/bounds/run.sh $(BUILD)/bin/hotpath $(BUILD)/bench-bounds -n 3 $(BENCH_ARGS)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib
