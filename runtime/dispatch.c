@@ -72,8 +72,8 @@ static hp_block_t *dsp_build(hp_thread_t *t, uint64_t pc)
  * kernel's own rt_sigreturn). Not under the lock. */
 static void dsp_go_native(hp_thread_t *t, uint64_t pc)
 {
+    t->pending = 0;                        /* first: a signal caught while delivering sets it */
     if (t->npend) pc = signals_deliver(t, pc);
-    t->pending = 0;
     t->rip = pc;
     t->entry_pc = pc;
     signals_detached(t);

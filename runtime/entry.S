@@ -180,7 +180,10 @@ hp_takeover_entry:
  * bits of the target; the entry there and its neighbour are probed (ibl.c keeps a target
  * in one of the two). A flag-free probe (not/lea/jrcxz) measured slower on this machine.
  * The hit counter is copied only when statistics are asked for: its read-modify-write on
- * one gs slot chains every lookup through store forwarding (interp 2.0x -> see PERFORMANCE). */
+ * one gs slot chains every lookup through store forwarding (interp 2.0x -> see PERFORMANCE).
+ * A hit compares the entry's app pc again after loading its cache pc: between the two
+ * loads another thread may remove the target (its app pc zeroed) and give the entry to
+ * another (ibl.c), whose cache pc this thread would otherwise run. */
 
         .globl hp_ibl_tmpl_begin
         .hidden hp_ibl_tmpl_begin
@@ -199,15 +202,19 @@ hp_ibl_tmpl_begin:
         addq $16, %rdx
         cmpq (%rdx), %rcx
         je 2f
-        movq %rcx, %gs:T_IBL_TARGET
+3:      movq %rcx, %gs:T_IBL_TARGET
         addb $0x7f, %al
         sahf
         movq %gs:T_SPILL_RCX, %rcx
         movq %gs:T_SPILL_RDX, %rdx
         movq %gs:T_IBL_REC, %rax
         jmp *%gs:T_EXIT_ROUTINE
-2:      movq 8(%rdx), %rdx
-        movq %rdx, %gs:T_IBL_JMP
+2:      movq %rcx, %gs:T_IBL_TARGET
+        movq 8(%rdx), %rcx
+        movq %rcx, %gs:T_IBL_JMP
+        movq %gs:T_IBL_TARGET, %rcx
+        cmpq (%rdx), %rcx               /* still its entry: a writer may have emptied it */
+        jne 3b                          /* and given it to another target meanwhile */
         .globl hp_ibl_tmpl_count
         .hidden hp_ibl_tmpl_count
 hp_ibl_tmpl_count:                      /* copied only with --stats-json (bb_ibl) */

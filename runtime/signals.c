@@ -280,8 +280,9 @@ static void sig_forward(hp_thread_t *t, int sig, void *info, k_ucontext_t *uc)
             sys_call3(__NR_tgkill, sys_getpid(), sys_gettid(), sig);
         return;                                         /* a fault re-executes and dies */
     }
+    uint64_t handler = a->handler;                      /* (the reset below clears it) */
     if (a->flags & SA_RESETHAND) sig_reset_hand(sig, a);
-    ((void (*)(int, void *, void *))a->handler)(sig, info, uc);
+    ((void (*)(int, void *, void *))handler)(sig, info, uc);
 }
 
 static uint64_t *sig_greg(k_sigcontext_t *mc, int r)
@@ -561,7 +562,16 @@ static void sig_default_action(int sig)
 static uint64_t sig_build_frame(hp_thread_t *t, int i, uint64_t pc, uint64_t *mask)
 {
     int sig = t->pend[i].sig;
-    k_sigaction_t *a = sig_app_action(t, sig);
+    /* one copy of the action, taken (and SA_RESETHAND applied) under the lock that
+       signals_sigaction writes it under: another thread may change it meanwhile */
+    k_sigaction_t act;
+    hp_lock(&hp_rt.lock);
+    k_sigaction_t *tab = sig_app_action(t, sig);
+    act = *tab;
+    int run = act.handler != (uint64_t)SIG_IGN && act.handler != (uint64_t)SIG_DFL;
+    if (run && (act.flags & SA_RESETHAND)) sig_reset_hand(sig, tab);
+    hp_unlock(&hp_rt.lock);
+    const k_sigaction_t *a = &act;
     if (a->handler == (uint64_t)SIG_IGN) return pc;
     if (a->handler == (uint64_t)SIG_DFL) { sig_default_action(sig); return pc; }
     k_stack_t ss;
@@ -606,7 +616,6 @@ static uint64_t sig_build_frame(hp_thread_t *t, int i, uint64_t pc, uint64_t *ma
     hp_memcpy(f->info, t->pend[i].info, 128);
     *mask = sig_frame_mask(old, sig, a);
     uint64_t handler = a->handler;
-    if (a->flags & SA_RESETHAND) sig_reset_hand(sig, a);
     t->gpr[R_RDI] = (uint64_t)sig;
     t->gpr[R_RSI] = (uint64_t)f->info;
     t->gpr[R_RDX] = (uint64_t)&f->uc;

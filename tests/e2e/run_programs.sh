@@ -41,6 +41,8 @@ COMMON_FLAGS="-g -Wall -Wextra"
 
 # shellcheck source=tests/e2e/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"      # ALLOW_DETACH, resolve_hotpath, detach_requested
+# cases whose subject is a detach (one thread leaves at `int $0x80`, the others stay)
+ALLOW_DETACH="$ALLOW_DETACH sig_resethand_detached "
 
 resolve_hotpath "$1"
 mkdir -p "$2" || exit 2
@@ -111,7 +113,7 @@ source_link_flags() {
     case $1 in
         libm_loop | sig_fpu_env | xfwd_doubles) echo "-lm" ;;
         dlopen | dl_reload) echo "-ldl" ;;
-        threads_* | sig_mask | sig_nested_flood | sig_altstack_nested | promo_thread | smc_* | sig_retarget | sig_return_race | xfwd_tso | jtable_thread | trip_counts) echo "-pthread" ;;
+        threads_* | sig_mask | sig_nested_flood | sig_altstack_nested | promo_thread | smc_* | sig_retarget | sig_return_race | sig_resethand_detached | sig_action_race | xfwd_tso | jtable_thread | trip_counts) echo "-pthread" ;;
         retaddr) echo "-rdynamic -ldl" ;;
     esac
 }
@@ -194,7 +196,7 @@ expected_status() {
         flagcheck_call_fault*) echo 66 ;;
         xfwd_doubles*) echo 67 ;;
         xfwd_tso*) echo 68 ;;
-        sig_resethand*) echo 162 ;;   # "handler", then the second SIGRTMIN's default action
+        sig_resethand) echo 162 ;;   # "handler", then the second SIGRTMIN's default action
         sig_altstack_nested*) echo 0 ;;
         sig_altstack*) echo 3 ;;     # _exit(3) from the handler on the alternate stack
         exec_chain*) echo 0 ;;       # the last exec is /bin/true
