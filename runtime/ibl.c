@@ -5,7 +5,8 @@
  * which is what the in-cache probe checks; the table never moves, so the cache can keep its
  * address. Writers hold hp_rt.lock. Probes run concurrently in other threads, so with more
  * than one thread an entry only ever changes its cache pc for the same app pc (both are
- * translations of that pc) or is emptied; never handed to another target. */
+ * translations of that pc) or is emptied; an emptied entry may go to another target, so a
+ * probe reads the app pc again after the cache pc (entry.S) and misses if it changed. */
 #include "ibl.h"
 #include "heap.h"
 #include "threads.h"
@@ -42,7 +43,7 @@ static void ibl_put(hp_ibl_entry_t *tab, uint64_t app_pc, uint64_t cache_pc)
         ibl_set(&e[0], app_pc, cache_pc);
     }
     /* With threads, a probe may be between reading an entry's app pc and its cache pc:
-     * an entry is never given to another target then (the new one keeps missing). */
+     * a taken entry is never given to another target then (the new one keeps missing). */
 }
 
 hp_status_t ibl_insert(hp_thread_t *t, uint64_t app_pc, uint64_t cache_pc)
