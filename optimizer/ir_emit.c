@@ -229,7 +229,7 @@ static hp_status_t ie_encode(bb_ctx_t *c, const ZydisEncoderRequest *req)
 static void ie_emit_cold(bb_ctx_t *c, const ir_trace_t *t)
 {
     for (int i = 0; i < c->ncold; i++) {
-        if (c->p + 400 > c->end) { c->overflow = 1; return; }
+        if (c->p + 512 > c->end) { c->overflow = 1; return; }     /* one item's worst case */
         emit_set_rel32(c->cold[i], (uint64_t)c->p);
         const ir_insn_t *fl = c->cold_alt[i].fl;
         if (fl) {                                         /* a check with flags missed: */

@@ -183,7 +183,9 @@ hp_takeover_entry:
  * one gs slot chains every lookup through store forwarding (interp 2.0x -> see PERFORMANCE).
  * A hit compares the entry's app pc again after loading its cache pc: between the two
  * loads another thread may remove the target (its app pc zeroed) and give the entry to
- * another (ibl.c), whose cache pc this thread would otherwise run. */
+ * another (ibl.c), whose cache pc this thread would otherwise run. (An entry that goes
+ * from A to B and back to A while a probe is stopped between its loads still fools it:
+ * two removals within three instructions; a sequence count would close that too.) */
 
         .globl hp_ibl_tmpl_begin
         .hidden hp_ibl_tmpl_begin

@@ -267,10 +267,21 @@ static void sig_fatal_fault(hp_thread_t *t, int sig, const char *msg, uint64_t p
     sig_kernel_default(sig);
 }
 
+/* sig_forward: sig caught in native code (a detached thread's, or outside the cache) is
+ * the app's: its handler runs here, as the kernel would have run it. The action is one
+ * copy taken under the lock (the thread is outside the runtime, so it does not hold it),
+ * with SA_RESETHAND applied there, as in sig_build_frame. */
 static void sig_forward(hp_thread_t *t, int sig, void *info, k_ucontext_t *uc)
 {
     if (!t) return;                                   /* no table: cannot happen under us */
-    k_sigaction_t *a = sig_app_action(t, sig);
+    k_sigaction_t act;
+    hp_lock(&hp_rt.lock);
+    k_sigaction_t *tab = sig_app_action(t, sig);
+    act = *tab;
+    if (act.handler != (uint64_t)SIG_IGN && act.handler != (uint64_t)SIG_DFL && (act.flags & SA_RESETHAND))
+        sig_reset_hand(sig, tab);
+    hp_unlock(&hp_rt.lock);
+    const k_sigaction_t *a = &act;
     if (a->handler == (uint64_t)SIG_IGN) return;
     if (a->handler == (uint64_t)SIG_DFL) {              /* default action, natively */
         k_sigaction_t d = { 0, 0, 0, 0 };
@@ -280,9 +291,7 @@ static void sig_forward(hp_thread_t *t, int sig, void *info, k_ucontext_t *uc)
             sys_call3(__NR_tgkill, sys_getpid(), sys_gettid(), sig);
         return;                                         /* a fault re-executes and dies */
     }
-    uint64_t handler = a->handler;                      /* (the reset below clears it) */
-    if (a->flags & SA_RESETHAND) sig_reset_hand(sig, a);
-    ((void (*)(int, void *, void *))handler)(sig, info, uc);
+    ((void (*)(int, void *, void *))a->handler)(sig, info, uc);
 }
 
 static uint64_t *sig_greg(k_sigcontext_t *mc, int r)

@@ -27,7 +27,7 @@ for p in "$HERE"/*.patch; do
     (cd "$TOP" && git ls-files -z | xargs -0 cp --parents -t "$dir")
     (cd "$dir" && git apply "$p") || { echo "bounds: $name.patch does not apply to this tree" >&2; exit 1; }
     make -C "$dir" -j2 all >"$dir.build.log" 2>&1 || { echo "bounds: $name: build failed ($dir.build.log)" >&2; exit 1; }
-    variants+=(--variant "$name:$dir/build/bin/hotpath run --")
+    variants+=(--variant "$name:$(printf %q "$dir/build/bin/hotpath") run --")
 done
 exec bash "$TOP/benchmarks/run.sh" "$HP" "$OUT/suite" --opt-levels O0 --filter '\.O0$' \
     --variants opt "${variants[@]}" "$@"

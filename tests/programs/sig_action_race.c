@@ -27,6 +27,11 @@ int main(int argc, char **argv)
     pthread_t th; pthread_create(&th, 0, toggler, 0);
     for (int i = 0; i < n; i++) raise(SIGUSR1);
     stop = 1; pthread_join(th, 0);
-    printf("sig_action_race: %d raises, handler ran %s\n", n, hits > 0 && hits <= n ? "0 < k <= n times" : "a wrong number of times");
-    return 0;
+    sigaction(SIGUSR1, &on, 0);                       /* alone now: this one must run it */
+    long before = hits;
+    raise(SIGUSR1);
+    int ok = hits == before + 1 && hits <= n + 1;
+    printf("sig_action_race: %d raises under a changing action, then one more: %s\n", n,
+           ok ? "handled" : "NOT handled as it should be");
+    return ok ? 0 : 1;
 }
