@@ -115,6 +115,12 @@ hp_clone_raw:
         movq %r12, %rsi
         syscall
         movq T_RT_STACK(%r12), %rsp
+        movl $14, %eax                /* rt_sigprocmask(SIG_SETMASK, &child->clone_mask, 0, 8): */
+        movl $2, %edi                 /* the parent blocked every signal around the clone, so */
+        leaq T_CLONE_MASK(%r12), %rsi /* none came in while gs was still the parent's */
+        xorl %edx, %edx
+        movl $8, %r10d
+        syscall
         jmp hp_dispatch_enter
         .size hp_clone_raw, .-hp_clone_raw
 

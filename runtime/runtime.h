@@ -121,7 +121,8 @@ typedef struct hp_thread {
     uint8_t *xsave_area;
     uint64_t ibl_count;
     uint64_t pending;
-    uint64_t pad_free[4];            /* (free: the promoted registers moved past rip) */
+    uint64_t clone_mask;             /* a clone child's signal mask, set once its gs is */
+    uint64_t pad_free[3];            /* (free: the promoted registers moved past rip) */
     hp_link_t *ibl_trec;
     uint8_t pad0[T_CTX - T_IBL_TREC - 8];
     uint64_t gpr[16];
@@ -190,6 +191,7 @@ _Static_assert(__builtin_offsetof(hp_thread_t, ibl_count) == T_IBL_COUNT, "layou
 _Static_assert(__builtin_offsetof(hp_thread_t, pending) == T_PENDING, "layout");
 _Static_assert(__builtin_offsetof(hp_thread_t, promo) == T_PROMO, "layout");
 _Static_assert(__builtin_offsetof(hp_thread_t, ibl_trec) == T_IBL_TREC, "layout");
+_Static_assert(__builtin_offsetof(hp_thread_t, clone_mask) == T_CLONE_MASK, "layout");
 _Static_assert(__builtin_offsetof(hp_thread_t, promo_x) == T_PROMO_X, "layout");
 _Static_assert(__builtin_offsetof(hp_thread_t, trip) == T_TRIP, "layout");
 _Static_assert(__builtin_offsetof(hp_thread_t, ibl_ttable) == T_IBL_TTABLE, "layout");
@@ -227,6 +229,9 @@ typedef struct {
 typedef struct {
     hp_options_t opts;
     hp_stats_t stats;
+    /* counted by threads without the lock (atomic adds), copied into stats when they are
+       written: trace building restores stats from a copy when a try fails */
+    uint64_t n_signals_caught, n_signals_delivered, n_syscalls_seen;
     uint64_t self_start, self_end;   /* libhotpath.so's own mappings: never translated */
     uint64_t xsave_mask;             /* XCR0: the state components xsave must keep */
     uint32_t xsave_size;

@@ -521,7 +521,7 @@ void hp_sig_entry(int sig, void *info, void *ucv)
             sig_forward(t, sig, info, uc);
             return;
         }
-        hp_rt.stats.signals_caught++;
+        __atomic_add_fetch(&hp_rt.n_signals_caught, 1, __ATOMIC_RELAXED);
         queued = sig_queue(t, sig, info, uc, in_rt || !in_cache || sig_in_tail(pc));
     }
     if (sig_in_tail(pc)) {        /* restoring the app context: nothing written yet, start over */
@@ -538,7 +538,7 @@ void hp_sig_entry(int sig, void *info, void *ucv)
         if (queued) { t->npend--; uc->sigmask = mask_before; }   /* (it was queued last) */
         if (!t->npend) t->pend_base_ok = 0;
         t->pending = t->npend > 0 || t->detach_pending;
-        hp_rt.stats.signals_caught--;
+        __atomic_sub_fetch(&hp_rt.n_signals_caught, 1, __ATOMIC_RELAXED);
     }
     if (app && t->detach_pending && step_trap) {
         sig_unstep(t, uc);
@@ -631,7 +631,7 @@ static uint64_t sig_build_frame(hp_thread_t *t, int i, uint64_t pc, uint64_t *ma
     t->gpr[R_RAX] = 0;
     t->gpr[R_RSP] = sp;
     t->rflags &= ~(uint64_t)(EFLAGS_TF | EFLAGS_DF);
-    hp_rt.stats.signals_delivered++;
+    __atomic_add_fetch(&hp_rt.n_signals_delivered, 1, __ATOMIC_RELAXED);
     return handler;
 }
 

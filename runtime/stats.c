@@ -24,6 +24,9 @@ void hp_stats_write(void)
     char path[HP_OPT_STR_MAX + 32], buf[4096];
     stats_path(path, sizeof(path));
     hp_rt.stats.indirect_lookups = threads_ibl_count() + hp_rt.stats.indirect_misses;
+    hp_rt.stats.signals_caught = __atomic_load_n(&hp_rt.n_signals_caught, __ATOMIC_RELAXED);
+    hp_rt.stats.signals_delivered = __atomic_load_n(&hp_rt.n_signals_delivered, __ATOMIC_RELAXED);
+    hp_rt.stats.syscalls_seen = __atomic_load_n(&hp_rt.n_syscalls_seen, __ATOMIC_RELAXED);
     fmt_buf_t b;
     fmt_init(&b, buf, sizeof(buf));
     fmt_str(&b, "{");

@@ -128,8 +128,15 @@ static uint64_t sc_clone(hp_thread_t *t, uint64_t pc, uint64_t next, uint64_t fl
         hp_detach(t, pc, "out of memory for a new thread", pc);
         return 0;
     }
+    /* every signal blocked across the call: the child runs with the parent's gs until it
+       sets its own (hp_clone_raw), and a signal caught there would be queued in the
+       parent's state; the child puts the mask back itself (clone_mask) */
+    uint64_t all = ~0ull, app_mask;
+    sys_call4(__NR_rt_sigprocmask, SIG_BLOCK, &all, &app_mask, 8);
+    c->clone_mask = app_mask;
     long ret = hp_clone_raw((long)g[R_RAX], (long)g[R_RDI], (long)g[R_RSI], (long)g[R_RDX],
                             (long)g[R_R10], (long)g[R_R8], c);
+    sys_call4(__NR_rt_sigprocmask, SIG_SETMASK, &app_mask, 0, 8);
     if (!(flags & CLONE_VM)) {               /* fork on a new stack: c is the child's only */
         threads_discard(c);
         hp_unlock(&hp_rt.lock);
@@ -211,7 +218,7 @@ uint64_t syscalls_handle(hp_thread_t *t, const hp_link_t *link)
     uint64_t *g = t->gpr;
     uint64_t pc = link->target, next = pc + link->insn_len;
     int nr = (int)g[R_RAX];
-    hp_rt.stats.syscalls_seen++;
+    __atomic_add_fetch(&hp_rt.n_syscalls_seen, 1, __ATOMIC_RELAXED);
     switch (nr) {
     case __NR_exit:
         signals_sample_stop(t);

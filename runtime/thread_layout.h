@@ -22,6 +22,7 @@
 #define T_XSAVE_AREA    0x068  /* 64-byte aligned XSAVE area for app SIMD state */
 #define T_IBL_COUNT     0x070  /* indirect branches executed through the in-cache lookup */
 #define T_PENDING       0x078  /* nonzero: signals wait to be delivered (signals.c) */
+#define T_CLONE_MASK    0x080  /* the signal mask a clone child sets once gs is its own */
 #define T_IBL_TREC      0x0a0  /* hp_link_t * used by misses of the traces' lookup table */
 
 #define T_CTX           0x100  /* app general registers, hardware order rax..r15 */
