@@ -97,10 +97,6 @@ void hp_dispatch(hp_thread_t *t)
         if (!t->tid) t->tid = (int)sys_gettid();
         signals_thread_start(t);
         signals_sample_start(t);
-        if (__atomic_load_n(&hp_rt.detaching, __ATOMIC_RELAXED)) {
-            t->detach_pending = 1;         /* born while --detach-after-ms was relayed: its */
-            t->pending = 1;                /* tid was not known yet, no signal told it */
-        }
     }
     if (l->kind == LINK_SYSCALL && t->npend) {   /* caught on the way (the exit stub): the */
         pc = l->target;                          /* handler first, then the system call, */

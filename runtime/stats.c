@@ -23,14 +23,15 @@ void hp_stats_write(void)
     if (!hp_rt.opts.stats_json[0]) return;
     char path[HP_OPT_STR_MAX + 32], buf[4096];
     stats_path(path, sizeof(path));
-    hp_rt.stats.indirect_lookups = threads_ibl_count() + hp_rt.stats.indirect_misses;
-    hp_rt.stats.signals_caught = __atomic_load_n(&hp_rt.n_signals_caught, __ATOMIC_RELAXED);
-    hp_rt.stats.signals_delivered = __atomic_load_n(&hp_rt.n_signals_delivered, __ATOMIC_RELAXED);
-    hp_rt.stats.syscalls_seen = __atomic_load_n(&hp_rt.n_syscalls_seen, __ATOMIC_RELAXED);
+    hp_stats_t st = hp_rt.stats;          /* a copy: written without the lock */
+    st.indirect_lookups = threads_ibl_count() + st.indirect_misses;
+    st.signals_caught = __atomic_load_n(&hp_rt.n_signals_caught, __ATOMIC_RELAXED);
+    st.signals_delivered = __atomic_load_n(&hp_rt.n_signals_delivered, __ATOMIC_RELAXED);
+    st.syscalls_seen = __atomic_load_n(&hp_rt.n_syscalls_seen, __ATOMIC_RELAXED);
     fmt_buf_t b;
     fmt_init(&b, buf, sizeof(buf));
     fmt_str(&b, "{");
-#define STAT_JSON(n) fmt_str(&b, "\"" #n "\": "); fmt_udec(&b, hp_rt.stats.n); fmt_str(&b, ", ");
+#define STAT_JSON(n) fmt_str(&b, "\"" #n "\": "); fmt_udec(&b, st.n); fmt_str(&b, ", ");
     HP_STATS(STAT_JSON)
 #undef STAT_JSON
     uint64_t all = hp_rt.samples[0] + hp_rt.samples[1] + hp_rt.samples[2] + hp_rt.samples[3];

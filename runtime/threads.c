@@ -104,6 +104,8 @@ void threads_in_fork_child(hp_thread_t *self)
     self->sample_timer = 0;
     self->started = 0;
     th_live_count = 1;
+    hp_rt.ndetached = 0;                     /* the parent's threads are not this process's, */
+    hp_rt.detaching = 0;                     /* nor its --detach-after-ms timer */
     for (hp_thread_t *t = th_all; t; t = t->next)
         if (t != self) t->state = TH_FREE;
 }
