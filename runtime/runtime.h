@@ -121,7 +121,7 @@ typedef struct hp_thread {
     uint8_t *xsave_area;
     uint64_t ibl_count;
     uint64_t pending;
-    uint64_t clone_mask;             /* a clone child's signal mask, set once its gs is */
+    uint64_t clone_mask;             /* the app mask a clone child sets once gs is its own */
     uint64_t pad_free[3];            /* (free: the promoted registers moved past rip) */
     hp_link_t *ibl_trec;
     uint8_t pad0[T_CTX - T_IBL_TREC - 8];
