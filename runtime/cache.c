@@ -136,13 +136,6 @@ void cache_commit(uint8_t *start, size_t used)
     }
 }
 
-int cache_contains(uint64_t p)
-{
-    for (int i = 0; i < cache_nunits; i++)
-        if (p >= (uint64_t)cache_units[i].start && p < (uint64_t)cache_units[i].end) return 1;
-    return 0;
-}
-
 static cache_unit_t *cache_unit_of(uint64_t p)
 {
     int n = __atomic_load_n(&cache_nunits, __ATOMIC_ACQUIRE);   /* also from signal handlers */
@@ -150,6 +143,8 @@ static cache_unit_t *cache_unit_of(uint64_t p)
         if (p >= (uint64_t)cache_units[i].start && p < (uint64_t)cache_units[i].end) return &cache_units[i];
     return 0;
 }
+
+int cache_contains(uint64_t p) { return cache_unit_of(p) != 0; }
 
 /* cache_add_block: the writer holds the dispatcher lock; cache_find_block runs without it
  * (in hp_sig_entry, on any thread, with every signal blocked, so a fault there kills the
@@ -182,7 +177,7 @@ hp_block_t *cache_find_block(uint64_t p)
     if (!u) return 0;
     uint32_t nb = __atomic_load_n(&u->nblocks, __ATOMIC_ACQUIRE);
     hp_block_t *const *blocks = __atomic_load_n(&u->blocks, __ATOMIC_ACQUIRE);
-    if (!nb || !blocks) return 0;
+    if (!nb) return 0;                     /* (a count > 0 was stored after its array) */
     int lo = 0, hi = (int)nb - 1, found = -1;
     while (lo <= hi) {                     /* last block starting at or before p */
         int mid = (lo + hi) / 2;

@@ -121,6 +121,20 @@ static void sig_reset_hand(int sig, k_sigaction_t *a)
     else sig_kernel_action(sig, a, 0);
 }
 
+/* sig_take_action: *out = t's action for sig, one copy taken under the lock that
+ * signals_sigaction writes it under (another thread may change it meanwhile), with
+ * SA_RESETHAND applied there when the action runs a handler: what one delivery uses. The
+ * caller does not hold the lock. */
+static void sig_take_action(hp_thread_t *t, int sig, k_sigaction_t *out)
+{
+    hp_lock(&hp_rt.lock);
+    k_sigaction_t *a = sig_app_action(t, sig);
+    *out = *a;
+    if (a->handler != (uint64_t)SIG_IGN && a->handler != (uint64_t)SIG_DFL && (a->flags & SA_RESETHAND))
+        sig_reset_hand(sig, a);
+    hp_unlock(&hp_rt.lock);
+}
+
 /* sig_detach_timer: a one-shot POSIX timer that sends HP_DETACH_SIG to this thread. */
 static void sig_detach_timer(long ms)
 {
@@ -268,19 +282,13 @@ static void sig_fatal_fault(hp_thread_t *t, int sig, const char *msg, uint64_t p
 }
 
 /* sig_forward: sig caught in native code (a detached thread's, or outside the cache) is
- * the app's: its handler runs here, as the kernel would have run it. The action is one
- * copy taken under the lock (the thread is outside the runtime, so it does not hold it),
- * with SA_RESETHAND applied there, as in sig_build_frame. */
+ * the app's: its handler runs here, as the kernel would have run it (the thread is outside
+ * the runtime, so it does not hold the lock sig_take_action takes). */
 static void sig_forward(hp_thread_t *t, int sig, void *info, k_ucontext_t *uc)
 {
     if (!t) return;                                   /* no table: cannot happen under us */
     k_sigaction_t act;
-    hp_lock(&hp_rt.lock);
-    k_sigaction_t *tab = sig_app_action(t, sig);
-    act = *tab;
-    if (act.handler != (uint64_t)SIG_IGN && act.handler != (uint64_t)SIG_DFL && (act.flags & SA_RESETHAND))
-        sig_reset_hand(sig, tab);
-    hp_unlock(&hp_rt.lock);
+    sig_take_action(t, sig, &act);
     const k_sigaction_t *a = &act;
     if (a->handler == (uint64_t)SIG_IGN) return;
     if (a->handler == (uint64_t)SIG_DFL) {              /* default action, natively */
@@ -571,15 +579,8 @@ static void sig_default_action(int sig)
 static uint64_t sig_build_frame(hp_thread_t *t, int i, uint64_t pc, uint64_t *mask)
 {
     int sig = t->pend[i].sig;
-    /* one copy of the action, taken (and SA_RESETHAND applied) under the lock that
-       signals_sigaction writes it under: another thread may change it meanwhile */
     k_sigaction_t act;
-    hp_lock(&hp_rt.lock);
-    k_sigaction_t *tab = sig_app_action(t, sig);
-    act = *tab;
-    int run = act.handler != (uint64_t)SIG_IGN && act.handler != (uint64_t)SIG_DFL;
-    if (run && (act.flags & SA_RESETHAND)) sig_reset_hand(sig, tab);
-    hp_unlock(&hp_rt.lock);
+    sig_take_action(t, sig, &act);
     const k_sigaction_t *a = &act;
     if (a->handler == (uint64_t)SIG_IGN) return pc;
     if (a->handler == (uint64_t)SIG_DFL) { sig_default_action(sig); return pc; }

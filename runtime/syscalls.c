@@ -149,8 +149,6 @@ static uint64_t sc_clone(hp_thread_t *t, uint64_t pc, uint64_t next, uint64_t fl
          * child's state any more (its tid is another process's), so it is free now. */
         hp_lock(&hp_rt.lock);
         if (c->sigtab != t->sigtab) heap_free(c->sigtab);
-        if (c->detach_done)                  /* it detached (--detach-after-ms): no longer */
-            __atomic_sub_fetch(&hp_rt.ndetached, 1, __ATOMIC_ACQ_REL);   /* one of ours */
         threads_discard(c);
         hp_unlock(&hp_rt.lock);
     } else {

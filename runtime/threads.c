@@ -89,7 +89,11 @@ void threads_exit(hp_thread_t *t)
 
 void threads_discard(hp_thread_t *t)
 {
-    if (t->state == TH_LIVE) th_live_count--;
+    if (t->state == TH_LIVE) {
+        th_live_count--;
+        if (t->detach_done)                  /* (a vfork child that detached) */
+            __atomic_sub_fetch(&hp_rt.ndetached, 1, __ATOMIC_ACQ_REL);
+    }
     t->state = TH_FREE;
 }
 

@@ -13,7 +13,8 @@ hp_thread_t *threads_new(void) HP_HIDDEN;
  * a zombie, reused only after the kernel no longer knows its tid. Caller holds the lock. */
 void threads_exit(hp_thread_t *t) HP_HIDDEN;
 
-/* threads_discard: t was made for a thread the kernel did not create: free it now. */
+/* threads_discard: t was made for a thread the kernel did not create, or for a vfork
+ * child that is gone: free it now (it no longer counts as live, nor as detached). */
 void threads_discard(hp_thread_t *t) HP_HIDDEN;
 
 /* threads_live: threads under hotpath that have not exited (>= 1). */

@@ -17,8 +17,8 @@
 /* app code the units are placed near (any address of this executable will do) */
 static const uint64_t app_pc_base = (uint64_t)&cache_find_block;
 
-/* one fragment of `size` bytes committed in the cache and added to the index */
-static hp_block_t *add_fragment(size_t size)
+/* one fragment of `size` bytes committed in the cache, its block not yet in the index */
+static hp_block_t *new_fragment(size_t size)
 {
     uint8_t *p = cache_reserve(app_pc_base, size);
     if (!p) return 0;
@@ -28,8 +28,13 @@ static hp_block_t *add_fragment(size_t size)
     b->cache_start = p;
     b->cache_size = (uint32_t)size;
     b->app_pc = app_pc_base;
-    if (cache_add_block(b) != HP_OK) return 0;
     return b;
+}
+
+static hp_block_t *add_fragment(size_t size)
+{
+    hp_block_t *b = new_fragment(size);
+    return b && cache_add_block(b) == HP_OK ? b : 0;
 }
 
 static void test_find(void **s)
@@ -83,15 +88,9 @@ static void test_concurrent(void **s)
     assert_int_equal(pthread_create(&th, 0, reader, 0), 0);
     while (!started) sched_yield();                /* (a busy machine may start it late) */
     for (int i = 0; i < 200000; i++) {
-        size_t size = 16;
-        uint8_t *p = cache_reserve(app_pc_base, size);
-        assert_non_null(p);
-        cache_commit(p, size);
-        hp_block_t *b = calloc(1, sizeof(*b));
+        hp_block_t *b = new_fragment(16);
         assert_non_null(b);
-        b->cache_start = p;
-        b->cache_size = (uint32_t)size;
-        __atomic_store_n(&newest, (uint64_t)p, __ATOMIC_RELEASE);
+        __atomic_store_n(&newest, (uint64_t)b->cache_start, __ATOMIC_RELEASE);
         assert_int_equal(cache_add_block(b), HP_OK);
     }
     done = 1;
